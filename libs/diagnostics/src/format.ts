@@ -1,0 +1,49 @@
+import junit from 'junit-report-builder';
+import { compareDiagnostics, location, type Diagnostic } from './diagnostic.js';
+
+export type OutputFormat = 'human' | 'json' | 'junit';
+export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit'];
+
+/** `projects/x.yaml:4:9 owners[0].role must be one of ... [spec/schema]` and a fix line. */
+export function formatHuman(diagnostics: Diagnostic[]): string {
+  return [...diagnostics]
+    .sort(compareDiagnostics)
+    .map((d) => {
+      const lines = [`${location(d)} ${d.message} [${d.rule}]`];
+      if (d.fix) lines.push(`  fix: ${d.fix}`);
+      if (d.detail) lines.push(...d.detail.trimEnd().split('\n').map((l) => `    ${l}`));
+      return lines.join('\n');
+    })
+    .join('\n');
+}
+
+export function formatJson(diagnostics: Diagnostic[], checkedFiles: string[]): string {
+  const sorted = [...diagnostics].sort(compareDiagnostics);
+  return `${JSON.stringify({ ok: sorted.length === 0, checkedFiles: [...checkedFiles].sort(), diagnostics: sorted }, null, 2)}\n`;
+}
+
+/** One test case per checked file, failing with its findings: CI systems annotate the file. */
+export function formatJunit(diagnostics: Diagnostic[], checkedFiles: string[]): string {
+  const builder = junit.newBuilder();
+  const suite = builder.testSuite().name('flyte-gkp validation gate');
+  const files = [...new Set([...checkedFiles, ...diagnostics.map((d) => d.file)])].sort();
+  for (const file of files) {
+    const found = diagnostics.filter((d) => d.file === file).sort(compareDiagnostics);
+    const testCase = suite.testCase().className('flyte-gkp').name(file).file(file);
+    if (found.length > 0) {
+      testCase.failure(formatHuman(found), found.map((d) => d.rule).join(','));
+    }
+  }
+  return builder.build();
+}
+
+export function formatDiagnostics(format: OutputFormat, diagnostics: Diagnostic[], checkedFiles: string[]): string {
+  switch (format) {
+    case 'human':
+      return diagnostics.length === 0 ? '' : `${formatHuman(diagnostics)}\n`;
+    case 'json':
+      return formatJson(diagnostics, checkedFiles);
+    case 'junit':
+      return formatJunit(diagnostics, checkedFiles);
+  }
+}

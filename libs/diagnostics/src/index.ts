@@ -1,0 +1,2 @@
+export { DiagnosticError, compareDiagnostics, location, type Diagnostic } from './diagnostic.js';
+export { formatDiagnostics, formatHuman, outputFormats, type OutputFormat } from './format.js';

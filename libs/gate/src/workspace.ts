@@ -1,0 +1,47 @@
+import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
+import { loadPlatform, type Platform } from '@flyte-gkp/platform';
+import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
+import { diskSource, loadProjectFile, type FileSource } from '@flyte-gkp/spec';
+
+export const projectsDir = 'projects';
+export const specExtensions = /\.(ya?ml|json)$/;
+
+/** Everything the gate knows about a workspace, before any check beyond parsing and the schemas. */
+export interface Workspace {
+  root: string;
+  platform: Platform;
+  /** Specs that parsed and passed the schema. */
+  projects: ProjectInput[];
+  /** Every spec file found, valid or not. */
+  specFiles: string[];
+  /** Cluster name → what the valid specs render to. */
+  rendered: Map<string, RenderedFile[]>;
+  diagnostics: Diagnostic[];
+}
+
+export async function listSpecFiles(files: FileSource): Promise<string[]> {
+  return (await files.list(projectsDir)).filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
+}
+
+/**
+ * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
+ * `files` defaults to the disk under `root`; a generator passes its virtual tree.
+ */
+export async function loadWorkspace(root: string, files: FileSource = diskSource(root)): Promise<Workspace> {
+  const platformResult = await loadPlatform(files);
+  if (!platformResult.ok) throw new DiagnosticError(platformResult.diagnostics);
+  const { platform } = platformResult;
+  const specFiles = await listSpecFiles(files);
+  const diagnostics: Diagnostic[] = [];
+  const projects: ProjectInput[] = [];
+  for (const file of specFiles) {
+    const loaded = await loadProjectFile(files, file);
+    if (loaded.ok) projects.push({ ...loaded.value, file });
+    else diagnostics.push(...loaded.diagnostics);
+  }
+  const rendered = new Map<string, RenderedFile[]>();
+  for (const loadedCluster of platform.clusters) {
+    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects));
+  }
+  return { root, platform, projects, specFiles, rendered, diagnostics };
+}

@@ -1,0 +1,7 @@
+export {
+  KubeconformUnavailableError,
+  runKubeconform,
+  toolchainSettings,
+  type KubeconformSettings,
+  type ResourceVerdict,
+} from './kubeconform.js';

@@ -1,0 +1,150 @@
+import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
+import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
+import type { Cluster } from '@flyte-gkp/platform';
+import type { ProjectSpec } from '@flyte-gkp/spec';
+import { labels, managedBy, platformAppProjectName, tenantAppProjectName, tenantApplicationName, type ProjectDomain } from './names.js';
+import { syncWave } from './tenant.js';
+
+export type Application = IApplication & { apiVersion: 'argoproj.io/v1alpha1'; kind: 'Application' };
+export type AppProject = IAppProject & { apiVersion: 'argoproj.io/v1alpha1'; kind: 'AppProject' };
+
+/** Where each part of a cluster's output lives, relative to the repository root. */
+export function clusterPaths(cluster: Cluster) {
+  const root = `clusters/${cluster.name}`;
+  // Everything of one project sits under its own folder, so a change there maps to that project alone.
+  const project = (id: string) => `${root}/projects/${id}`;
+  return {
+    root,
+    rootApp: `${root}/root-app.yaml`,
+    platformApp: `${root}/platform/application.yaml`,
+    flyteValues: `${root}/platform/flyte-values.yaml`,
+    flyteManifests: `${root}/platform/manifests`,
+    project,
+    projectApp: (id: string) => `${project(id)}/application.yaml`,
+    projectManifests: (id: string) => `${project(id)}/manifests`,
+    client: (id: string) => `${project(id)}/client`,
+  };
+}
+
+/** The files the root Application picks up: every Application and AppProject, nothing else. */
+export const applicationFiles = '{platform/application.yaml,projects/*/application.yaml}';
+
+const cascadeDelete = 'resources-finalizer.argocd.argoproj.io';
+const automated = { automated: { prune: true, selfHeal: true } };
+
+function argoMeta(cluster: Cluster, name: string, wave: number, extraLabels: Record<string, string> = {}) {
+  return {
+    name,
+    namespace: cluster.argocd.namespace,
+    labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy, ...extraLabels },
+    annotations: { [syncWave]: String(wave) },
+  };
+}
+
+/** The app of apps: applied once by hand, it syncs every other Application and AppProject. */
+export function rootApplication(cluster: Cluster): Application {
+  const paths = clusterPaths(cluster);
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: `${cluster.pocName}-${cluster.name}-root`, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
+    spec: {
+      project: cluster.argocd.rootProject,
+      source: { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path: paths.root, directory: { recurse: true, include: applicationFiles } },
+      destination: { server: cluster.server, namespace: cluster.argocd.namespace },
+      syncPolicy: automated,
+    },
+  };
+}
+
+/** Kinds the flyte chart v0.15.0 creates outside its namespace: each one is in the README's RBAC table. */
+const platformClusterKinds = [
+  { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },
+  { group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' },
+  { group: '', kind: 'Namespace' },
+];
+
+export function platformAppProject(cluster: Cluster): AppProject {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: argoMeta(cluster, platformAppProjectName(cluster), -1),
+    spec: {
+      description: `Flyte ${cluster.flyte.chartVersion} itself, in ${cluster.systemNamespace}`,
+      sourceRepos: [cluster.repo.url, cluster.flyte.helmRepo],
+      destinations: [{ server: cluster.server, namespace: cluster.systemNamespace }],
+      clusterResourceWhitelist: platformClusterKinds,
+    },
+  };
+}
+
+/** The flyte chart from its Helm repository, with values from this repository (multi-source `$values`). */
+export function flyteApplication(cluster: Cluster): Application {
+  const paths = clusterPaths(cluster);
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { ...argoMeta(cluster, `${cluster.pocName}-flyte`, 0), finalizers: [cascadeDelete] },
+    spec: {
+      project: platformAppProjectName(cluster),
+      sources: [
+        {
+          repoURL: cluster.flyte.helmRepo,
+          chart: cluster.flyte.chart,
+          targetRevision: cluster.flyte.chartVersion,
+          helm: { releaseName: 'flyte', valueFiles: [`$values/${paths.flyteValues}`] },
+        },
+        { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, ref: 'values', path: paths.flyteManifests },
+      ],
+      destination: { server: cluster.server, namespace: cluster.systemNamespace },
+      syncPolicy: automated,
+    },
+  };
+}
+
+/** Tenant kinds: the AppProject allows these and nothing else, in the project's own namespaces. */
+export const tenantNamespacedKinds = [
+  { group: '', kind: 'LimitRange' },
+  { group: '', kind: 'ResourceQuota' },
+  { group: '', kind: 'ServiceAccount' },
+  { group: 'networking.k8s.io', kind: 'NetworkPolicy' },
+  { group: 'rbac.authorization.k8s.io', kind: 'Role' },
+  { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
+];
+
+export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: ProjectDomain[]): AppProject {
+  const name = tenantAppProjectName(cluster, spec.id);
+  const groups = (roles: string[]) => [...new Set(spec.owners.filter((o) => roles.includes(o.role)).map((o) => o.group))].sort();
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: argoMeta(cluster, name, -1, { [labels.project]: spec.id }),
+    spec: {
+      description: spec.displayName,
+      sourceRepos: [cluster.repo.url],
+      destinations: domains.map((d) => ({ server: cluster.server, namespace: d.namespace })),
+      clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
+      namespaceResourceWhitelist: tenantNamespacedKinds,
+      roles: [
+        { name: 'owners', description: 'see the project in Argo CD', groups: groups(['admin', 'edit', 'view']), policies: [`p, proj:${name}:owners, applications, get, ${name}/*, allow`] },
+        { name: 'maintainers', description: 'sync the project in Argo CD', groups: groups(['admin', 'edit']), policies: [`p, proj:${name}:maintainers, applications, sync, ${name}/*, allow`] },
+      ].filter((role) => role.groups.length > 0),
+    },
+  };
+}
+
+export function tenantApplication(cluster: Cluster, spec: ProjectSpec, domains: ProjectDomain[]): Application {
+  const name = tenantApplicationName(cluster, spec.id);
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { ...argoMeta(cluster, name, 1, { [labels.project]: spec.id }), finalizers: [cascadeDelete] },
+    spec: {
+      project: tenantAppProjectName(cluster, spec.id),
+      source: { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path: clusterPaths(cluster).projectManifests(spec.id), directory: { recurse: false } },
+      destination: { server: cluster.server, namespace: domains[0].namespace },
+      syncPolicy: { ...automated, syncOptions: ['PruneLast=true'] },
+    },
+  };
+}

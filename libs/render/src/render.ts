@@ -1,0 +1,84 @@
+import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
+import { clustersDir, pinsFile } from '@flyte-gkp/platform';
+import type { LoadedProject } from '@flyte-gkp/spec';
+import { clusterPaths, flyteApplication, platformAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
+import { flytekitConfig, pipConstraints } from './client.js';
+import { flyteValues } from './flyte-values.js';
+import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
+import { header, toYamlDocuments } from './serialize.js';
+import { keepNamespace, syncOptions, syncWave, tenantNamespaceObjects } from './tenant.js';
+
+export interface RenderedFile {
+  /** Repository-relative path under clusters/<cluster>/. */
+  path: string;
+  /** Kubernetes manifests go to kubeconform; Helm values and client files do not. */
+  type: 'manifest' | 'helm-values' | 'client';
+  /** The spec the file belongs to; undefined for a cluster-wide file. */
+  project?: string;
+  /** Files it was rendered from, repository-relative. */
+  sources: string[];
+  /** The typed objects of a manifest, for lint rules. */
+  objects: object[];
+  content: string;
+}
+
+export interface ProjectInput extends LoadedProject {
+  /** Repository-relative path of the spec file. */
+  file: string;
+}
+
+function manifest(path: string, sources: string[], objects: object[], project?: string): RenderedFile {
+  return { path, type: 'manifest', project, sources, objects, content: header(sources) + toYamlDocuments(objects) };
+}
+
+/** The Flyte system namespace: created and protected like every project namespace. */
+function systemNamespace(cluster: Cluster): object {
+  return {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: {
+      name: cluster.systemNamespace,
+      labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy },
+      annotations: { [syncWave]: '-2', [syncOptions]: keepNamespace },
+    },
+  };
+}
+
+/**
+ * Everything under clusters/<cluster>/ for the projects on that cluster, sorted by path. Pure: the same
+ * inputs give the same files, byte for byte.
+ */
+export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[]): RenderedFile[] {
+  const { cluster } = loaded;
+  const paths = clusterPaths(cluster);
+  const clusterFile = `${clustersDir}/${loaded.source.file.split('/').pop()}`;
+  const onCluster = projects.filter((p) => projectOnCluster(p.spec, cluster)).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+  const platformSources = [clusterFile, pinsFile];
+
+  const files: RenderedFile[] = [
+    manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)]),
+    manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)]),
+    manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)]),
+    {
+      path: paths.flyteValues,
+      type: 'helm-values',
+      sources: [...platformSources, 'projects/'],
+      objects: [],
+      content: header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([flyteValues(cluster, pins, onCluster.map((p) => p.spec.id))]),
+    },
+  ];
+
+  for (const project of onCluster) {
+    const { spec } = project;
+    const domains = projectDomains(cluster, spec);
+    const sources = [project.file, clusterFile];
+    files.push(manifest(paths.projectApp(spec.id), sources, [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)], spec.id));
+    for (const d of domains) {
+      files.push(manifest(`${paths.projectManifests(spec.id)}/${d.domain}.yaml`, sources, tenantNamespaceObjects(cluster, spec, d), spec.id));
+    }
+    const client = paths.client(spec.id);
+    files.push({ path: `${client}/flytekit.config`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + flytekitConfig(cluster, spec, domains) });
+    files.push({ path: `${client}/constraints.txt`, type: 'client', project: spec.id, sources: [pinsFile], objects: [], content: header([pinsFile]) + pipConstraints(pins) });
+  }
+  return files.sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,84 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import type { PathSegment, SourceDocument } from './source.js';
+
+/**
+ * Validates a parsed document against a JSON Schema and reports ALL errors at once, each at the line
+ * and column of the offending value, in words: `owners[0].role must be one of admin, edit, view`.
+ */
+export function schemaChecker(schema: object, rule: string): (source: SourceDocument) => Diagnostic[] {
+  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  const validate: ValidateFunction = ajv.compile(schema);
+  return (source) => {
+    if (validate(source.value)) return [];
+    const seen = new Set<string>();
+    const diagnostics: Diagnostic[] = [];
+    for (const error of validate.errors ?? []) {
+      // `type` of an enum-less union and its siblings say the same thing twice.
+      const d = toDiagnostic(error, source, rule);
+      const key = `${d.line}:${d.column}:${d.message}`;
+      if (!seen.has(key)) {
+        seen.add(key);
+        diagnostics.push(d);
+      }
+    }
+    return diagnostics;
+  };
+}
+
+function pathOf(instancePath: string): PathSegment[] {
+  if (instancePath === '') return [];
+  return instancePath
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+}
+
+export function displayPath(path: readonly PathSegment[]): string {
+  return path.reduce<string>((acc, s) => (typeof s === 'number' ? `${acc}[${s}]` : acc ? `${acc}.${s}` : s), '');
+}
+
+function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string): Diagnostic {
+  const path = pathOf(error.instancePath);
+  const name = displayPath(path) || 'the document';
+  const described = (error.parentSchema as { description?: string } | undefined)?.description;
+  const at = (p: PathSegment[], where: 'key' | 'value' = 'value') => ({ file: source.file, ...source.locate(p, where), rule });
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const field = String(error.params.additionalProperty);
+      const allowed = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
+      return {
+        ...at([...path, field], 'key'),
+        message: `unknown field \`${field}\` in ${name}`,
+        fix: allowed.length ? `remove it or fix its spelling; allowed here: ${allowed.join(', ')}` : 'remove it',
+      };
+    }
+    case 'required':
+      return {
+        ...at(path, path.length ? 'key' : 'value'),
+        message: `${name} is missing the required field \`${String(error.params.missingProperty)}\``,
+        fix: `add \`${String(error.params.missingProperty)}\``,
+      };
+    case 'enum': {
+      const allowed = (error.params.allowedValues as unknown[]).map(String);
+      return { ...at(path), message: `${name} must be one of ${allowed.join(', ')}`, fix: `use one of: ${allowed.join(', ')}` };
+    }
+    case 'propertyNames': {
+      const key = String(error.params.propertyName);
+      return { ...at([...path, key], 'key'), message: `${name} has an invalid key \`${key}\``, fix: 'rename the key' };
+    }
+    case 'pattern':
+    case 'type':
+    case 'minLength':
+    case 'maxLength':
+    case 'format':
+      return {
+        ...at(path),
+        message: `${name} ${error.keyword === 'pattern' ? 'is not valid' : error.message}${described ? `: expected ${described}` : ''}`,
+        fix: described ? `write ${described}` : `change ${name}`,
+      };
+    default:
+      return { ...at(path), message: `${name} ${error.message}`, fix: `change ${name}` };
+  }
+}

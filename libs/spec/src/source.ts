@@ -1,0 +1,121 @@
+import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import type { Diagnostic } from '@flyte-gkp/diagnostics';
+
+/** Spec and platform files are small; a larger one is a mistake or an attack. */
+export const maxSourceBytes = 64 * 1024;
+
+export type PathSegment = string | number;
+
+/** A parsed YAML or JSON file that can say where any value of it stands. */
+export interface SourceDocument {
+  file: string;
+  value: unknown;
+  /** 1-based line and column of the value at `path` (of its key, with `at: 'key'`). */
+  locate(path: readonly PathSegment[], at?: 'key' | 'value'): { line: number; column: number };
+}
+
+export type ParseResult = { ok: true; source: SourceDocument } | { ok: false; diagnostics: Diagnostic[] };
+
+/**
+ * Parses YAML or JSON (JSON is YAML) with source positions. Rejects what a spec never needs and an
+ * attacker likes: several documents, anchors and aliases, custom tags, duplicate keys, oversized input.
+ */
+export function parseSource(file: string, text: string): ParseResult {
+  const fail = (message: string, fix: string, line = 1, column = 1): ParseResult => ({
+    ok: false,
+    diagnostics: [{ file, line, column, rule: 'yaml/syntax', message, fix }],
+  });
+  if (Buffer.byteLength(text, 'utf8') > maxSourceBytes) {
+    return fail(`the file is larger than ${maxSourceBytes / 1024} KiB`, 'a spec is a few dozen lines: remove what does not belong in it');
+  }
+  const lineCounter = new LineCounter();
+  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
+  const docs = Array.isArray(documents) ? documents : [documents];
+  const pos = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+  if (docs.length === 0 || docs[0].contents === null) {
+    return fail('the file is empty', 'write the spec: see projects/x.yaml for an example');
+  }
+  if (docs.length > 1) {
+    const at = pos(docs[1].range[0]);
+    return fail('the file holds more than one YAML document', 'keep one spec per file: remove the `---` separator and what follows', at.line, at.column);
+  }
+  const doc = docs[0];
+  const problems = [...doc.errors, ...doc.warnings];
+  if (problems.length > 0) {
+    return {
+      ok: false,
+      diagnostics: problems.map((e) => {
+        const at = pos(e.pos[0]);
+        return { file, ...at, rule: 'yaml/syntax', message: describeYamlProblem(e.code, e.message), fix: yamlFix(e.code) };
+      }),
+    };
+  }
+  const refused = refusedNode(doc);
+  if (refused) {
+    const at = pos(refused.node.range?.[0] ?? 0);
+    return fail(refused.message, refused.fix, at.line, at.column);
+  }
+  const value = doc.toJS({ maxAliasCount: 0 });
+  return { ok: true, source: { file, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
+}
+
+function describeYamlProblem(code: string, message: string): string {
+  if (code === 'DUPLICATE_KEY') return 'a key appears twice in the same mapping';
+  if (code === 'TAG_RESOLVE_FAILED') return 'a YAML tag that is not allowed here';
+  // The yaml library's first line is the useful part; the rest repeats the source.
+  return `invalid YAML: ${message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
+}
+
+function yamlFix(code: string): string {
+  if (code === 'DUPLICATE_KEY') return 'keep one of the two entries';
+  return 'fix the YAML syntax at this position (a JSON or YAML validator in your editor shows it as you type)';
+}
+
+function refusedNode(doc: Document): { node: Node; message: string; fix: string } | undefined {
+  let found: { node: Node; message: string; fix: string } | undefined;
+  visit(doc, (_key, node) => {
+    if (isAlias(node) || ((isScalar(node) || isCollection(node)) && node.anchor)) {
+      found = { node, message: 'YAML anchors and aliases are not allowed in spec files', fix: 'write each value out in full' };
+      return visit.BREAK;
+    }
+    if ((isScalar(node) || isCollection(node)) && node.tag && !isCoreTag(node.tag)) {
+      found = { node, message: `the YAML tag ${node.tag} is not allowed`, fix: 'remove the tag: values are plain strings, numbers, booleans, lists and mappings' };
+      return visit.BREAK;
+    }
+    if (isPair(node) && !isScalar(node.key)) {
+      found = { node: node.key as Node, message: 'a mapping key must be a plain value', fix: 'use a plain string as key' };
+      return visit.BREAK;
+    }
+    return undefined;
+  });
+  return found;
+}
+
+function isCoreTag(tag: string): boolean {
+  return ['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq'].includes(tag);
+}
+
+/** Walks as far down `path` as the document goes; a missing step points at its parent. */
+function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'value'): number {
+  let node: unknown = doc.contents;
+  let offset = (doc.contents as Node | null)?.range?.[0] ?? 0;
+  for (const [index, segment] of path.entries()) {
+    const last = index === path.length - 1;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(segment));
+      if (!pair) return offset;
+      if (last && at === 'key') return (pair.key as Node).range?.[0] ?? offset;
+      node = pair.value;
+      offset = (pair.value as Node | null)?.range?.[0] ?? (pair.key as Node).range?.[0] ?? offset;
+    } else if (isSeq(node) && typeof segment === 'number' && node.items[segment]) {
+      node = node.items[segment];
+      offset = (node as Node).range?.[0] ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}

@@ -1,0 +1,81 @@
+import { logger, type Tree } from '@nx/devkit';
+import { Document } from 'yaml';
+import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
+import { loadWorkspace, runGate } from '@flyte-gkp/gate';
+import { loadPlatform } from '@flyte-gkp/platform';
+import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/spec';
+import type { ProjectGeneratorSchema } from './schema';
+
+/** The generator reads the workspace through Nx's virtual tree, so a dry run sees its own changes. */
+function treeSource(tree: Tree): FileSource {
+  return {
+    list: async (dir) => (tree.exists(dir) ? tree.children(dir).filter((name) => tree.isFile(`${dir}/${name}`)).sort() : []),
+    read: async (file) => (tree.exists(file) ? (tree.read(file, 'utf-8') ?? undefined) : undefined),
+  };
+}
+
+function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+  const doc = new Document(spec, { version: '1.1' });
+  doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
+  return doc.toString({ lineWidth: 0 });
+}
+
+function fail(message: string): never {
+  // Nx prints the message of a thrown error; a DiagnosticError carries located findings.
+  throw new Error(message);
+}
+
+export default async function projectGenerator(tree: Tree, options: ProjectGeneratorSchema): Promise<void> {
+  const files = treeSource(tree);
+  const existing = ['yaml', 'yml', 'json'].map((ext) => `projects/${options.id}.${ext}`).find((f) => tree.exists(f));
+  if (existing) fail(`${existing} already exists: edit it instead of generating the project again`);
+
+  const platform = await loadPlatform(files);
+  if (!platform.ok) fail(formatHuman(platform.diagnostics));
+  const [firstCluster] = platform.platform.clusters.map((c) => c.cluster);
+
+  const domains = options.domains?.split(',').map((d) => d.trim()).filter(Boolean);
+  const spec: ProjectSpec = {
+    apiVersion: projectApiVersion,
+    kind: 'FlyteProject',
+    id: options.id,
+    displayName: options.displayName,
+    ...(options.description ? { description: options.description } : {}),
+    owners: [{ group: options.ownerGroup, role: options.ownerRole ?? 'admin' }],
+    ...(domains?.length ? { domains: Object.fromEntries(domains.map((d) => [d, {}])) } : {}),
+    storage: {
+      bucket: options.bucket ?? `${firstCluster.namespacePrefix}${options.id}`,
+      credentialsSecret: options.credentialsSecret ?? `mercury-${options.id}`,
+    },
+  };
+  const file = `projects/${options.id}.${options.format ?? 'yaml'}`;
+  tree.write(file, specText(spec, options.format ?? 'yaml'));
+
+  // The spec is checked as the gate will check it in the pull request: schema and lint, with every other spec.
+  try {
+    const gate = await runGate(tree.root, { files, focus: [file], kubeconform: false, drift: false });
+    if (gate.diagnostics.length > 0) fail(`the new spec would not pass the gate:\n${formatHuman(gate.diagnostics)}`);
+  } catch (error) {
+    if (error instanceof DiagnosticError) fail(formatHuman(error.diagnostics));
+    throw error;
+  }
+
+  if (options.skipRender) {
+    logger.info(`Wrote ${file}. Render it with: npm run render`);
+    return;
+  }
+  const workspace = await loadWorkspace(tree.root, files);
+  for (const [cluster, rendered] of workspace.rendered) {
+    const wanted = new Map(rendered.map((f) => [f.path, f.content]));
+    for (const path of listTree(tree, `clusters/${cluster}`)) if (!wanted.has(path)) tree.delete(path);
+    for (const [path, content] of wanted) if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
+  }
+  logger.info(`Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`);
+}
+
+function listTree(tree: Tree, dir: string): string[] {
+  if (!tree.exists(dir)) return [];
+  if (tree.isFile(dir)) return [dir];
+  return tree.children(dir).flatMap((child) => listTree(tree, `${dir}/${child}`));
+}

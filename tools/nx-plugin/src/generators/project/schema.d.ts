@@ -1,0 +1,13 @@
+export interface ProjectGeneratorSchema {
+  id: string;
+  displayName: string;
+  description?: string;
+  ownerGroup: string;
+  ownerRole?: 'admin' | 'edit' | 'view';
+  /** Comma-separated domain names. */
+  domains?: string;
+  bucket?: string;
+  credentialsSecret?: string;
+  format?: 'yaml' | 'json';
+  skipRender?: boolean;
+}

@@ -1,0 +1,88 @@
+import { readdirSync } from 'node:fs';
+import { basename } from 'node:path';
+import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, type ProjectConfiguration, type TargetConfiguration } from '@nx/devkit';
+
+/**
+ * Nx projects inferred from the workspace files:
+ * - one per spec, rooted at the spec file itself (two specs never share a root), with `validate` and `render`;
+ * - one per rendered project folder clusters/<cluster>/projects/<id>/, which the spec depends on, so a
+ *   hand edit there marks the spec affected and its `validate` runs the drift check;
+ * - one per cluster, rooted at clusters/<cluster>/, whose `validate` covers the files no spec owns.
+ */
+const specPattern = /^projects\/[^/]+\.(ya?ml|json)$/;
+const cli = 'tsx tools/cli/main.ts';
+
+/** Platform, schemas and the gate's code: a change there re-validates every project, on purpose. */
+const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/*', '{workspaceRoot}/tools/cli/**/*', '{workspaceRoot}/package-lock.json'];
+
+export const specProjectName = (id: string) => `flyte-${id}`;
+export const outputProjectName = (cluster: string, id: string) => `flyte-${id}-output-${cluster}`;
+export const clusterProjectName = (cluster: string) => `cluster-${cluster}`;
+
+function clusterNames(context: CreateNodesContextV2): string[] {
+  try {
+    return readdirSync(`${context.workspaceRoot}/platform/clusters`)
+      .filter((n) => /\.ya?ml$/.test(n))
+      .map((n) => n.replace(/\.ya?ml$/, ''))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+function command(args: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration {
+  return { command: `${cli} ${args}`, options: { cwd: '{workspaceRoot}' }, cache: false, metadata: { description }, ...extra };
+}
+
+/** One render covers every project: the targets share it and never run two at once. */
+const renderTarget = command('render', 'Render every cluster from projects/ and platform/ (validated first, written atomically).', { parallelism: false });
+
+function specNodes(file: string, clusters: string[]): Record<string, ProjectConfiguration> {
+  const id = basename(file).replace(/\.(ya?ml|json)$/, '');
+  const outputs = Object.fromEntries(
+    clusters.map((cluster) => [`clusters/${cluster}/projects/${id}`, { root: `clusters/${cluster}/projects/${id}`, name: outputProjectName(cluster, id), tags: ['flyte-output'], targets: {} }]),
+  );
+  return {
+    [file]: {
+      root: file,
+      name: specProjectName(id),
+      projectType: 'application',
+      tags: ['flyte-project'],
+      implicitDependencies: clusters.map((cluster) => outputProjectName(cluster, id)),
+      targets: {
+        validate: command(`validate --project ${file}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: ['{projectRoot}', ...sharedInputs] }),
+        render: renderTarget,
+      },
+    },
+    ...outputs,
+  };
+}
+
+function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
+  const root = `clusters/${cluster}`;
+  return {
+    [root]: {
+      root,
+      name: clusterProjectName(cluster),
+      projectType: 'application',
+      tags: ['flyte-cluster'],
+      targets: {
+        validate: command('validate --shared-only', `Validate what no single spec owns: platform files, ${root}/root-app.yaml and ${root}/platform/.`, { inputs: ['{projectRoot}/**/*', ...sharedInputs] }),
+        render: renderTarget,
+      },
+    },
+  };
+}
+
+export const createNodesV2: CreateNodesV2 = [
+  '{projects/*.{yaml,yml,json},platform/clusters/*.{yaml,yml}}',
+  async (files, options, context) => {
+    const clusters = clusterNames(context);
+    return createNodesFromFiles(
+      (file) => ({ projects: specPattern.test(file) ? specNodes(file, clusters) : clusterNodes(basename(file).replace(/\.ya?ml$/, '')) }),
+      files,
+      options,
+      context,
+    );
+  },
+];
