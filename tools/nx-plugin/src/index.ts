@@ -12,7 +12,10 @@ import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, ty
 const specPattern = /^projects\/[^/]+\.(ya?ml|json)$/;
 const cli = 'tsx tools/cli/main.ts';
 
-/** Platform, schemas and the gate's code: a change there re-validates every project, on purpose. */
+/**
+ * Platform, schemas and the gate's code. Nx treats `{workspaceRoot}` inputs as global: a change there
+ * re-validates every project, on purpose. A spec's own file needs no input: its root maps it already.
+ */
 const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/*', '{workspaceRoot}/tools/cli/**/*', '{workspaceRoot}/package-lock.json'];
 
 export const specProjectName = (id: string) => `flyte-${id}`;
@@ -50,7 +53,7 @@ function specNodes(file: string, clusters: string[]): Record<string, ProjectConf
       tags: ['flyte-project'],
       implicitDependencies: clusters.map((cluster) => outputProjectName(cluster, id)),
       targets: {
-        validate: command(`validate --project ${file}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: ['{projectRoot}', ...sharedInputs] }),
+        validate: command(`validate --project ${file}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: sharedInputs }),
         render: renderTarget,
       },
     },

@@ -1,0 +1,128 @@
+import { fileURLToPath } from 'node:url';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadPlatform, type Platform } from '@flyte-gkp/platform';
+import { diskSource, loadProjectText } from '@flyte-gkp/spec';
+import { renderCluster, type ProjectInput, type RenderedFile } from './render.js';
+
+const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+let platform: Platform;
+
+beforeAll(async () => {
+  const loaded = await loadPlatform(diskSource(repoRoot));
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  platform = loaded.platform;
+});
+
+function project(id: string, extra = ''): ProjectInput {
+  const text = `apiVersion: flytepoc.gkp.io/v1alpha1
+kind: FlyteProject
+id: ${id}
+displayName: Project ${id}
+owners:
+  - group: team-${id}
+    role: admin
+  - group: readers-${id}
+    role: view
+storage:
+  bucket: bucket-${id}
+  credentialsSecret: mercury-${id}
+${extra}`;
+  const loaded = loadProjectText(`projects/${id}.yaml`, text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  return { ...loaded.value, file: `projects/${id}.yaml` };
+}
+
+const render = (...projects: ProjectInput[]) => renderCluster(platform.clusters[0], platform.pins, projects);
+const objectsOf = (files: RenderedFile[], path: string) => files.find((f) => f.path === path)!.content.split(/^---$/m).map((d) => parse(d, { version: '1.1' }));
+const all = (files: RenderedFile[]) => files.flatMap((f) => (f.type === 'manifest' ? objectsOf(files, f.path) : []));
+
+describe('tenant namespaces', () => {
+  it('names each domain namespace <appid>-<poc>-<project>-<domain> and labels it with app id, project and domain', () => {
+    const namespaces = all(render(project('x'))).filter((o) => o.kind === 'Namespace' && o.metadata.labels['flytepoc.gkp.io/project']);
+    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['103020-flytepoc-x-d-dev', '103020-flytepoc-x-p-dev', '103020-flytepoc-x-t-dev']);
+    for (const ns of namespaces) {
+      expect(ns.metadata.labels['gkp.io/app-id']).toBe('103020');
+      expect(ns.metadata.labels['flytepoc.gkp.io/project']).toBe('x');
+      expect(ns.metadata.name.endsWith(ns.metadata.labels['flytepoc.gkp.io/domain'])).toBe(true);
+    }
+  });
+
+  it('renders only the domains a spec lists, and the AppProject allows only those namespaces', () => {
+    const files = render(project('x', 'domains:\n  d-dev: {}\n'));
+    expect(files.filter((f) => f.path.includes('/projects/x/manifests/')).map((f) => f.path)).toEqual(['clusters/gkp-dev/projects/x/manifests/d-dev.yaml']);
+    const [appProject] = objectsOf(files, 'clusters/gkp-dev/projects/x/application.yaml');
+    expect(appProject.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['103020-flytepoc-x-d-dev']);
+    expect(appProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
+  });
+
+  it('keeps a label value such as the project id `y` a string for YAML 1.1 readers (Kubernetes)', () => {
+    const ns = all(render(project('y'))).find((o) => o.kind === 'Namespace' && o.metadata.name.includes('-y-'));
+    expect(ns.metadata.labels['flytepoc.gkp.io/project']).toBe('y');
+  });
+});
+
+describe('quotas', () => {
+  it('takes the spec quota per domain and the cluster default for what the spec leaves out', () => {
+    const files = render(project('q', 'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi }\n  p-dev: {}\n'));
+    const quota = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/q/manifests/${domain}.yaml`).find((o) => o.kind === 'ResourceQuota').spec.hard;
+    expect(quota('d-dev')).toEqual({ 'requests.cpu': '6', 'limits.cpu': '6', 'requests.memory': '12Gi', 'limits.memory': '12Gi', pods: String(platform.clusters[0].cluster.quota.default.pods) });
+    const { cpu, memory } = platform.clusters[0].cluster.quota.default;
+    expect(quota('p-dev')['requests.cpu']).toBe(cpu);
+    expect(quota('p-dev')['limits.memory']).toBe(memory);
+  });
+
+  it('gives containers default requests so pods without resources are admitted under the quota', () => {
+    const limitRange = all(render(project('x'))).find((o) => o.kind === 'LimitRange');
+    expect(limitRange.spec.limits[0].defaultRequest).toEqual(platform.clusters[0].cluster.quota.containerDefaults);
+  });
+});
+
+describe('access', () => {
+  it('binds each owner group to the built-in role in the project namespaces only (RoleBinding, never ClusterRoleBinding)', () => {
+    const objects = all(render(project('x')));
+    expect(objects.some((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'ClusterRole')).toBe(false);
+    const admins = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'owners-admin');
+    expect(admins).toHaveLength(3);
+    expect(admins[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' });
+    expect(admins[0].subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-x' }]);
+  });
+
+  it('keeps other namespaces out with a NetworkPolicy admitting only the namespace itself and Flyte', () => {
+    const policy = all(render(project('x'))).find((o) => o.kind === 'NetworkPolicy');
+    expect(policy.spec.podSelector).toEqual({});
+    expect(policy.spec.ingress[0].from).toEqual([{ podSelector: {} }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': '103020-flytepoc-dev' } } }]);
+  });
+});
+
+describe('safe deletes', () => {
+  it('protects every namespace from prune and delete unless its domain is being decommissioned', () => {
+    const files = render(project('x', 'domains:\n  d-dev: {}\n  t-dev: { decommission: true }\n'));
+    const options = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/x/manifests/${domain}.yaml`)[0].metadata.annotations['argocd.argoproj.io/sync-options'];
+    expect(options('d-dev')).toBe('Prune=false,Delete=false');
+    expect(options('t-dev')).toBeUndefined();
+  });
+});
+
+describe('output as a whole', () => {
+  it('is byte-identical for the same inputs in any order', () => {
+    const a = render(project('x'), project('y'));
+    const b = render(project('y'), project('x'));
+    expect(b.map((f) => [f.path, f.content])).toEqual(a.map((f) => [f.path, f.content]));
+  });
+
+  it('puts every file of a project under its own folder, so removing the spec removes exactly those files', () => {
+    const withZ = render(project('x'), project('z'));
+    const withoutZ = render(project('x'));
+    const gone = withZ.map((f) => f.path).filter((p) => !withoutZ.some((f) => f.path === p));
+    expect(gone.length).toBeGreaterThan(0);
+    expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/z/'))).toBe(true);
+  });
+
+  it('starts every file with a generated-file header naming its source', () => {
+    for (const file of render(project('x'))) {
+      expect(file.content.startsWith('# GENERATED by `npm run render` from ')).toBe(true);
+      if (file.type === 'manifest' && file.project) expect(file.content.split('\n')[0]).toContain('projects/x.yaml');
+    }
+  });
+});

@@ -1,0 +1,45 @@
+import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+
+/** The repository this code runs from. */
+export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** What a workspace needs to render, validate and run Nx; node_modules and .tools are linked, not copied. */
+const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json', 'platform'];
+
+export interface TempWorkspace {
+  root: string;
+  /** Runs the real CLI (`render` / `validate` ...) in the workspace; never throws on a non-zero exit. */
+  cli(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
+  remove(): Promise<void>;
+}
+
+/**
+ * A copy of this repository's workspace in a temporary folder: its platform, its code, and (unless told
+ * otherwise) its example specs and rendered clusters/.
+ */
+export async function createTempWorkspace(options: { examples?: boolean } = {}): Promise<TempWorkspace> {
+  const root = await mkdtemp(join(tmpdir(), 'flyte-gkp-ws-'));
+  const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters'];
+  for (const entry of copied) {
+    await cp(join(repoRoot, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes(`${join('tools', 'bench', 'results')}`) });
+  }
+  for (const linked of ['node_modules', '.tools']) await symlink(join(repoRoot, linked), join(root, linked));
+  return {
+    root,
+    cli: async (...args) => {
+      const result = await execa(join(repoRoot, 'node_modules/.bin/tsx'), [join(root, 'tools/cli/main.ts'), ...args], { cwd: root, reject: false });
+      return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
+    },
+    remove: () => rm(root, { recursive: true, force: true }),
+  };
+}
+
+/** Runs git in `cwd` as a throwaway identity. */
+export async function git(cwd: string, ...args: string[]): Promise<string> {
+  const { stdout } = await execa('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd });
+  return stdout;
+}

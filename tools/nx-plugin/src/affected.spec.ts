@@ -1,0 +1,82 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
+
+/**
+ * The whole onboarding flow in a real git repository with the real Nx: generate a spec, render,
+ * commit, change it, and see `nx affected` validate that project alone.
+ */
+let ws: TempWorkspace;
+const nxEnv = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
+const nx = (...args: string[]) => execa(join(repoRoot, 'node_modules/.bin/nx'), args, { cwd: ws.root, env: nxEnv, reject: false, all: true });
+const changedFiles = async () => (await git(ws.root, 'status', '--porcelain', '--untracked-files=all')).split('\n').filter(Boolean).map((l) => l.slice(3)).sort();
+const ranValidate = (output: string) => [...output.matchAll(/nx run ([\w-]+):validate/g)].map((m) => m[1]).sort();
+
+beforeAll(async () => {
+  ws = await createTempWorkspace();
+  await writeFile(join(ws.root, '.gitignore'), 'node_modules\n.tools\n.nx\n');
+  await git(ws.root, 'init', '-q', '-b', 'main');
+  await git(ws.root, 'add', '-A');
+  await git(ws.root, 'commit', '-q', '-m', 'base');
+});
+afterAll(() => ws?.remove());
+
+describe('onboarding a project in a real repository', () => {
+  it('the generator adds the spec and exactly that project`s rendered files (plus the admin values listing it)', async () => {
+    const result = await nx('g', './tools/nx-plugin:project', 'z', '--displayName=Project Z', '--ownerGroup=team-z', '--domains=d-dev,t-dev', '--no-interactive');
+    expect(result.exitCode, result.all).toBe(0);
+    expect(await changedFiles()).toEqual([
+      'clusters/gkp-dev/platform/flyte-values.yaml',
+      'clusters/gkp-dev/projects/z/application.yaml',
+      'clusters/gkp-dev/projects/z/client/constraints.txt',
+      'clusters/gkp-dev/projects/z/client/flytekit.config',
+      'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
+      'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
+      'projects/z.yaml',
+    ]);
+  });
+
+  it('a render after the generator changes nothing, and the gate passes', async () => {
+    const before = await changedFiles();
+    const render = await ws.cli('render');
+    expect(render.exitCode, render.stderr).toBe(0);
+    expect(await changedFiles()).toEqual(before);
+    const validate = await ws.cli('validate');
+    expect(validate.exitCode, validate.stdout + validate.stderr).toBe(0);
+    await git(ws.root, 'add', '-A');
+    await git(ws.root, 'commit', '-q', '-m', 'onboard z');
+  });
+
+  it('`nx affected -t validate` after a change to one spec validates that project only', async () => {
+    const spec = join(ws.root, 'projects/z.yaml');
+    await writeFile(spec, (await readFile(spec, 'utf8')).replace('  d-dev: {}', '  d-dev:\n    quota:\n      cpu: "6"'));
+    expect((await ws.cli('render')).exitCode).toBe(0);
+    await git(ws.root, 'commit', '-q', '-am', 'more cpu for z');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(result.exitCode, result.all).toBe(0);
+    expect(ranValidate(result.all ?? '')).toEqual(['flyte-z']);
+  });
+
+  it('a hand edit under clusters/ marks its project affected and fails the drift check with the fix', async () => {
+    const rendered = join(ws.root, 'clusters/gkp-dev/projects/x/manifests/d-dev.yaml');
+    await writeFile(rendered, (await readFile(rendered, 'utf8')).replace('pods: "100"', 'pods: "1000"'));
+    await git(ws.root, 'commit', '-q', '-am', 'hand edit');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(result.exitCode).not.toBe(0);
+    expect(ranValidate(result.all ?? '')).toEqual(['flyte-x']);
+    expect(result.all).toContain('clusters/gkp-dev/projects/x/manifests/d-dev.yaml differs from a fresh render');
+    expect(result.all).toContain('run `npm run render`');
+  });
+
+  it('a platform change re-validates every project, on purpose', async () => {
+    await git(ws.root, 'checkout', '-q', 'HEAD~1', '--', 'clusters');
+    await git(ws.root, 'commit', '-q', '-am', 'undo hand edit');
+    const pins = join(ws.root, 'platform/pins.yaml');
+    await writeFile(pins, `${await readFile(pins, 'utf8')}# reviewed\n`);
+    await git(ws.root, 'commit', '-q', '-am', 'touch pins');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z']);
+  });
+});

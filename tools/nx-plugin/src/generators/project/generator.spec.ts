@@ -1,0 +1,68 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Tree } from '@nx/devkit';
+import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadProjectText } from '@flyte-gkp/spec';
+import projectGenerator from './generator';
+
+const repoRoot = fileURLToPath(new URL('../../../../..', import.meta.url));
+const platformFiles = ['platform/clusters/gkp-dev.yaml', 'platform/pins.yaml'];
+
+let tree: Tree;
+beforeEach(() => {
+  tree = createTreeWithEmptyWorkspace();
+  for (const file of platformFiles) tree.write(file, readFileSync(`${repoRoot}/${file}`, 'utf8'));
+});
+
+const base = { id: 'z', displayName: 'Project Z', ownerGroup: 'team-z' };
+
+describe('project generator', () => {
+  it('writes a spec that passes the schema, with the defaults a tenant expects', async () => {
+    await projectGenerator(tree, base);
+    const loaded = loadProjectText('projects/z.yaml', tree.read('projects/z.yaml', 'utf-8')!);
+    expect(loaded.ok).toBe(true);
+    if (!loaded.ok) return;
+    expect(loaded.value.spec.owners).toEqual([{ group: 'team-z', role: 'admin' }]);
+    expect(loaded.value.spec.storage).toEqual({ bucket: '103020-flytepoc-z', credentialsSecret: 'mercury-z' });
+    expect(loaded.value.spec.domains).toBeUndefined();
+  });
+
+  it('renders only the new project files plus the admin values that list it', async () => {
+    await projectGenerator(tree, base);
+    const changed = tree.listChanges().map((c) => c.path).filter((p) => !p.startsWith('platform/') && p !== 'nx.json' && p !== 'package.json' && p !== 'tsconfig.base.json');
+    const outside = changed.filter((p) => p !== 'projects/z.yaml' && !p.startsWith('clusters/gkp-dev/projects/z/'));
+    // A first project also brings the cluster-wide files; none belongs to another project.
+    expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
+    expect(changed).toContain('clusters/gkp-dev/projects/z/manifests/d-dev.yaml');
+    const values = parse(tree.read('clusters/gkp-dev/platform/flyte-values.yaml', 'utf-8')!);
+    expect(values.flyteadmin.initialProjects).toEqual(['z']);
+  });
+
+  it('adds a second project without touching the first one', async () => {
+    await projectGenerator(tree, base);
+    const before = tree.read('clusters/gkp-dev/projects/z/manifests/d-dev.yaml', 'utf-8');
+    await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w', domains: 'd-dev', format: 'json' });
+    expect(tree.read('clusters/gkp-dev/projects/z/manifests/d-dev.yaml', 'utf-8')).toBe(before);
+    expect(tree.exists('clusters/gkp-dev/projects/w/manifests/d-dev.yaml')).toBe(true);
+    expect(tree.exists('clusters/gkp-dev/projects/w/manifests/p-dev.yaml')).toBe(false);
+    expect(JSON.parse(tree.read('projects/w.json', 'utf-8')!).domains).toEqual({ 'd-dev': {} });
+  });
+
+  it('refuses a project that already exists, whatever its file format', async () => {
+    await projectGenerator(tree, { ...base, format: 'json' });
+    await expect(projectGenerator(tree, base)).rejects.toThrow('projects/z.json already exists');
+  });
+
+  it('refuses options the gate would reject, naming the rule and the position', async () => {
+    await expect(projectGenerator(tree, { ...base, domains: 'd-dev,x-dev' })).rejects.toThrow(/projects\/z\.yaml:\d+:\d+ .*\[domains\/allowed\]/);
+    await expect(projectGenerator(tree, { ...base, ownerGroup: 'has space' })).rejects.toThrow(/owners\[0\]\.group .*\[spec\/schema\]/);
+  });
+
+  it('writes only the spec with --skipRender', async () => {
+    await projectGenerator(tree, { ...base, skipRender: true });
+    expect(tree.exists('projects/z.yaml')).toBe(true);
+    expect(tree.exists('clusters/gkp-dev/projects/z')).toBe(false);
+  });
+});
