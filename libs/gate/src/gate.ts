@@ -6,7 +6,7 @@ import type { FileSource } from '@flyte-gkp/spec';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { kubeconformStage } from './kubeconform-stage.js';
-import { loadWorkspace, type Workspace } from './workspace.js';
+import { loadWorkspace, specExtensions, type Workspace } from './workspace.js';
 
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
@@ -29,21 +29,33 @@ function renderedTree(files: RenderedFile[]): Tree {
   return new Map(files.map((f) => [f.path, f.content]));
 }
 
-/** A finding about a rendered file is in scope when the file belongs to a focused spec or to no spec. */
+/**
+ * Which spec owns a file under clusters/: the one named after its `projects/<id>/` folder. Decided by
+ * path, not by the fresh render, so the committed files of a spec that no longer renders are still its
+ * own, and those of a removed spec belong to no spec (the cluster-wide check reports them).
+ */
+function ownerOf(path: string, specByStem: Map<string, string>): string | undefined {
+  const match = /^clusters\/[^/]+\/projects\/([^/]+)\//.exec(path);
+  return match ? specByStem.get(match[1]) : undefined;
+}
+
+/**
+ * A finding is in scope when it is about a focused spec or a file that spec owns, or about the platform
+ * and the cluster-wide files. The leftovers of a removed spec go to the cluster-wide check (empty focus).
+ */
 function inScope(focus: Set<string> | undefined, workspace: Workspace) {
   if (!focus) return () => true;
-  const renderedOwner = new Map<string, string | undefined>();
-  for (const files of workspace.rendered.values()) for (const f of files) renderedOwner.set(f.path, f.project ? f.sources[0] : undefined);
+  const specByStem = specsByStem(workspace);
   return (d: Diagnostic) => {
-    if (focus.has(d.file)) return true;
-    if (d.file.startsWith('projects/')) return false;
-    if (renderedOwner.has(d.file)) {
-      const owner = renderedOwner.get(d.file);
-      return owner === undefined || focus.has(owner);
-    }
-    return true; // platform files and removed rendered files
+    if (d.file.startsWith('projects/')) return focus.has(d.file);
+    if (!isProjectOutput(d.file)) return true;
+    const owner = ownerOf(d.file, specByStem);
+    return owner === undefined ? focus.size === 0 : focus.has(owner);
   };
 }
+
+const specsByStem = (workspace: Workspace) => new Map(workspace.specFiles.map((f) => [f.slice('projects/'.length).replace(specExtensions, ''), f]));
+const isProjectOutput = (path: string) => /^clusters\/[^/]+\/projects\//.test(path);
 
 function driftDiagnostics(clusterName: string, expected: Tree, committed: Tree): Diagnostic[] {
   const { added, removed, changed } = compareTrees(expected, committed);
@@ -60,6 +72,21 @@ async function orphanClusterFolders(root: string, workspace: Workspace): Promise
   const defined = new Set(workspace.platform.clusters.map((c) => c.cluster.name));
   const entries = await readdir(join(root, 'clusters'), { withFileTypes: true }).catch(() => []);
   return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !defined.has(e.name)).map((e) => e.name).sort();
+}
+
+/**
+ * Output of a spec that does not load cannot be compared with a render (there is none), nor can the
+ * cluster-wide files that list every spec: its own findings say what to fix first.
+ */
+function comparable(workspace: Workspace) {
+  const failed = new Set(workspace.diagnostics.map((d) => d.file));
+  const specByStem = specsByStem(workspace);
+  return (d: Diagnostic) => {
+    if (failed.size === 0) return true;
+    if (!isProjectOutput(d.file)) return false;
+    const owner = ownerOf(d.file, specByStem);
+    return owner === undefined || !failed.has(owner);
+  };
 }
 
 /** The validation gate: schema, lint, kubeconform and drift; all findings at once. */
@@ -83,7 +110,8 @@ async function checkWorkspace(workspace: Workspace, options: GateOptions): Promi
     if (options.drift !== false) {
       await recoverInterruptedWrite(join(root, 'clusters'), cluster.name);
       const dir = `clusters/${cluster.name}`;
-      diagnostics.push(...driftDiagnostics(cluster.name, renderedTree(workspace.rendered.get(cluster.name) ?? []), await readTree(root, dir)));
+      const drift = driftDiagnostics(cluster.name, renderedTree(workspace.rendered.get(cluster.name) ?? []), await readTree(root, dir));
+      diagnostics.push(...drift.filter(comparable(workspace)));
     }
   }
   if (options.drift !== false) {

@@ -1,0 +1,89 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { readTree } from '@flyte-gkp/output';
+import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
+import { renderWorkspace, runGate } from './gate.js';
+
+let ws: TempWorkspace;
+beforeEach(async () => {
+  ws = await createTempWorkspace();
+});
+afterEach(() => ws.remove());
+
+const edit = async (file: string, change: (text: string) => string) => writeFile(join(ws.root, file), change(await readFile(join(ws.root, file), 'utf8')));
+
+describe('drift check', () => {
+  it('passes on the committed examples', async () => {
+    expect((await runGate(ws.root)).diagnostics).toEqual([]);
+  });
+
+  it('names a hand-edited file, shows the diff back to the render and the command that fixes it', async () => {
+    await edit('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', (t) => t.replace('pods: "100"', 'pods: "999"'));
+    const [finding, ...rest] = (await runGate(ws.root)).diagnostics;
+    expect(rest).toEqual([]);
+    expect(finding).toMatchObject({ file: 'clusters/gkp-dev/projects/x/manifests/d-dev.yaml', rule: 'drift' });
+    expect(finding.detail).toContain('-    pods: "999"');
+    expect(finding.detail).toContain('+    pods: "100"');
+    expect(finding.fix).toContain('npm run render');
+  });
+
+  it('flags files nothing renders, and a folder of a cluster that no longer exists', async () => {
+    await writeFile(join(ws.root, 'clusters/gkp-dev/projects/x/manifests/extra.yaml'), 'kind: ConfigMap\n');
+    await mkdir(join(ws.root, 'clusters/gkp-old'), { recursive: true });
+    const files = (await runGate(ws.root)).diagnostics.map((d) => [d.file, d.rule]);
+    expect(files).toEqual([
+      ['clusters/gkp-dev/projects/x/manifests/extra.yaml', 'drift'],
+      ['clusters/gkp-old', 'drift'],
+    ]);
+  });
+});
+
+describe('scope', () => {
+  it('reports on the focused spec and the files it owns, so a pull request sees its own problems', async () => {
+    await edit('projects/y.json', (t) => t.replace('"role": "view"', '"role": "owner"'));
+    const forX = (await runGate(ws.root, { focus: ['projects/x.yaml'] })).diagnostics;
+    expect(forX.filter((d) => d.file === 'projects/y.json' || d.file.includes('/projects/y/'))).toEqual([]);
+    const forY = (await runGate(ws.root, { focus: ['projects/y.json'] })).diagnostics;
+    // Its committed files cannot be compared with a render it does not have: the schema error comes first.
+    expect(forY.map((d) => `${d.file}:${d.line}:${d.column} ${d.rule}`)).toEqual(['projects/y.json:10:46 spec/schema']);
+  });
+
+  it('leaves the files of a removed spec to the cluster-wide check', async () => {
+    await rm(join(ws.root, 'projects/y.json'));
+    const shared = (await runGate(ws.root, { focus: [] })).diagnostics;
+    expect(shared.map((d) => d.file)).toContain('clusters/gkp-dev/projects/y/application.yaml');
+    expect((await runGate(ws.root, { focus: ['projects/x.yaml'] })).diagnostics.filter((d) => d.file.includes('/projects/y/'))).toEqual([]);
+  });
+});
+
+describe('render', () => {
+  it('writes nothing when any spec fails: clusters/ stays exactly as it was', async () => {
+    const before = await readTree(ws.root, 'clusters');
+    await edit('projects/x.yaml', (t) => t.replace('role: edit', 'role: boss'));
+    await writeFile(join(ws.root, 'projects/new.yaml'), (await readFile(join(ws.root, 'projects/x.yaml'), 'utf8')).replace('id: x', 'id: new'));
+    const result = await renderWorkspace(ws.root);
+    expect(result.written).toEqual([]);
+    expect(result.diagnostics.map((d) => d.rule)).toContain('spec/schema');
+    expect(await readTree(ws.root, 'clusters')).toEqual(before);
+  });
+
+  it('removes the files of a removed spec and nothing else', async () => {
+    const before = await readTree(ws.root, 'clusters');
+    await rm(join(ws.root, 'projects/y.json'));
+    expect((await renderWorkspace(ws.root)).written).toEqual(['gkp-dev']);
+    const after = await readTree(ws.root, 'clusters');
+    const gone = [...before.keys()].filter((p) => !after.has(p));
+    expect(gone.length).toBeGreaterThan(0);
+    expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/y/'))).toBe(true);
+    const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
+    expect(changed).toEqual(['clusters/gkp-dev/platform/flyte-values.yaml']);
+  });
+
+  it('is byte-identical on a second run', async () => {
+    await renderWorkspace(ws.root);
+    const first = await readTree(ws.root, 'clusters');
+    await renderWorkspace(ws.root);
+    expect(await readTree(ws.root, 'clusters')).toEqual(first);
+  });
+});

@@ -1,0 +1,51 @@
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
+
+let ws: TempWorkspace;
+beforeAll(async () => {
+  ws = await createTempWorkspace();
+  await writeFile(join(ws.root, 'projects/bad.yaml'), 'apiVersion: flytepoc.gkp.io/v1alpha1\nkind: FlyteProject\nid: bad\nowners: []\n');
+});
+afterAll(() => ws.remove());
+
+describe('the command line', () => {
+  it('exits 1 with located, plain findings and no stack trace', async () => {
+    const { exitCode, stdout, stderr } = await ws.cli('validate');
+    expect(exitCode).toBe(1);
+    expect(stdout).toContain('projects/bad.yaml:4:9 owners must NOT have fewer than 1 items [spec/schema]');
+    expect(stdout + stderr).not.toMatch(/^\s+at /m);
+    expect(stderr).toContain('problem(s)');
+  });
+
+  it('writes JSON a machine can read', async () => {
+    const { stdout } = await ws.cli('validate', '--format', 'json');
+    const report = JSON.parse(stdout);
+    expect(report.ok).toBe(false);
+    expect(report.diagnostics.every((d: { file: string; rule: string }) => d.file && d.rule)).toBe(true);
+    expect(report.checkedFiles).toContain('projects/x.yaml');
+  });
+
+  it('writes JUnit XML with one failing test case per file at fault', async () => {
+    const out = join(ws.root, 'report.xml');
+    await ws.cli('validate', '--format', 'junit', '--output', out);
+    const xml = await (await import('node:fs/promises')).readFile(out, 'utf8');
+    expect(xml).toMatch(/<testcase [^>]*name="projects\/bad.yaml"[^>]*>\s*<failure/);
+    expect(xml).toMatch(/<testcase [^>]*name="projects\/x.yaml"[^>]*\/>/);
+  });
+
+  it('exits 2 on a usage error', async () => {
+    expect((await ws.cli('deploy')).exitCode).toBe(2);
+    expect((await ws.cli('validate', '--format', 'xml')).exitCode).toBe(2);
+  });
+
+  it('exits 3 with the setup command when kubeconform is not installed', async () => {
+    await rm(join(ws.root, 'projects/bad.yaml'));
+    await rm(join(ws.root, '.tools'));
+    const { exitCode, stderr } = await ws.cli('validate');
+    expect(exitCode).toBe(3);
+    expect(stderr).toContain('npm run setup');
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+});
