@@ -82,7 +82,7 @@ function refusedNode(doc: Document): { node: Node; message: string; fix: string 
       return visit.BREAK;
     }
     if ((isScalar(node) || isCollection(node)) && node.tag && !isCoreTag(node.tag)) {
-      found = { node, message: `the YAML tag ${node.tag} is not allowed`, fix: 'remove the tag: values are plain strings, numbers, booleans, lists and mappings' };
+      found = { node, message: `the YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed`, fix: 'remove the tag: values are plain strings, numbers, booleans, lists and mappings' };
       return visit.BREAK;
     }
     if (isPair(node) && !isScalar(node.key)) {
