@@ -45,7 +45,7 @@ describe('spec validation', () => {
     expect(findings(valid.replace('kind: FlyteProject', 'kind: FlyteProject\nkind: FlyteProject'))).toEqual(['3:1 yaml/syntax a key appears twice in the same mapping']);
     expect(findings(valid.replace('displayName: Project X', 'displayName: &n Project X\ndescription: *n'))).toEqual(['4:17 yaml/syntax YAML anchors and aliases are not allowed in spec files']);
     expect(findings(valid.replace('displayName: Project X', 'displayName: !!binary UHJvamVjdA=='))).toEqual(['4:23 yaml/syntax the YAML tag !!binary is not allowed']);
-    expect(findings(`${valid}---\n${valid}`)).toEqual(['12:1 yaml/syntax the file holds more than one YAML document']);
+    expect(findings(`${valid}---\n${valid}`)).toEqual(['11:1 yaml/syntax the file holds more than one YAML document']);
   });
 
   it('refuses an empty file, a list and an oversized file without parsing further', () => {
