@@ -40,3 +40,42 @@ export function pipConstraints(pins: Pins): string {
     .join('\n')
     .concat('\n');
 }
+
+/** Keys of a project's Mercury Secret: named as flytekit reads them from the environment. */
+export const mercurySecretKeys = ['FLYTE_AWS_ACCESS_KEY_ID', 'FLYTE_AWS_SECRET_ACCESS_KEY'] as const;
+
+/**
+ * A Python module for the project's tasks. Flyte's pod webhook injects the keys of the Secret named in
+ * the spec, looked up in the pod's OWN namespace, as `_FSEC_<GROUP>_<KEY>`; flytekit reads
+ * `FLYTE_AWS_*`. The module declares the requests and maps one onto the other. The secret name is
+ * pattern-checked (lower-case letters, digits, hyphens), so it cannot break out of the string.
+ */
+export function mercuryModule(spec: ProjectSpec): string {
+  const group = spec.storage.credentialsSecret;
+  return [
+    `"""Mercury credentials of Flyte project ${spec.id}: the Secret ${group} of the task's own namespace.`,
+    '',
+    '    from mercury import MERCURY_SECRETS, use_mercury_credentials',
+    '    use_mercury_credentials()',
+    '',
+    '    @task(secret_requests=MERCURY_SECRETS)',
+    '    def train(...): ...',
+    '"""',
+    'import os',
+    '',
+    'from flytekit import Secret',
+    '',
+    `GROUP = "${group}"`,
+    `KEYS = (${mercurySecretKeys.map((k) => `"${k}"`).join(', ')})`,
+    'MERCURY_SECRETS = [Secret(group=GROUP, key=key, mount_requirement=Secret.MountType.ENV_VAR) for key in KEYS]',
+    '',
+    '',
+    'def use_mercury_credentials() -> None:',
+    '    """Expose the injected keys under the names flytekit reads (call at import time of the task module)."""',
+    '    for key in KEYS:',
+    '        injected = f"_FSEC_{GROUP}_{key}".upper()',
+    '        if injected in os.environ:',
+    '            os.environ.setdefault(key, os.environ[injected])',
+    '',
+  ].join('\n');
+}

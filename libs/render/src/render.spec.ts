@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -101,6 +102,24 @@ describe('safe deletes', () => {
     const options = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/x/manifests/${domain}.yaml`)[0].metadata.annotations['argocd.argoproj.io/sync-options'];
     expect(options('d-dev')).toBe('Prune=false,Delete=false');
     expect(options('t-dev')).toBeUndefined();
+  });
+});
+
+describe('client files', () => {
+  it('point flytekit at the project`s own bucket, service account and the Flyte admin, with the release`s client pins', () => {
+    const files = render(project('x'));
+    const config = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/flytekit.config')!.content;
+    expect(config).toContain('raw_output_data_prefix = s3://bucket-x/');
+    expect(config).toContain('kubernetes_service_account = flyte-workflow');
+    expect(config).toContain(`url = ${platform.clusters[0].cluster.flyte.adminEndpoint}`);
+    const constraints = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/constraints.txt')!.content;
+    for (const [name, version] of Object.entries(platform.pins.python)) expect(constraints).toContain(`${name}==${version}`);
+  });
+
+  it('give tasks a Python module requesting the project`s own Secret by name', () => {
+    const module = render(project('x')).find((f) => f.path === 'clusters/gkp-dev/projects/x/client/mercury.py')!.content;
+    expect(module).toContain('GROUP = "mercury-x"');
+    execFileSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: module });
   });
 });
 

@@ -2,7 +2,7 @@ import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
 import type { LoadedProject } from '@flyte-gkp/spec';
 import { clusterPaths, flyteApplication, platformAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
-import { flytekitConfig, pipConstraints } from './client.js';
+import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteValues } from './flyte-values.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
 import { header, toYamlDocuments } from './serialize.js';
@@ -78,6 +78,7 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     }
     const client = paths.client(spec.id);
     files.push({ path: `${client}/flytekit.config`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + flytekitConfig(cluster, spec, domains) });
+    files.push({ path: `${client}/mercury.py`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + mercuryModule(spec) });
     files.push({ path: `${client}/constraints.txt`, type: 'client', project: spec.id, sources: [pinsFile], objects: [], content: header([pinsFile]) + pipConstraints(pins) });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));

@@ -32,6 +32,7 @@ describe('onboarding a project in a real repository', () => {
       'clusters/gkp-dev/projects/z/application.yaml',
       'clusters/gkp-dev/projects/z/client/constraints.txt',
       'clusters/gkp-dev/projects/z/client/flytekit.config',
+      'clusters/gkp-dev/projects/z/client/mercury.py',
       'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
       'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
       'projects/z.yaml',
