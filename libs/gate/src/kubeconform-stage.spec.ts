@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { loadPlatform } from '@flyte-gkp/platform';
+import type { RenderedFile } from '@flyte-gkp/render';
+import { diskSource } from '@flyte-gkp/spec';
+import { repoRoot } from '@flyte-gkp/testing';
+import { kubeconformStage } from './kubeconform-stage.js';
+
+const file = (path: string, content: string, project?: string): RenderedFile => ({
+  path,
+  type: 'manifest',
+  project,
+  sources: project ? [`projects/${project}.yaml`] : ['platform/clusters/gkp-dev.yaml'],
+  objects: [],
+  content,
+});
+
+describe('kubeconform stage', () => {
+  it('fails an unknown field and a wrong type in kubeconform itself, naming the rendered file, the object and the spec', async () => {
+    const platform = await loadPlatform(diskSource(repoRoot));
+    if (!platform.ok) throw new Error('platform does not load');
+    const { cluster } = platform.platform.clusters[0];
+    const findings = await kubeconformStage(repoRoot, cluster, [
+      file('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: n\nspec:\n  hardd: {}\n', 'x'),
+      file('clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: n\nautomountServiceAccountToken: "no"\n', 'x'),
+      file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
+    ]);
+    expect(findings.map((f) => [f.file, f.rule, f.message])).toEqual([
+      ['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'kubeconform', 'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)'],
+      ['clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'kubeconform', 'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)'],
+    ]);
+    expect(findings[0].detail).toContain('hardd');
+    expect(findings[1].detail).toContain('/automountServiceAccountToken');
+  });
+});
