@@ -1,0 +1,2 @@
+export { runRules, type Finding, type LintContext, type LintRule } from './rule.js';
+export { rules } from './rules/index.js';

@@ -1,0 +1,26 @@
+import type { LintRule } from '../rule.js';
+import { flyteadminVersion, kubernetesVersion, pythonClients } from './compat.js';
+import { domainsAllowed } from './domains.js';
+import { imagesPinned } from './images.js';
+import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
+import { quotaCeiling } from './quota.js';
+import { noPlaintextSecret, tenantScope, uniqueBucket, uniqueSecretName } from './tenancy.js';
+
+/** Every rule, in the order findings are reported. */
+export const rules: readonly LintRule[] = [
+  namespaceIsDnsLabel,
+  fileNamedAfterId,
+  uniqueNames,
+  idNotReserved,
+  clusterConvention,
+  domainsAllowed,
+  imagesPinned,
+  flyteadminVersion,
+  kubernetesVersion,
+  pythonClients,
+  uniqueBucket,
+  uniqueSecretName,
+  tenantScope,
+  noPlaintextSecret,
+  quotaCeiling,
+];

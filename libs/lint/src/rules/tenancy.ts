@@ -1,0 +1,173 @@
+import type { Cluster } from '@flyte-gkp/platform';
+import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
+import { displayPath, type PathSegment, type ProjectSpec } from '@flyte-gkp/spec';
+import type { Finding, LintRule } from '../rule.js';
+import { clashes, nodes, renderedDocuments } from '../util.js';
+
+export const uniqueBucket: LintRule = {
+  id: 'tenancy/bucket',
+  description: "Each project has a bucket of its own: no other spec's, not Flyte's metadata bucket.",
+  fix: 'use a bucket created for this project alone',
+  check({ platform, projects }) {
+    const metadata = new Map(platform.clusters.map(({ cluster }) => [cluster.storage.metadataBucket, cluster.name]));
+    const shared = clashes(projects, (p) => p.spec.storage.bucket).map(({ item: { spec, source, file }, others }) => ({
+      file,
+      ...source.locate(['storage', 'bucket']),
+      message: `the bucket ${spec.storage.bucket} is also the bucket of ${others.map((o) => o.file).join(', ')}`,
+    }));
+    const flytes = projects
+      .filter(({ spec }) => metadata.has(spec.storage.bucket))
+      .map(({ spec, source, file }) => ({
+        file,
+        ...source.locate(['storage', 'bucket']),
+        message: `the bucket ${spec.storage.bucket} is Flyte's own metadata bucket on ${metadata.get(spec.storage.bucket)}, shared by every project`,
+      }));
+    return [...shared, ...flytes];
+  },
+};
+
+export const uniqueSecretName: LintRule = {
+  id: 'tenancy/secret-name',
+  description: 'Each project names a credentials Secret of its own.',
+  fix: "name the project's own Secret, e.g. mercury-<project id>",
+  check({ projects }) {
+    // The same name in another namespace holds another project's keys: one mix-up and pods read them.
+    return clashes(projects, (p) => p.spec.storage.credentialsSecret).map(({ item: { spec, source, file }, others }) => ({
+      file,
+      ...source.locate(['storage', 'credentialsSecret']),
+      message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
+    }));
+  },
+};
+
+type Subject = { kind: string; name: string; namespace?: string };
+type Kube = {
+  kind: string;
+  apiVersion: string;
+  metadata: { name: string; namespace?: string };
+  spec?: {
+    project?: string;
+    destination?: { namespace?: string };
+    destinations?: { namespace?: string }[];
+    clusterResourceWhitelist?: { group: string; kind: string }[];
+    namespaceResourceWhitelist?: { group: string; kind: string }[];
+  };
+  subjects?: Subject[];
+};
+type Problem = { path: PathSegment[]; message: string; fix?: string };
+
+const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
+const isTenantKind = (k: { group: string; kind: string }) => tenantNamespacedKinds.some((t) => t.group === k.group && t.kind === k.kind);
+const argoKinds = ['Application', 'AppProject'];
+
+/** What one project may own on one cluster. */
+interface Scope {
+  cluster: Cluster;
+  spec: ProjectSpec;
+  namespaces: Set<string>;
+  appProject: string;
+}
+
+function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Problem[] {
+  const name = `${o.kind} ${o.metadata.name}`;
+  const found: Problem[] = [];
+  const unless = (ok: boolean, path: PathSegment[], message: string) => {
+    if (!ok) found.push({ path, message });
+  };
+  const ownNamespace = (ns: string | undefined, path: PathSegment[], what: string) =>
+    unless(ns !== undefined && namespaces.has(ns), path, `${name} ${what} ${ns ?? 'no namespace'}, which is not one of the project's namespaces`);
+
+  if (argoKinds.includes(o.kind)) {
+    unless(o.metadata.namespace === cluster.argocd.namespace, ['metadata', 'namespace'], `${name} is not in Argo CD's namespace ${cluster.argocd.namespace}`);
+  }
+  if (o.kind === 'Application') {
+    unless(o.spec?.project === appProject, ['spec', 'project'], `${name} belongs to the AppProject ${o.spec?.project}, not to the project's own ${appProject}`);
+    ownNamespace(o.spec?.destination?.namespace, ['spec', 'destination', 'namespace'], 'deploys to');
+  } else if (o.kind === 'AppProject') {
+    unless(o.metadata.name === appProject, ['metadata', 'name'], `${name} is not the project's own AppProject ${appProject}`);
+    (o.spec?.destinations ?? []).forEach((d, i) => ownNamespace(d.namespace, ['spec', 'destinations', i, 'namespace'], 'lets Argo CD deploy to'));
+    (o.spec?.clusterResourceWhitelist ?? []).forEach((k, i) =>
+      unless(k.group === '' && k.kind === 'Namespace', ['spec', 'clusterResourceWhitelist', i, 'kind'], `${name} allows the cluster-wide kind ${k.kind} (group ${k.group || 'core'}); a project may only create its Namespaces`),
+    );
+    (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) => unless(isTenantKind(k), ['spec', 'namespaceResourceWhitelist', i, 'kind'], `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`));
+  } else if (o.kind === 'Namespace') {
+    ownNamespace(o.metadata.name, ['metadata', 'name'], 'is');
+  } else if (!isTenantKind({ group: groupOf(o.apiVersion), kind: o.kind })) {
+    found.push({ path: ['kind'], message: `${name} is not a kind a project may have (only Namespace and ${tenantNamespacedKinds.map((k) => k.kind).join(', ')})` });
+  } else {
+    ownNamespace(o.metadata.namespace, ['metadata', 'namespace'], 'is in');
+  }
+  if (o.kind === 'RoleBinding') {
+    const groups = new Set(spec.owners.map((owner) => owner.group));
+    const flyte: string[] = Object.values(flyteServiceAccounts);
+    (o.subjects ?? []).forEach((s, i) =>
+      unless(
+        s.kind === 'Group' ? groups.has(s.name) : s.kind === 'ServiceAccount' && s.namespace === cluster.systemNamespace && flyte.includes(s.name),
+        ['subjects', i, 'name'],
+        `${name} grants access to the ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}, neither an owner group of the project nor Flyte's own service account`,
+      ),
+    );
+  }
+  return found;
+}
+
+export const tenantScope: LintRule = {
+  id: 'tenancy/scope',
+  description: "What a project renders stays in its own namespaces, AppProject and owner groups, and no other file renders its Argo CD objects.",
+  fix: 'the renderer or a platform input gives the project more than its own: fix that, not the spec',
+  check({ platform, projects, rendered }) {
+    return platform.clusters.flatMap(({ cluster }) => {
+      const files = rendered.get(cluster.name) ?? [];
+      // Argo CD objects all live in one namespace: the same name in two files is one object, two owners.
+      const argoObjects = files.flatMap((file) => (file.objects as Kube[]).filter((o) => argoKinds.includes(o.kind)).map((o) => ({ file, key: `${o.kind} ${o.metadata.name}` })));
+      const renderedElsewhere = (file: RenderedFile, key: string) => argoObjects.filter((a) => a.key === key && a.file.path !== file.path).map((a) => a.file.path);
+      return projects
+        .filter(({ spec }) => projectOnCluster(spec, cluster))
+        .flatMap(({ spec }) => {
+          const scope: Scope = { cluster, spec, namespaces: new Set(projectDomains(cluster, spec).map((d) => d.namespace)), appProject: tenantAppProjectName(cluster, spec.id) };
+          const renamed = `rename the project; the platform team should add ${spec.id} to reservedProjectIds`;
+          return files
+            .filter((file) => file.project === spec.id)
+            .flatMap((file) => {
+              const docs = renderedDocuments(file);
+              return (file.objects as Kube[]).flatMap((o, i): Finding[] => {
+                const elsewhere = argoKinds.includes(o.kind) ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`) : [];
+                return [
+                  ...problems(o, scope),
+                  ...(elsewhere.length ? [{ path: ['metadata', 'name'], message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`, fix: renamed }] : []),
+                ].map(({ path, ...finding }) => ({ file: file.path, ...docs[i].locate(path), ...finding }));
+              });
+            });
+        });
+    });
+  },
+};
+
+/** Credentials in a spec end up in git history for good. Each test names what it found, never the value. */
+const credentialShapes: { what: string; test: (text: string) => boolean }[] = [
+  { what: 'an AWS-style access key id', test: (t) => /(AKIA|ASIA)[A-Z0-9]{16}/.test(t) },
+  {
+    what: 'a secret access key',
+    // 40 base64 characters of mixed case and digits, in a text that talks about keys or secrets.
+    test: (t) =>
+      /secret|key|password|credential|aws/i.test(t) &&
+      (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some((s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9]/.test(s)),
+  },
+  { what: 'a PEM key or certificate block', test: (t) => t.includes('-----BEGIN') },
+  { what: 'a password, secret or token assignment', test: (t) => /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key)\s*=\s*\S/i.test(t) },
+  { what: 'a URL with a user name and password', test: (t) => /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i.test(t) },
+];
+
+export const noPlaintextSecret: LintRule = {
+  id: 'tenancy/no-plaintext-secret',
+  description: 'No value in a spec looks like a credential (access key, secret key, PEM block, password, URL with a password).',
+  fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
+  check({ projects }) {
+    return projects.flatMap(({ spec, source, file }) =>
+      [...nodes(spec)].flatMap(({ value, path }) => {
+        const shape = typeof value === 'string' ? credentialShapes.find((c) => c.test(value)) : undefined;
+        return shape ? [{ file, ...source.locate(path), message: `${displayPath(path)} looks like it holds ${shape.what}` }] : [];
+      }),
+    );
+  },
+};

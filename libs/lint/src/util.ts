@@ -1,0 +1,72 @@
+import { isNode, LineCounter, parseAllDocuments } from 'yaml';
+import type { Cluster, LoadedCluster, Platform } from '@flyte-gkp/platform';
+import { clusterPaths, projectOnCluster, type RenderedFile } from '@flyte-gkp/render';
+import type { PathSegment, ProjectSpec, SourceDocument } from '@flyte-gkp/spec';
+import type { LintContext } from './rule.js';
+
+/** The clusters a spec is onboarded on. */
+export function clustersOf(platform: Platform, spec: ProjectSpec): LoadedCluster[] {
+  return platform.clusters.filter(({ cluster }) => projectOnCluster(spec, cluster));
+}
+
+/** The first pattern `name` matches: `kube-*` matches every name starting with `kube-`, anything else itself only. */
+export function matchingPattern(name: string, patterns: readonly string[]): string | undefined {
+  return patterns.find((p) => (p.endsWith('*') ? name.startsWith(p.slice(0, -1)) : name === p));
+}
+
+/**
+ * Every item whose key another item shares, with those others. Each side of a clash is reported: the
+ * spec a user is adding may sort before the one it collides with, and a focused run shows only its own file.
+ */
+export function clashes<T>(items: readonly T[], key: (item: T) => string): { item: T; others: T[] }[] {
+  const byKey = new Map<string, T[]>();
+  for (const item of items) byKey.set(key(item), [...(byKey.get(key(item)) ?? []), item]);
+  return items.map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) })).filter((c) => c.others.length > 0);
+}
+
+/** Every value inside `value` (itself first), with its path. */
+export function* nodes(value: unknown, path: PathSegment[] = []): Generator<{ value: unknown; path: PathSegment[] }> {
+  yield { value, path };
+  if (Array.isArray(value)) {
+    for (const [i, item] of value.entries()) yield* nodes(item, [...path, i]);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) yield* nodes(item, [...path, key]);
+  }
+}
+
+export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
+  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+}
+
+/**
+ * The YAML documents of a rendered file as written (objects[i] is document i), each able to say where
+ * a value stands: a finding about rendered output points at the very line a reviewer sees in the diff.
+ */
+export function renderedDocuments(file: RenderedFile): SourceDocument[] {
+  const lineCounter = new LineCounter();
+  // Rendered files are written as YAML 1.1 (see render/serialize.ts): read them the same way.
+  return parseAllDocuments(file.content, { lineCounter, version: '1.1' }).map((doc) => ({
+    file: file.path,
+    value: doc.toJS(),
+    locate(path: readonly PathSegment[]) {
+      // The deepest part of the path that exists: a missing field points at its parent.
+      for (let n = path.length; n >= 0; n--) {
+        const node = n > 0 ? doc.getIn(path.slice(0, n), true) : doc.contents;
+        if (isNode(node) && node.range) {
+          const { line, col } = lineCounter.linePos(node.range[0]);
+          return { line, column: col };
+        }
+      }
+      return { line: 1, column: 1 };
+    },
+  }));
+}
+
+/** Where flyteadmin's namespace template sits in the flyte chart's values. */
+export const namespaceTemplatePath = ['configmap', 'adminServer', 'namespace_mapping', 'template'];
+
+/** The flyte Helm values rendered for a cluster. */
+export function renderedFlyteValues({ rendered }: LintContext, cluster: Cluster): SourceDocument | undefined {
+  const file = rendered.get(cluster.name)?.find((f) => f.path === clusterPaths(cluster).flyteValues);
+  return file && renderedDocuments(file)[0];
+}
