@@ -32,7 +32,14 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
   if (!platformResult.ok) throw new DiagnosticError(platformResult.diagnostics);
   const { platform } = platformResult;
   const specFiles = await listSpecFiles(files);
-  const diagnostics: Diagnostic[] = [];
+  const diagnostics: Diagnostic[] = (await files.list(projectsDir))
+    .filter((name) => !specExtensions.test(name))
+    .map((name) => ({
+      file: `${projectsDir}/${name}`,
+      rule: 'naming/file-name',
+      message: 'not a spec file: projects/ holds only <id>.yaml, <id>.yml or <id>.json',
+      fix: 'rename it with one of those endings (lower case), or move it out of projects/',
+    }));
   const projects: ProjectInput[] = [];
   for (const file of specFiles) {
     const loaded = await loadProjectFile(files, file);

@@ -47,7 +47,8 @@ export function rootApplication(cluster: Cluster): Application {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
-    metadata: { name: `${cluster.pocName}-${cluster.name}-root`, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
+    // Tenant Applications are all `<pocName>-<id>`: a root name without that prefix cannot be taken by a spec.
+    metadata: { name: `${cluster.name}-root`, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
     spec: {
       project: cluster.argocd.rootProject,
       source: { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path: paths.root, directory: { recurse: true, include: applicationFiles } },
@@ -74,7 +75,7 @@ export function platformAppProject(cluster: Cluster): AppProject {
       description: `Flyte ${cluster.flyte.chartVersion} itself, in ${cluster.systemNamespace}`,
       sourceRepos: [cluster.repo.url, cluster.flyte.helmRepo],
       destinations: [{ server: cluster.server, namespace: cluster.systemNamespace }],
-      clusterResourceWhitelist: platformClusterKinds,
+      clusterResourceWhitelist: platformClusterKinds.map((k) => ({ ...k })),
     },
   };
 }
@@ -125,7 +126,7 @@ export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: P
       sourceRepos: [cluster.repo.url],
       destinations: domains.map((d) => ({ server: cluster.server, namespace: d.namespace })),
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
-      namespaceResourceWhitelist: tenantNamespacedKinds,
+      namespaceResourceWhitelist: tenantNamespacedKinds.map((k) => ({ ...k })),
       roles: [
         { name: 'owners', description: 'see the project in Argo CD', groups: groups(['admin', 'edit', 'view']), policies: [`p, proj:${name}:owners, applications, get, ${name}/*, allow`] },
         { name: 'maintainers', description: 'sync the project in Argo CD', groups: groups(['admin', 'edit']), policies: [`p, proj:${name}:maintainers, applications, sync, ${name}/*, allow`] },

@@ -17,18 +17,23 @@ export function chartImage(pins: Pins, name: string): { repository: string; tag:
   return { repository: pin.repository, tag, pullPolicy: 'IfNotPresent' };
 }
 
+/** The pin as one `repository:tag@digest` string, where the chart takes an image reference. */
+function chartImageReference(pins: Pins, name: string): string {
+  const { repository, tag } = chartImage(pins, name);
+  return `${repository}:${tag}`;
+}
+
 /**
  * The flyte chart v0.15.0 lets a pod be extended only through its annotations: the Vault Agent injector
  * adds an init container that writes Flyte's own Mercury keys as a config file next to the chart's
  * (picked up because `configPath` globs every folder under the config root). No key is in git.
  */
 function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string): Record<string, string> {
-  const image = chartImage(pins, 'vault-agent');
   const file = 'mercury.yaml';
   return {
     'vault.hashicorp.com/agent-inject': 'true',
     'vault.hashicorp.com/agent-pre-populate-only': 'true',
-    'vault.hashicorp.com/agent-image': `${image.repository}:${image.tag}`,
+    'vault.hashicorp.com/agent-image': chartImageReference(pins, 'vault-agent'),
     'vault.hashicorp.com/role': cluster.storage.flyteCredentials.vaultRole,
     'vault.hashicorp.com/secret-volume-path': `${configRoot}/mercury`,
     [`vault.hashicorp.com/agent-inject-secret-${file}`]: cluster.storage.flyteCredentials.vaultPath,
@@ -117,6 +122,8 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       },
       k8s: { plugins: { k8s: { 'default-env-vars': [{ FLYTE_AWS_ENDPOINT: cluster.storage.endpoint }] } } },
       resource_manager: { propeller: { resourcemanager: { type: 'noop' } } },
+      // The chart's default co-pilot image would otherwise slip past the pin file.
+      copilot: { plugins: { k8s: { 'co-pilot': { image: chartImageReference(pins, 'flytecopilot') } } } },
       remoteData: { remoteData: { region: cluster.storage.region, scheme: 'aws' } },
       task_logs: {
         plugins: { logs: { 'kubernetes-enabled': true, 'kubernetes-template-uri': escapeForHelmTpl(logLink), 'cloudwatch-enabled': false } },

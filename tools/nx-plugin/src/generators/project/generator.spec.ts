@@ -58,6 +58,7 @@ describe('project generator', () => {
   it('refuses options the gate would reject, naming the rule and the position', async () => {
     await expect(projectGenerator(tree, { ...base, domains: 'd-dev,x-dev' })).rejects.toThrow(/projects\/z\.yaml:\d+:\d+ .*\[domains\/allowed\]/);
     await expect(projectGenerator(tree, { ...base, ownerGroup: 'has space' })).rejects.toThrow(/owners\[0\]\.group .*\[spec\/schema\]/);
+    expect(tree.exists('projects/z.yaml')).toBe(false);
   });
 
   it('writes only the spec with --skipRender', async () => {

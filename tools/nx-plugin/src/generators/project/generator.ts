@@ -52,12 +52,17 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
   const file = `projects/${options.id}.${options.format ?? 'yaml'}`;
   tree.write(file, specText(spec, options.format ?? 'yaml'));
 
-  // The spec is checked as the gate will check it in the pull request: schema and lint, with every other spec.
+  // The spec is checked as the gate will check it in the pull request: schema and lint, with every other
+  // spec. A refused spec leaves the tree as it was.
+  const refuse = (message: string): never => {
+    tree.delete(file);
+    return fail(message);
+  };
   try {
     const gate = await runGate(tree.root, { files, focus: [file], kubeconform: false, drift: false });
-    if (gate.diagnostics.length > 0) fail(`the new spec would not pass the gate:\n${formatHuman(gate.diagnostics)}`);
+    if (gate.diagnostics.length > 0) refuse(`the new spec would not pass the gate:\n${formatHuman(gate.diagnostics)}`);
   } catch (error) {
-    if (error instanceof DiagnosticError) fail(formatHuman(error.diagnostics));
+    if (error instanceof DiagnosticError) refuse(formatHuman(error.diagnostics));
     throw error;
   }
 
