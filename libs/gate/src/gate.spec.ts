@@ -57,6 +57,14 @@ describe('scope', () => {
   });
 });
 
+describe('workspace files', () => {
+  it('reports a file in projects/ that is not a spec instead of skipping it', async () => {
+    await writeFile(join(ws.root, 'projects/z.YAML'), 'id: z\n');
+    const findings = (await runGate(ws.root)).diagnostics;
+    expect(findings.map((d) => [d.file, d.rule])).toEqual([['projects/z.YAML', 'naming/file-name']]);
+  });
+});
+
 describe('render', () => {
   it('writes nothing when any spec fails: clusters/ stays exactly as it was', async () => {
     const before = await readTree(ws.root, 'clusters');
