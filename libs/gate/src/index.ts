@@ -1,2 +1,2 @@
-export { renderCommand, renderWorkspace, runGate, type GateOptions, type GateResult, type RenderResult } from './gate.js';
-export { listSpecFiles, loadWorkspace, projectsDir, type Workspace } from './workspace.js';
+export { renderWorkspace, runGate, type GateOptions, type GateResult, type RenderResult } from './gate.js';
+export { loadWorkspace, type Workspace } from './workspace.js';

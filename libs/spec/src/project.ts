@@ -5,8 +5,6 @@ import type { FileSource } from './file-source.js';
 import { parseSource, type SourceDocument } from './source.js';
 import type { ProjectSpec } from './types.js';
 
-export { projectSchema };
-
 /** A spec file that parsed and matched the schema, with positions for later rules. */
 export interface LoadedProject {
   spec: ProjectSpec;
