@@ -1,2 +1,2 @@
 export { renderWorkspace, runGate, type GateOptions, type GateResult, type RenderResult } from './gate.js';
-export { loadWorkspace, type Workspace } from './workspace.js';
+export { listSpecFiles, loadWorkspace, type Workspace } from './workspace.js';
