@@ -1,0 +1,204 @@
+// A render killed part-way (a real SIGKILL, as a CI timeout or an OOM killer sends it) must leave the
+// previous clusters/<cluster>/ intact, byte for byte, and the next validate/render must recover.
+import { existsSync } from 'node:fs';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadWorkspace } from '@flyte-gkp/gate';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const tsx = join(repoRoot, 'node_modules/.bin/tsx');
+const cluster = 'gkp-dev';
+/** Enough projects (8 files each) for the write to take a while; the kill is timed on the staging folder. */
+const projectCount = Number(process.env.KILL_PROJECTS ?? 25);
+
+const spec = (id: string, label: string) =>
+  [
+    'apiVersion: flytepoc.gkp.io/v1alpha1',
+    'kind: FlyteProject',
+    `id: ${id}`,
+    `displayName: ${label} ${id}`,
+    'owners:',
+    `  - group: team-${id}`,
+    '    role: admin',
+    'storage:',
+    `  bucket: 103020-flytepoc-${id}`,
+    `  credentialsSecret: mercury-${id}`,
+    '',
+  ].join('\n');
+
+async function workspace(): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), 'atomic-'));
+  await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
+  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  await mkdir(join(root, 'projects'));
+  return root;
+}
+
+/** Projects k000.. labelled `label`; every other generation drops the first ten and adds ten more. */
+async function writeSpecs(root: string, label: string, generation: number) {
+  await rm(join(root, 'projects'), { recursive: true, force: true });
+  await mkdir(join(root, 'projects'));
+  const shift = generation % 2 === 0 ? 0 : 10;
+  for (let i = shift; i < projectCount + shift; i++) {
+    const id = `k${String(i).padStart(3, '0')}`;
+    await writeFile(join(root, 'projects', `${id}.yaml`), spec(id, label));
+  }
+}
+
+async function cli(root: string, command: 'render' | 'validate') {
+  const result = await execa(tsx, ['tools/cli/main.ts', command, '--root', root], { cwd: repoRoot, reject: false, timeout: 180_000 });
+  return { exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}` };
+}
+
+/** Every file under `dir`: relative path → bytes. */
+async function tree(dir: string): Promise<Map<string, Buffer>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return new Map(await Promise.all(files.map(async (f) => [relative(dir, f).split(sep).join('/'), await readFile(f)] as [string, Buffer])));
+}
+
+function differences(expected: Map<string, Buffer>, actual: Map<string, Buffer>): string[] {
+  const diff: string[] = [];
+  for (const [path, bytes] of expected) if (!actual.get(path)?.equals(bytes)) diff.push(actual.has(path) ? `changed ${path}` : `missing ${path}`);
+  for (const path of actual.keys()) if (!expected.has(path)) diff.push(`extra ${path}`);
+  return diff;
+}
+
+/** What a fresh render of the workspace gives, computed in-process (not written anywhere). */
+async function expectedRender(root: string): Promise<Map<string, Buffer>> {
+  const workspace = await loadWorkspace(root);
+  expect(workspace.diagnostics).toEqual([]);
+  return new Map((workspace.rendered.get(cluster) ?? []).map((f) => [f.path.slice(`clusters/${cluster}/`.length), Buffer.from(f.content)]));
+}
+
+const hidden = async (root: string) => (await readdir(join(root, 'clusters'))).filter((n) => n.startsWith('.'));
+
+const roots: string[] = [];
+afterAll(() => Promise.all(roots.map((r) => rm(r, { recursive: true, force: true }))));
+
+describe('a render killed with SIGKILL while it writes', () => {
+  let root: string;
+  let before: Map<string, Buffer>;
+  const current = () => join(root, 'clusters', cluster);
+  const staging = () => join(root, 'clusters', `.staging-${cluster}`);
+  const previous = () => join(root, 'clusters', `.previous-${cluster}`);
+
+  beforeAll(async () => {
+    root = await workspace();
+    roots.push(root);
+    await writeSpecs(root, 'Before', 0);
+    const first = await cli(root, 'render');
+    expect(first.exitCode, first.output).toBe(0);
+    before = await tree(current());
+    expect(before.size).toBeGreaterThan(projectCount * 4);
+  }, 180_000);
+
+  it('leaves the previous clusters/<cluster>/ intact, byte for byte', async () => {
+    const attempts: string[] = [];
+    let landed = false;
+    // Delays after the staging folder appears: the first ones land mid-write; a finished render retries shorter.
+    for (const [n, delay] of [15, 5, 0, 0].entries()) {
+      await writeSpecs(root, `After-${n}`, n + 1);
+      const render = execa(tsx, ['tools/cli/main.ts', 'render', '--root', root], { cwd: repoRoot, reject: false, detached: true });
+      let exited = false;
+      void render.finally(() => (exited = true));
+      while (!exited && !existsSync(staging())) await sleep(1);
+      if (!exited) {
+        await sleep(delay);
+        // The whole process group: tsx, the node process it starts, and kubeconform if running.
+        process.kill(-render.pid!, 'SIGKILL');
+      }
+      const result = await render;
+      const stagedFiles = existsSync(staging()) ? (await tree(staging())).size : 0;
+      if (result.exitCode === 0) {
+        attempts.push(`delay ${delay} ms: the render finished first`);
+        before = await tree(current());
+        continue;
+      }
+      expect(result.signal, `killed, not failed: ${result.stdout}\n${result.stderr}`).toBe('SIGKILL');
+      landed = existsSync(staging()) || existsSync(previous());
+      attempts.push(`delay ${delay} ms: killed with ${stagedFiles} of ${before.size}+ files staged`);
+      if (!landed) continue;
+      if (existsSync(current())) {
+        expect(differences(before, await tree(current())), 'clusters/gkp-dev after the kill').toEqual([]);
+      } else {
+        // Killed between the two renames: the old tree waits in .previous-<cluster> for the next run.
+        expect(differences(before, await tree(previous())), 'clusters/.previous-gkp-dev after the kill').toEqual([]);
+      }
+      break;
+    }
+    console.log(`kill attempts (${projectCount} projects): ${attempts.join('; ')}`);
+    expect(landed, `a kill while clusters/.staging-${cluster} existed: ${attempts.join('; ')}`).toBe(true);
+  }, 300_000);
+
+  it('the next validate cleans up without touching the previous output, and reports the drift', async () => {
+    expect((await hidden(root)).length, 'the kill left staging behind').toBeGreaterThan(0);
+    const validate = await cli(root, 'validate');
+    // The specs changed and clusters/ still holds the previous render: that is drift, not a crash.
+    expect(validate.exitCode, validate.output).toBe(1);
+    expect(validate.output).toMatch(/\[drift\]/);
+    expect(validate.output).not.toMatch(/^\s+at /m);
+    expect(await hidden(root), 'no staging or previous folder left').toEqual([]);
+    expect(differences(before, await tree(current())), 'clusters/gkp-dev as before the kill').toEqual([]);
+  }, 180_000);
+
+  it('the next render writes the new output completely, and validate then passes', async () => {
+    const render = await cli(root, 'render');
+    expect(render.exitCode, render.output).toBe(0);
+    expect(await hidden(root)).toEqual([]);
+    expect(differences(await expectedRender(root), await tree(current())), 'a complete, fresh render').toEqual([]);
+    const validate = await cli(root, 'validate');
+    expect(validate.exitCode, validate.output).toBe(0);
+  }, 180_000);
+});
+
+describe('recovery from a write interrupted between its two renames', () => {
+  let root: string;
+  let rendered: Map<string, Buffer>;
+  const current = () => join(root, 'clusters', cluster);
+  const previous = () => join(root, 'clusters', `.previous-${cluster}`);
+  const staging = () => join(root, 'clusters', `.staging-${cluster}`);
+
+  beforeAll(async () => {
+    root = await workspace();
+    roots.push(root);
+    for (const f of await readdir(join(repoRoot, 'projects'))) await cp(join(repoRoot, 'projects', f), join(root, 'projects', f));
+    const first = await cli(root, 'render');
+    expect(first.exitCode, first.output).toBe(0);
+    rendered = await tree(current());
+    expect(rendered.size).toBeGreaterThan(5);
+  }, 120_000);
+
+  it('validate puts back .previous-<cluster> when clusters/<cluster>/ is gone', async () => {
+    await rename(current(), previous());
+    const validate = await cli(root, 'validate');
+    expect(validate.exitCode, validate.output).toBe(0);
+    expect(await hidden(root)).toEqual([]);
+    expect(differences(rendered, await tree(current()))).toEqual([]);
+  }, 120_000);
+
+  it('render puts it back too, and drops a half-written staging folder', async () => {
+    await rename(current(), previous());
+    await mkdir(join(staging(), 'projects/x'), { recursive: true });
+    await writeFile(join(staging(), 'projects/x/application.yaml'), 'apiVersion: v1\nkind: Half\n');
+    await writeFile(join(staging(), 'stray.yaml'), 'kind: Stray\n');
+    const render = await cli(root, 'render');
+    expect(render.exitCode, render.output).toBe(0);
+    expect(await hidden(root)).toEqual([]);
+    expect(differences(rendered, await tree(current()))).toEqual([]);
+  }, 120_000);
+
+  it('validate drops a stale .previous-<cluster> once the new output is in place', async () => {
+    await mkdir(join(previous(), 'projects/old'), { recursive: true });
+    await writeFile(join(previous(), 'projects/old/application.yaml'), 'kind: Old\n');
+    const validate = await cli(root, 'validate');
+    expect(validate.exitCode, validate.output).toBe(0);
+    expect(await hidden(root)).toEqual([]);
+    expect(differences(rendered, await tree(current()))).toEqual([]);
+  }, 120_000);
+});
