@@ -69,16 +69,21 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
       return { ...at([...path, key], 'key'), message: `${name} has an invalid key \`${key}\``, fix: 'rename the key' };
     }
     case 'pattern':
-    case 'type':
-    case 'minLength':
-    case 'maxLength':
-    case 'format':
       return {
         ...at(path),
-        message: `${name} ${error.keyword === 'pattern' ? 'is not valid' : error.message}${described ? `: expected ${described}` : ''}`,
+        message: `${name} is not valid${described ? `: expected ${described}` : ''}`,
         fix: described ? `write ${described}` : `change ${name}`,
       };
+    case 'type': {
+      const expected = String(error.params.type).split(',').map(typeInWords).join(' or ');
+      return { ...at(path), message: `${name} must be ${expected}`, fix: `write ${name} as ${expected}` };
+    }
     default:
       return { ...at(path), message: `${name} ${error.message}`, fix: `change ${name}` };
   }
+}
+
+function typeInWords(type: string): string {
+  const words: Record<string, string> = { array: 'a list', object: 'a mapping of fields', string: 'text', integer: 'a whole number', number: 'a number', boolean: 'true or false', null: 'empty' };
+  return words[type] ?? type;
 }
