@@ -36,6 +36,8 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
     .filter((name) => !specExtensions.test(name))
     .map((name) => ({
       file: `${projectsDir}/${name}`,
+      line: 1,
+      column: 1,
       rule: 'naming/file-name',
       message: 'not a spec file: projects/ holds only <id>.yaml, <id>.yml or <id>.json',
       fix: 'rename it with one of those endings (lower case), or move it out of projects/',

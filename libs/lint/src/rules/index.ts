@@ -4,7 +4,7 @@ import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
 import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
 import { quotaCeiling } from './quota.js';
-import { noPlaintextSecret, tenantScope, uniqueBucket, uniqueSecretName } from './tenancy.js';
+import { noPlaintextSecret, ownerGroupIsTenant, tenantScope, uniqueBucket, uniqueSecretName } from './tenancy.js';
 
 /** Every rule, in the order findings are reported. */
 export const rules: readonly LintRule[] = [
@@ -20,6 +20,7 @@ export const rules: readonly LintRule[] = [
   pythonClients,
   uniqueBucket,
   uniqueSecretName,
+  ownerGroupIsTenant,
   tenantScope,
   noPlaintextSecret,
   quotaCeiling,

@@ -111,6 +111,22 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
   return found;
 }
 
+/** Kubernetes' built-in groups stand for whole classes of users: every authenticated user, every service account. */
+export const ownerGroupIsTenant: LintRule = {
+  id: 'tenancy/owner-group',
+  description: "No owner is one of Kubernetes' built-in system: groups, which stand for every user or service account of the cluster.",
+  fix: "name the team's own identity-provider group",
+  check({ projects }) {
+    return projects.flatMap(({ spec, source, file }) =>
+      spec.owners.flatMap((owner, index) =>
+        owner.group.startsWith('system:')
+          ? [{ file, ...source.locate(['owners', index, 'group']), message: `the owner group ${owner.group} is a Kubernetes built-in group: it would give ${owner.role} in this project to users of every tenant` }]
+          : [],
+      ),
+    );
+  },
+};
+
 export const tenantScope: LintRule = {
   id: 'tenancy/scope',
   description: "What a project renders stays in its own namespaces, AppProject and owner groups, and no other file renders its Argo CD objects.",
