@@ -4,13 +4,21 @@ import { compareDiagnostics, location, type Diagnostic } from './diagnostic.js';
 export type OutputFormat = 'human' | 'json' | 'junit';
 export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit'];
 
+/**
+ * Messages can quote what a user wrote (a key, a value): shown on one line with control characters
+ * escaped, so no input can forge a line of the report.
+ */
+function printable(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** `projects/x.yaml:4:9 owners[0].role must be one of ... [spec/schema]` and a fix line. */
 export function formatHuman(diagnostics: Diagnostic[]): string {
   return [...diagnostics]
     .sort(compareDiagnostics)
     .map((d) => {
-      const lines = [`${location(d)} ${d.message} [${d.rule}]`];
-      if (d.fix) lines.push(`  fix: ${d.fix}`);
+      const lines = [`${printable(location(d))} ${printable(d.message)} [${d.rule}]`];
+      if (d.fix) lines.push(`  fix: ${printable(d.fix)}`);
       if (d.detail) lines.push(...d.detail.trimEnd().split('\n').map((l) => `    ${l}`));
       return lines.join('\n');
     })
