@@ -23,7 +23,7 @@ describe('reports', () => {
 
   it('escapes markup in JUnit XML and fails only the files at fault', () => {
     const xml = formatDiagnostics('junit', [{ ...finding, message: 'a <b> & "c"' }], ['projects/x.yaml', 'projects/y.json']);
-    expect(xml).toContain('a &lt;b&gt; &amp;');
+    expect(xml).toContain('a &lt;b> &amp; &quot;c&quot;');
     expect(xml).toMatch(/<testcase [^>]*name="projects\/y.json"[^>]*\/>/);
     expect(xml).toMatch(/<testsuite [^>]*failures="1"/);
   });
