@@ -89,6 +89,19 @@ function refusedNode(doc: Document): { node: Node; message: string; fix: string 
       found = { node: node.key as Node, message: 'a mapping key must be a plain value', fix: 'use a plain string as key' };
       return visit.BREAK;
     }
+    if (isMap(node)) {
+      // `true:` and `"true":` are different YAML scalars but one key once read: the parser's own check misses it.
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (seen.has(key)) {
+          found = { node: pair.key as Node, message: 'a key appears twice in the same mapping', fix: 'keep one of the two entries' };
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+    }
     return undefined;
   });
   return found;
