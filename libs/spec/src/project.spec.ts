@@ -55,6 +55,11 @@ describe('spec validation', () => {
     expect(findings(`${valid}description: "${'a'.repeat(maxSourceBytes)}"\n`)[0]).toMatch(/^1:1 yaml\/syntax the file is larger than 64 KiB/);
   });
 
+  it('reports an unclosed quote where it opens, not at the end of the file', () => {
+    expect(findings(valid.replace('displayName: Project X', "displayName: 'Project X"))).toEqual(["4:14 yaml/syntax a quoted string opened here is never closed: add the closing '"]);
+    expect(findings(valid.replace('displayName: Project X', 'displayName: "Project \\" X'))).toEqual(['4:14 yaml/syntax a quoted string opened here is never closed: add the closing "']);
+  });
+
   it('reports a YAML syntax error at its position', () => {
     const [finding] = findings(valid.replace('owners:', 'owners: [\n'));
     expect(finding).toMatch(/^\d+:\d+ yaml\/syntax invalid YAML: /);

@@ -48,7 +48,7 @@ export function parseSource(file: string, text: string): ParseResult {
     return {
       ok: false,
       diagnostics: problems.map((e) => {
-        const at = pos(e.pos[0]);
+        const at = pos(unclosedQuoteStart(text, e.message, e.pos[0]) ?? e.pos[0]);
         return { file, ...at, rule: 'yaml/syntax', message: describeYamlProblem(e.code, e.message), fix: yamlFix(e.code) };
       }),
     };
@@ -62,9 +62,24 @@ export function parseSource(file: string, text: string): ParseResult {
   return { ok: true, source: { file, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
 }
 
+/**
+ * The parser notices a missing closing quote only at the end of the file. The string it left open holds
+ * no unescaped quote of its kind, so the last one before that point is where it opened.
+ */
+function unclosedQuoteStart(text: string, message: string, end: number): number | undefined {
+  const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+  if (!quote) return undefined;
+  for (let i = Math.min(end, text.length) - 1; i >= 0; i--) {
+    if (text[i] === quote && !(quote === '"' && text[i - 1] === '\\')) return i;
+  }
+  return undefined;
+}
+
 function describeYamlProblem(code: string, message: string): string {
   if (code === 'DUPLICATE_KEY') return 'a key appears twice in the same mapping';
   if (code === 'TAG_RESOLVE_FAILED') return 'a YAML tag that is not allowed here';
+  const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
+  if (quote) return `a quoted string opened here is never closed: add the closing ${quote}`;
   // The yaml library's first line is the useful part; the rest repeats the source.
   return `invalid YAML: ${message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`;
 }
