@@ -32,14 +32,18 @@ export async function kubeconformStage(root: string, cluster: Cluster, files: Re
         const file = byPath.get(v.file);
         const origin = file?.project ? ` (rendered from ${file.sources[0]})` : '';
         const details = v.errors.map((e) => `${e.path || '/'}: ${e.message}`);
+        const subject = v.kind ? `${v.kind} ${v.name}` : 'the file';
+        // Without a kind, kubeconform could not even read the file as YAML: no schema is to blame.
+        const fix = !v.kind
+          ? 'the renderer wrote YAML that Kubernetes cannot read: a renderer bug, report it with the spec named above'
+          : v.status === 'error'
+            ? 'a schema is missing or unreadable: run `npm run setup`, or check the schema locations'
+            : 'the renderer produced an object the cluster would reject: fix the renderer or the platform input named above';
         return {
           file: v.file,
           rule: 'kubeconform',
-          message: `${v.kind} ${v.name}: ${v.status === 'error' ? v.message : 'does not match the Kubernetes schema'}${origin}`,
-          fix:
-            v.status === 'error'
-              ? 'a schema is missing or unreadable: run `npm run setup`, or check the schema locations'
-              : 'the renderer produced an object the cluster would reject: fix the renderer or the platform input named above',
+          message: `${subject}: ${v.status === 'error' ? v.message : 'does not match the Kubernetes schema'}${origin}`,
+          fix,
           detail: details.length ? details.join('\n') : undefined,
         };
       });

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import projectSchema from '../project.schema.json' with { type: 'json' };
 import { schemaChecker } from './schema-check.js';
 import type { FileSource } from './file-source.js';
@@ -31,5 +31,10 @@ export function loadProjectText(file: string, text: string): LoadResult<LoadedPr
 }
 
 export async function loadProjectFile(files: FileSource, file: string): Promise<LoadResult<LoadedProject>> {
-  return loadProjectText(file, (await files.read(file)) ?? '');
+  try {
+    return loadProjectText(file, (await files.read(file)) ?? '');
+  } catch (error) {
+    if (error instanceof DiagnosticError) return { ok: false, diagnostics: error.diagnostics };
+    throw error;
+  }
 }

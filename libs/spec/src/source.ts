@@ -78,6 +78,8 @@ function unclosedQuoteStart(text: string, message: string, end: number): number 
 function describeYamlProblem(code: string, message: string): string {
   if (code === 'DUPLICATE_KEY') return 'a key appears twice in the same mapping';
   if (code === 'TAG_RESOLVE_FAILED') return 'a YAML tag that is not allowed here';
+  // Thousands of nested brackets overflow the parser's recursion; it reports that in its own terms.
+  if (message.includes('Maximum call stack size exceeded')) return 'the file nests values too deeply to be a spec';
   const quote = /^Missing closing (["'])quote/.exec(message)?.[1];
   if (quote) return `a quoted string opened here is never closed: add the closing ${quote}`;
   // The yaml library's first line is the useful part; the rest repeats the source.
