@@ -9,8 +9,6 @@
 // or
 //   accepted: true                 the gate lets it in (exit 0) ...
 //   inert: [displayName, ...]      ... and the hostile text of these fields comes out inert
-// and, for a known failure of the libraries that is not fixed yet:
-//   todo: <what is wrong>          the case runs as `it.fails`: it turns red once the library is fixed
 //
 // A few cases are generated here instead (the size limit), so that no huge file is committed.
 //
@@ -46,7 +44,6 @@ interface Expectation {
   message?: string;
   accepted?: boolean;
   inert?: TextField[];
-  todo?: string;
 }
 interface Case {
   name: string;
@@ -274,7 +271,7 @@ afterAll(async () => {
   const slowest = Math.max(0, ...ran.map((x) => x.o!.ms));
   console.log(
     [
-      `hostile corpus: ${cases.length} cases run through \`render\` (${rejectedCases.length} to reject, ${cases.length - rejectedCases.length} to accept; ${cases.filter((c) => c.expect.todo).length} known failures marked todo)`,
+      `hostile corpus: ${cases.length} cases run through \`render\` (${rejectedCases.length} to reject, ${cases.length - rejectedCases.length} to accept)`,
       `  rejected with the expected rule at the expected line: ${rightRule.length}/${rejectedCases.length}`,
       `  wrongly let in (exit 0): ${letIn.length}${letIn.length ? ` (${letIn.map((x) => x.c.name).join(', ')})` : ''}`,
       `  accepted as expected: ${accepted.length}/${cases.length - rejectedCases.length}`,
@@ -392,7 +389,6 @@ describe('hostile corpus through `render`', () => {
   for (const c of cases) {
     const title = `${c.name}: ${c.expect.accepted ? `accepted${c.expect.inert?.length ? `, ${c.expect.inert.join(' and ')} inert` : ''}` : `${[c.expect.rule].flat().join('|')} at ${[c.expect.file].flat().join('|')}:${c.expect.line}`}`;
     const body = c.expect.accepted ? () => assertAccepted(c) : () => assertRejected(c);
-    if (c.expect.todo) it.fails(`${title} — KNOWN FAILURE: ${c.expect.todo}`, body);
-    else it(title, body);
+    it(title, body);
   }
 });
