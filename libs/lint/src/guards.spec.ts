@@ -157,6 +157,7 @@ describe('images/pinned', () => {
     const doc = parse(values.content, { version: '1.1' });
     doc.configmap.k8s.plugins.k8s['co-pilot'] = { image: 'cr.flyte.org/lyft/flyteplugins/flytecopilot:0123456789abcdef' };
     values.content = stringify(doc, { version: '1.1' });
+    values.objects = [doc];
     expect(imagesPinned.check(ws)).toEqual([
       expect.objectContaining({ file: valuesFile, line: lineOf(values.content, 'flytecopilot:0123456789abcdef'), message: expect.stringContaining('flytecopilot:0123456789abcdef is not a pin') }),
     ]);
@@ -166,6 +167,7 @@ describe('images/pinned', () => {
     const ws = await workspace();
     const values = rendered(ws, valuesFile);
     values.content = values.content.replace('vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.15.6', 'vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.16.0');
+    values.objects = [parse(values.content, { version: '1.1' })];
     expect(imagesPinned.check(ws)).toEqual([expect.objectContaining({ file: valuesFile, line: lineOf(values.content, 'vault:1.16.0') })]);
   });
 });

@@ -62,6 +62,15 @@ export function renderedDocuments(file: RenderedFile): SourceDocument[] {
   }));
 }
 
+/**
+ * Positions in a rendered file, parsed on first use: rules walk the rendered objects, and only a
+ * finding needs its line (parsing every rendered file costs seconds at a thousand projects).
+ */
+export function lazyDocuments(file: RenderedFile): () => SourceDocument[] {
+  let documents: SourceDocument[] | undefined;
+  return () => (documents ??= renderedDocuments(file));
+}
+
 /** Where flyteadmin's namespace template sits in the flyte chart's values. */
 export const namespaceTemplatePath = ['configmap', 'adminServer', 'namespace_mapping', 'template'];
 

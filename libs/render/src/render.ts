@@ -17,7 +17,7 @@ export interface RenderedFile {
   project?: string;
   /** Files it was rendered from, repository-relative. */
   sources: string[];
-  /** The typed objects of a manifest, for lint rules. */
+  /** The typed objects the file holds (manifests, Helm values), for lint rules. */
   objects: object[];
   content: string;
 }
@@ -29,6 +29,12 @@ export interface ProjectInput extends LoadedProject {
 
 function manifest(path: string, sources: string[], objects: object[], project?: string): RenderedFile {
   return { path, type: 'manifest', project, sources, objects, content: header(sources) + toYamlDocuments(objects) };
+}
+
+/** The Flyte values are rendered from the platform files and every spec on the cluster. */
+function valuesFile(path: string, platformSources: string[], values: object): RenderedFile {
+  const content = header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values]);
+  return { path, type: 'helm-values', sources: [...platformSources, 'projects/'], objects: [values], content };
 }
 
 /** The Flyte system namespace: created and protected like every project namespace. */
@@ -59,13 +65,7 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)]),
     manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)]),
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)]),
-    {
-      path: paths.flyteValues,
-      type: 'helm-values',
-      sources: [...platformSources, 'projects/'],
-      objects: [],
-      content: header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([flyteValues(cluster, pins, onCluster.map((p) => p.spec.id))]),
-    },
+    valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id))),
   ];
 
   for (const project of onCluster) {

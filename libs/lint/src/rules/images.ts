@@ -1,6 +1,6 @@
 import { imageReference, type ImagePin } from '@flyte-gkp/platform';
 import type { LintRule } from '../rule.js';
-import { clashes, nodes, renderedDocuments } from '../util.js';
+import { clashes, lazyDocuments, nodes } from '../util.js';
 
 /** The Vault Agent image is set through a pod annotation, not an `image` value. */
 const agentImageAnnotation = 'vault.hashicorp.com/agent-image';
@@ -48,16 +48,17 @@ export const imagesPinned: LintRule = {
         fix: 'pin each repository once, and use that one pin everywhere',
       }));
     const pinned = new Set(entries.map(([, pin]) => imageReference(pin)));
-    const unpinned = [...rendered.values()].flat().flatMap((file) =>
-      renderedDocuments(file).flatMap((doc) =>
-        [...nodes(doc.value)].flatMap(({ value, path }) => {
+    const unpinned = [...rendered.values()].flat().flatMap((file) => {
+      const documents = lazyDocuments(file);
+      return file.objects.flatMap((object, index) =>
+        [...nodes(object)].flatMap(({ value, path }) => {
           const reference = referenceOf(path.at(-1), value);
           return reference === undefined || pinned.has(reference)
             ? []
-            : [{ file: file.path, ...doc.locate(path), message: `the image ${reference} is not a pin of ${pinsSource.file}`, fix: `render only images pinned in ${pinsSource.file}: the renderer or a platform input adds this one` }];
+            : [{ file: file.path, ...documents()[index].locate(path), message: `the image ${reference} is not a pin of ${pinsSource.file}`, fix: `render only images pinned in ${pinsSource.file}: the renderer or a platform input adds this one` }];
         }),
-      ),
-    );
+      );
+    });
     return [...unfixed, ...registries, ...twice, ...unpinned];
   },
 };

@@ -2,7 +2,7 @@ import type { Cluster } from '@flyte-gkp/platform';
 import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, nodes, renderedDocuments } from '../util.js';
+import { clashes, lazyDocuments, nodes } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -145,13 +145,13 @@ export const tenantScope: LintRule = {
           return files
             .filter((file) => file.project === spec.id)
             .flatMap((file) => {
-              const docs = renderedDocuments(file);
+              const documents = lazyDocuments(file);
               return (file.objects as Kube[]).flatMap((o, i): Finding[] => {
                 const elsewhere = argoKinds.includes(o.kind) ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`) : [];
                 return [
                   ...problems(o, scope),
                   ...(elsewhere.length ? [{ path: ['metadata', 'name'], message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`, fix: renamed }] : []),
-                ].map(({ path, ...finding }) => ({ file: file.path, ...docs[i].locate(path), ...finding }));
+                ].map(({ path, ...finding }) => ({ file: file.path, ...documents()[i].locate(path), ...finding }));
               });
             });
         });
