@@ -1,12 +1,14 @@
-import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { runRules, rules as allRules } from '@flyte-gkp/lint';
-import { compareTrees, readTree, recoverInterruptedWrite, replaceFolderAtomically, unifiedDiff, type Tree } from '@flyte-gkp/output';
-import type { RenderedFile } from '@flyte-gkp/render';
-import type { FileSource } from '@flyte-gkp/spec';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { kubeconformStage } from './kubeconform-stage.js';
-import { loadWorkspace, specExtensions, type Workspace } from './workspace.js';
+import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
+import { runRules, rules as allRules } from '@flyte-gkp/lint';
+import { commitStagedFolder, compareTrees, discardStagedFolder, readTree, recoverInterruptedWrite, stageFolder, unifiedDiff, type Tree } from '@flyte-gkp/output';
+import type { Platform } from '@flyte-gkp/platform';
+import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
+import { diskSource, type FileSource } from '@flyte-gkp/spec';
+import { kubeconformOnContent, kubeconformOnDisk, verdictDiagnostics } from './kubeconform-stage.js';
+import { listSpecFiles, loadPlatformOrThrow, loadWorkspace, specExtensions, type Workspace } from './workspace.js';
 
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
@@ -24,10 +26,10 @@ export interface GateResult {
 }
 
 export const renderCommand = 'npm run render';
+const clustersDir = 'clusters';
 
-function renderedTree(files: RenderedFile[]): Tree {
-  return new Map(files.map((f) => [f.path, f.content]));
-}
+const isProjectOutput = (path: string) => /^clusters\/[^/]+\/projects\//.test(path);
+const stemsOf = (specFiles: string[]) => new Map(specFiles.map((f) => [f.slice('projects/'.length).replace(specExtensions, ''), f]));
 
 /**
  * Which spec owns a file under clusters/: the one named after its `projects/<id>/` folder. Decided by
@@ -40,38 +42,28 @@ function ownerOf(path: string, specByStem: Map<string, string>): string | undefi
 }
 
 /**
- * A finding is in scope when it is about a focused spec or a file that spec owns, or about the platform
- * and the cluster-wide files. The leftovers of a removed spec go to the cluster-wide check (empty focus).
+ * A file is in scope when it is a focused spec or a file that spec owns, or the platform and the
+ * cluster-wide files. The leftovers of a removed spec go to the cluster-wide check (empty focus).
  */
-function inScope(focus: Set<string> | undefined, workspace: Workspace) {
+function scope(focus: Set<string> | undefined, specFiles: string[]): (file: string) => boolean {
   if (!focus) return () => true;
-  const specByStem = specsByStem(workspace);
-  return (d: Diagnostic) => {
-    if (d.file.startsWith('projects/')) return focus.has(d.file);
-    if (!isProjectOutput(d.file)) return true;
-    const owner = ownerOf(d.file, specByStem);
+  const specByStem = stemsOf(specFiles);
+  return (file) => {
+    if (file.startsWith('projects/')) return focus.has(file);
+    if (!isProjectOutput(file)) return true;
+    const owner = ownerOf(file, specByStem);
     return owner === undefined ? focus.size === 0 : focus.has(owner);
   };
 }
 
-const specsByStem = (workspace: Workspace) => new Map(workspace.specFiles.map((f) => [f.slice('projects/'.length).replace(specExtensions, ''), f]));
-const isProjectOutput = (path: string) => /^clusters\/[^/]+\/projects\//.test(path);
-
 function driftDiagnostics(clusterName: string, expected: Tree, committed: Tree): Diagnostic[] {
   const { added, removed, changed } = compareTrees(expected, committed);
-  const fix = `run \`${renderCommand}\` and commit clusters/${clusterName}/`;
+  const fix = `run \`${renderCommand}\` and commit ${clustersDir}/${clusterName}/`;
   return [
     ...added.map((file) => ({ file, rule: 'drift', message: 'missing: the committed output lacks this rendered file', fix, detail: unifiedDiff(file, undefined, expected.get(file)) })),
     ...removed.map((file) => ({ file, rule: 'drift', message: 'not rendered from any source: edited or left behind by hand', fix, detail: unifiedDiff(file, committed.get(file), undefined) })),
     ...changed.map((file) => ({ file, rule: 'drift', message: 'differs from a fresh render (edited by hand, or not rendered again after a change)', fix, detail: unifiedDiff(file, committed.get(file), expected.get(file)) })),
   ];
-}
-
-/** Output folders under clusters/ that no cluster definition renders any more. */
-async function orphanClusterFolders(root: string, workspace: Workspace): Promise<string[]> {
-  const defined = new Set(workspace.platform.clusters.map((c) => c.cluster.name));
-  const entries = await readdir(join(root, 'clusters'), { withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !defined.has(e.name)).map((e) => e.name).sort();
 }
 
 /**
@@ -80,7 +72,7 @@ async function orphanClusterFolders(root: string, workspace: Workspace): Promise
  */
 function comparable(workspace: Workspace) {
   const failed = new Set(workspace.diagnostics.map((d) => d.file));
-  const specByStem = specsByStem(workspace);
+  const specByStem = stemsOf(workspace.specFiles);
   return (d: Diagnostic) => {
     if (failed.size === 0) return true;
     if (!isProjectOutput(d.file)) return false;
@@ -89,37 +81,74 @@ function comparable(workspace: Workspace) {
   };
 }
 
-/** The validation gate: schema, lint, kubeconform and drift; all findings at once. */
-export async function runGate(root: string, options: GateOptions = {}): Promise<GateResult> {
-  return checkWorkspace(await loadWorkspace(root, options.files), options);
+/** Output folders under clusters/ that no cluster definition renders any more. */
+async function orphanClusterFolders(root: string, platform: Platform): Promise<string[]> {
+  const defined = new Set(platform.clusters.map((c) => c.cluster.name));
+  const entries = await readdir(join(root, clustersDir), { withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isDirectory() && !e.name.startsWith('.') && !defined.has(e.name)).map((e) => e.name).sort();
 }
 
-async function checkWorkspace(workspace: Workspace, options: GateOptions): Promise<GateResult> {
-  const { root } = workspace;
-  const focus = options.focus ? new Set(options.focus) : undefined;
-  const keep = inScope(focus, workspace);
-  const diagnostics: Diagnostic[] = [...workspace.diagnostics];
-  diagnostics.push(...runRules(allRules, workspace));
-
+/** Schema and lint findings, and the files they cover. */
+function rulesAndSchema(workspace: Workspace, inScope: (file: string) => boolean): GateResult {
   const checkedFiles = new Set<string>([...workspace.platform.clusters.map((c) => c.source.file), workspace.platform.pinsSource.file]);
-  for (const file of workspace.specFiles) if (!focus || focus.has(file)) checkedFiles.add(file);
-  for (const { cluster } of workspace.platform.clusters) {
-    const files = (workspace.rendered.get(cluster.name) ?? []).filter((f) => keep({ file: f.path, rule: '', message: '' }));
-    for (const f of files) checkedFiles.add(f.path);
-    if (options.kubeconform !== false) diagnostics.push(...(await kubeconformStage(root, cluster, files)));
-    if (options.drift !== false) {
-      await recoverInterruptedWrite(join(root, 'clusters'), cluster.name);
-      const dir = `clusters/${cluster.name}`;
-      const drift = driftDiagnostics(cluster.name, renderedTree(workspace.rendered.get(cluster.name) ?? []), await readTree(root, dir));
-      diagnostics.push(...drift.filter(comparable(workspace)));
+  for (const file of workspace.specFiles) if (inScope(file)) checkedFiles.add(file);
+  for (const files of workspace.rendered.values()) for (const f of files) if (inScope(f.path)) checkedFiles.add(f.path);
+  return { diagnostics: [...workspace.diagnostics, ...runRules(allRules, workspace)], checkedFiles: [...checkedFiles].sort() };
+}
+
+/**
+ * Starts kubeconform on the committed output at once, so it runs while the specs load, render and lint.
+ * Where a committed file equals its fresh render, its verdicts are the render's.
+ */
+function kubeconformCommitted(root: string, platform: Platform, committed: Map<string, Tree>, inScope: (file: string) => boolean) {
+  const running = new Map<string, Promise<ResourceVerdict[]>>();
+  for (const { cluster } of platform.clusters) {
+    const paths = [...(committed.get(cluster.name)?.keys() ?? [])].filter((p) => p.endsWith('.yaml') && p !== clusterPaths(cluster).flyteValues && inScope(p));
+    const verdicts = kubeconformOnDisk(root, cluster, root, paths);
+    verdicts.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
+    running.set(cluster.name, verdicts);
+  }
+  return running;
+}
+
+/** The validation gate: schema, lint, kubeconform and drift; all findings at once. */
+export async function runGate(root: string, options: GateOptions = {}): Promise<GateResult> {
+  const files = options.files ?? diskSource(root);
+  const platform = await loadPlatformOrThrow(files);
+  const inScope = scope(options.focus ? new Set(options.focus) : undefined, await listSpecFiles(files));
+  const withKubeconform = options.kubeconform !== false;
+  const withDrift = options.drift !== false;
+
+  const committed = new Map<string, Tree>();
+  if (withKubeconform || withDrift) {
+    for (const { cluster } of platform.clusters) {
+      await recoverInterruptedWrite(join(root, clustersDir), cluster.name);
+      committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`));
     }
   }
-  if (options.drift !== false) {
-    for (const name of await orphanClusterFolders(root, workspace)) {
-      diagnostics.push({ file: `clusters/${name}`, rule: 'drift', message: `no cluster definition platform/clusters/${name}.yaml renders this folder`, fix: `run \`${renderCommand}\` (it removes the folder) and commit` });
+  const early = withKubeconform ? kubeconformCommitted(root, platform, committed, inScope) : undefined;
+
+  const workspace = await loadWorkspace(root, files, platform);
+  const { diagnostics, checkedFiles } = rulesAndSchema(workspace, inScope);
+  for (const { cluster } of platform.clusters) {
+    const rendered = workspace.rendered.get(cluster.name) ?? [];
+    const onDisk = committed.get(cluster.name) ?? new Map<string, string>();
+    if (early) {
+      const manifests = rendered.filter((f) => f.type === 'manifest' && inScope(f.path));
+      const unchanged = new Set(manifests.filter((f) => onDisk.get(f.path) === f.content).map((f) => f.path));
+      const [fromDisk, fromContent] = await Promise.all([early.get(cluster.name)!, kubeconformOnContent(root, cluster, manifests.filter((f) => !unchanged.has(f.path)))]);
+      diagnostics.push(...verdictDiagnostics([...fromDisk.filter((v) => unchanged.has(v.file)), ...fromContent], manifests));
+    }
+    if (withDrift) {
+      diagnostics.push(...driftDiagnostics(cluster.name, new Map(rendered.map((f) => [f.path, f.content])), onDisk).filter(comparable(workspace)));
     }
   }
-  return { diagnostics: diagnostics.filter(keep), checkedFiles: [...checkedFiles].sort() };
+  if (withDrift) {
+    for (const name of await orphanClusterFolders(root, platform)) {
+      diagnostics.push({ file: `${clustersDir}/${name}`, rule: 'drift', message: `no cluster definition platform/clusters/${name}.yaml renders this folder`, fix: `run \`${renderCommand}\` (it removes the folder) and commit` });
+    }
+  }
+  return { diagnostics: diagnostics.filter((d) => inScope(d.file)), checkedFiles };
 }
 
 export interface RenderResult extends GateResult {
@@ -127,20 +156,39 @@ export interface RenderResult extends GateResult {
   written: string[];
 }
 
+const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f) => [f.path.slice(`${clustersDir}/${name}/`.length), f.content]));
+
 /**
- * Renders every cluster, validates the result (schema, lint, kubeconform) and only then replaces
- * clusters/<name>/; any finding leaves clusters/ exactly as it was.
+ * Renders every cluster and checks schema and lint; stages every cluster folder and runs kubeconform on
+ * the staged files; only when all of that passes are the folders swapped in. Any finding, or a failure,
+ * leaves clusters/ exactly as it was.
  */
-export async function renderWorkspace(root: string, options: { kubeconform?: boolean } = {}): Promise<RenderResult> {
+export async function renderWorkspace(root: string): Promise<RenderResult> {
   const workspace = await loadWorkspace(root);
-  const gate = await checkWorkspace(workspace, { kubeconform: options.kubeconform, drift: false });
-  if (gate.diagnostics.length > 0) return { ...gate, written: [] };
-  const written: string[] = [];
-  for (const [name, files] of workspace.rendered) {
-    const relative = new Map(files.map((f) => [f.path.slice(`clusters/${name}/`.length), f.content]));
-    await replaceFolderAtomically(join(root, 'clusters'), name, relative);
-    written.push(name);
+  const checked = rulesAndSchema(workspace, () => true);
+  if (checked.diagnostics.length > 0) return { ...checked, written: [] };
+
+  const parent = join(root, clustersDir);
+  const staged: string[] = [];
+  try {
+    const verdicts: ResourceVerdict[] = [];
+    for (const { cluster } of workspace.platform.clusters) {
+      const files = workspace.rendered.get(cluster.name) ?? [];
+      const folder = await stageFolder(parent, cluster.name, inCluster(cluster.name, files));
+      staged.push(cluster.name);
+      const manifests = [...inCluster(cluster.name, files.filter((f) => f.type === 'manifest')).keys()];
+      verdicts.push(...(await kubeconformOnDisk(root, cluster, folder, manifests, `${clustersDir}/${cluster.name}/`)));
+    }
+    const diagnostics = verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat());
+    if (diagnostics.length > 0) {
+      for (const name of staged) await discardStagedFolder(parent, name);
+      return { diagnostics, checkedFiles: checked.checkedFiles, written: [] };
+    }
+    for (const name of staged) await commitStagedFolder(parent, name);
+  } catch (error) {
+    for (const name of staged) await discardStagedFolder(parent, name);
+    throw error;
   }
-  for (const name of await orphanClusterFolders(root, workspace)) await rm(join(root, 'clusters', name), { recursive: true, force: true });
-  return { ...gate, written };
+  for (const name of await orphanClusterFolders(root, workspace.platform)) await rm(join(parent, name), { recursive: true, force: true });
+  return { ...checked, written: staged };
 }

@@ -3,7 +3,7 @@ import { loadPlatform } from '@flyte-gkp/platform';
 import type { RenderedFile } from '@flyte-gkp/render';
 import { diskSource } from '@flyte-gkp/spec';
 import { repoRoot } from '@flyte-gkp/testing';
-import { kubeconformStage } from './kubeconform-stage.js';
+import { kubeconformOnContent, verdictDiagnostics } from './kubeconform-stage.js';
 
 const file = (path: string, content: string, project?: string): RenderedFile => ({
   path,
@@ -19,11 +19,12 @@ describe('kubeconform stage', () => {
     const platform = await loadPlatform(diskSource(repoRoot));
     if (!platform.ok) throw new Error('platform does not load');
     const { cluster } = platform.platform.clusters[0];
-    const findings = await kubeconformStage(repoRoot, cluster, [
+    const files = [
       file('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: n\nspec:\n  hardd: {}\n', 'x'),
       file('clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: n\nautomountServiceAccountToken: "no"\n', 'x'),
       file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
-    ]);
+    ];
+    const findings = verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files);
     expect(findings.map((f) => [f.file, f.rule, f.message])).toEqual([
       ['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'kubeconform', 'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)'],
       ['clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'kubeconform', 'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)'],

@@ -19,6 +19,13 @@ export interface Workspace {
   diagnostics: Diagnostic[];
 }
 
+/** Nothing renders without the platform: its findings stop the gate. */
+export async function loadPlatformOrThrow(files: FileSource): Promise<Platform> {
+  const result = await loadPlatform(files);
+  if (!result.ok) throw new DiagnosticError(result.diagnostics);
+  return result.platform;
+}
+
 export async function listSpecFiles(files: FileSource): Promise<string[]> {
   return (await files.list(projectsDir)).filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
 }
@@ -27,10 +34,8 @@ export async function listSpecFiles(files: FileSource): Promise<string[]> {
  * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
  * `files` defaults to the disk under `root`; a generator passes its virtual tree.
  */
-export async function loadWorkspace(root: string, files: FileSource = diskSource(root)): Promise<Workspace> {
-  const platformResult = await loadPlatform(files);
-  if (!platformResult.ok) throw new DiagnosticError(platformResult.diagnostics);
-  const { platform } = platformResult;
+export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform): Promise<Workspace> {
+  const platform = preloaded ?? (await loadPlatformOrThrow(files));
   const specFiles = await listSpecFiles(files);
   const diagnostics: Diagnostic[] = (await files.list(projectsDir))
     .filter((name) => !specExtensions.test(name))
@@ -43,11 +48,11 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
       fix: 'rename it with one of those endings (lower case), or move it out of projects/',
     }));
   const projects: ProjectInput[] = [];
-  for (const file of specFiles) {
-    const loaded = await loadProjectFile(files, file);
-    if (loaded.ok) projects.push({ ...loaded.value, file });
+  const loadedSpecs = await Promise.all(specFiles.map((file) => loadProjectFile(files, file)));
+  loadedSpecs.forEach((loaded, i) => {
+    if (loaded.ok) projects.push({ ...loaded.value, file: specFiles[i] });
     else diagnostics.push(...loaded.diagnostics);
-  }
+  });
   const rendered = new Map<string, RenderedFile[]>();
   for (const loadedCluster of platform.clusters) {
     rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects));

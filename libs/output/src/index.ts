@@ -1,2 +1,2 @@
-export { recoverInterruptedWrite, replaceFolderAtomically } from './atomic.js';
-export { compareTrees, readTree, unifiedDiff, type Tree, type TreeDifference } from './tree.js';
+export { commitStagedFolder, discardStagedFolder, recoverInterruptedWrite, stageFolder, stagingFolder } from './atomic.js';
+export { compareTrees, readTree, unifiedDiff, type Tree } from './tree.js';

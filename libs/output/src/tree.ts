@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
+import { inBatches } from './batches.js';
 
 /** Repository-relative path → content. */
 export type Tree = Map<string, string>;
@@ -12,8 +13,9 @@ export async function readTree(root: string, dir: string): Promise<Tree> {
     if (e.code === 'ENOENT') return [];
     throw e;
   });
-  const files = entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'));
-  for (const file of files.sort()) tree.set(file, await readFile(join(root, file), 'utf8'));
+  const files = entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/')).sort();
+  const contents = await inBatches(files, (file) => readFile(join(root, file), 'utf8'));
+  files.forEach((file, i) => tree.set(file, contents[i]));
   return tree;
 }
 
