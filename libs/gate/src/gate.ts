@@ -123,12 +123,13 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   if (withKubeconform || withDrift) {
     for (const { cluster } of platform.clusters) {
       await recoverInterruptedWrite(join(root, clustersDir), cluster.name);
-      committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`));
+      committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
     }
   }
   const early = withKubeconform ? kubeconformCommitted(root, platform, committed, inScope) : undefined;
 
-  const workspace = await loadWorkspace(root, files, platform);
+  // A focused check renders only the focused projects: validating one change costs one project, not all.
+  const workspace = await loadWorkspace(root, files, platform, options.focus ? new Set(options.focus) : undefined);
   const { diagnostics, checkedFiles } = rulesAndSchema(workspace, inScope);
   for (const { cluster } of platform.clusters) {
     const rendered = workspace.rendered.get(cluster.name) ?? [];

@@ -32,9 +32,10 @@ export async function listSpecFiles(files: FileSource): Promise<string[]> {
 
 /**
  * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
- * `files` defaults to the disk under `root`; a generator passes its virtual tree.
+ * `files` defaults to the disk under `root`; a generator passes its virtual tree. `only` limits the
+ * per-project output to those specs (every spec is still loaded: rules compare them all).
  */
-export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform): Promise<Workspace> {
+export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform, only?: ReadonlySet<string>): Promise<Workspace> {
   const platform = preloaded ?? (await loadPlatformOrThrow(files));
   const specFiles = await listSpecFiles(files);
   const diagnostics: Diagnostic[] = (await files.list(projectsDir))
@@ -55,7 +56,7 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
   });
   const rendered = new Map<string, RenderedFile[]>();
   for (const loadedCluster of platform.clusters) {
-    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects));
+    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects, only));
   }
   return { root, platform, projects, specFiles, rendered, diagnostics };
 }

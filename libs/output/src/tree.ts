@@ -6,14 +6,18 @@ import { inBatches } from './batches.js';
 /** Repository-relative path → content. */
 export type Tree = Map<string, string>;
 
-/** Every file under `dir` (repository-relative to `root`); an absent folder is an empty tree. */
-export async function readTree(root: string, dir: string): Promise<Tree> {
+/** Every file under `dir` (repository-relative to `root`) that `keep` accepts; an absent folder is an empty tree. */
+export async function readTree(root: string, dir: string, keep: (path: string) => boolean = () => true): Promise<Tree> {
   const tree: Tree = new Map();
   const entries = await readdir(join(root, dir), { recursive: true, withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
     if (e.code === 'ENOENT') return [];
     throw e;
   });
-  const files = entries.filter((e) => e.isFile()).map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/')).sort();
+  const files = entries
+    .filter((e) => e.isFile())
+    .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
+    .filter(keep)
+    .sort();
   const contents = await inBatches(files, (file) => readFile(join(root, file), 'utf8'));
   files.forEach((file, i) => tree.set(file, contents[i]));
   return tree;

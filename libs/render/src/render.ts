@@ -52,9 +52,10 @@ function systemNamespace(cluster: Cluster): object {
 
 /**
  * Everything under clusters/<cluster>/ for the projects on that cluster, sorted by path. Pure: the same
- * inputs give the same files, byte for byte.
+ * inputs give the same files, byte for byte. `only` (spec files) limits the per-project files to those
+ * specs, for a check of one change; the cluster-wide files always list every project.
  */
-export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[]): RenderedFile[] {
+export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[], only?: ReadonlySet<string>): RenderedFile[] {
   const { cluster } = loaded;
   const paths = clusterPaths(cluster);
   const clusterFile = `${clustersDir}/${loaded.source.file.split('/').pop()}`;
@@ -68,7 +69,7 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id))),
   ];
 
-  for (const project of onCluster) {
+  for (const project of onCluster.filter((p) => !only || only.has(p.file))) {
     const { spec } = project;
     const domains = projectDomains(cluster, spec);
     const sources = [project.file, clusterFile];
