@@ -8,7 +8,7 @@ import { execa } from 'execa';
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** What a workspace needs to render, validate and run Nx; node_modules and .tools are linked, not copied. */
-const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json', 'platform'];
+const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json', 'platform'];
 
 export interface TempWorkspace {
   root: string;
