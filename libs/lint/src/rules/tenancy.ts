@@ -136,24 +136,27 @@ export const tenantScope: LintRule = {
       const files = rendered.get(cluster.name) ?? [];
       // Argo CD objects all live in one namespace: the same name in two files is one object, two owners.
       const argoObjects = files.flatMap((file) => (file.objects as Kube[]).filter((o) => argoKinds.includes(o.kind)).map((o) => ({ file, key: `${o.kind} ${o.metadata.name}` })));
-      const renderedElsewhere = (file: RenderedFile, key: string) => argoObjects.filter((a) => a.key === key && a.file.path !== file.path).map((a) => a.file.path);
+      const argoFiles = new Map<string, string[]>();
+      for (const { file, key } of argoObjects) argoFiles.set(key, [...(argoFiles.get(key) ?? []), file.path]);
+      const renderedElsewhere = (file: RenderedFile, key: string) => (argoFiles.get(key) ?? []).filter((path) => path !== file.path);
+      // Grouped once: filtering every file for every project is quadratic in the number of projects.
+      const filesOf = new Map<string, RenderedFile[]>();
+      for (const file of files) if (file.project !== undefined) filesOf.set(file.project, [...(filesOf.get(file.project) ?? []), file]);
       return projects
         .filter(({ spec }) => projectOnCluster(spec, cluster))
         .flatMap(({ spec }) => {
           const scope: Scope = { cluster, spec, namespaces: new Set(projectDomains(cluster, spec).map((d) => d.namespace)), appProject: tenantAppProjectName(cluster, spec.id) };
           const renamed = `rename the project; the platform team should add ${spec.id} to reservedProjectIds`;
-          return files
-            .filter((file) => file.project === spec.id)
-            .flatMap((file) => {
-              const documents = lazyDocuments(file);
-              return (file.objects as Kube[]).flatMap((o, i): Finding[] => {
-                const elsewhere = argoKinds.includes(o.kind) ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`) : [];
-                return [
-                  ...problems(o, scope),
-                  ...(elsewhere.length ? [{ path: ['metadata', 'name'], message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`, fix: renamed }] : []),
-                ].map(({ path, ...finding }) => ({ file: file.path, ...documents()[i].locate(path), ...finding }));
-              });
+          return (filesOf.get(spec.id) ?? []).flatMap((file) => {
+            const documents = lazyDocuments(file);
+            return (file.objects as Kube[]).flatMap((o, i): Finding[] => {
+              const elsewhere = argoKinds.includes(o.kind) ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`) : [];
+              return [
+                ...problems(o, scope),
+                ...(elsewhere.length ? [{ path: ['metadata', 'name'], message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`, fix: renamed }] : []),
+              ].map(({ path, ...finding }) => ({ file: file.path, ...documents()[i].locate(path), ...finding }));
             });
+          });
         });
     });
   },

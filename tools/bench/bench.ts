@@ -1,0 +1,417 @@
+// `npm run bench`: what onboarding costs at 10, 100 and 1,000 projects. See tools/bench/README.md for
+// the method. Prints a table and writes tools/bench/results/latest.json. It measures; it asserts
+// nothing about time (only that the synthetic input is valid, so it never measures a broken run).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg, platform as osPlatform, arch, tmpdir, totalmem } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { toolchainSettings } from '@flyte-gkp/kubeconform';
+import { loadPlatform } from '@flyte-gkp/platform';
+import { diskSource } from '@flyte-gkp/spec';
+import { hasGnuTime, measure, round, summarize, type Run, type RunOptions, type Summary } from './measure.js';
+import { stageNames, timeStages, type StageName, type StageTimes } from './stages.js';
+import { createWorkspace, specText, type GeneratedSpec } from './workspace.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const GiB = 1024;
+
+const { values: options } = parseArgs({
+  options: {
+    sizes: { type: 'string', default: '10,100,1000' },
+    repeats: { type: 'string', default: '3' },
+    out: { type: 'string', default: join(repoRoot, 'tools/bench/results/latest.json') },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const sizes = options.sizes.split(',').map(Number);
+const repeats = Number(options.repeats);
+if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(repeats) || repeats < 1) {
+  console.error('usage: npm run bench -- [--sizes 10,100,1000] [--repeats 3] [--out FILE] [--keep]');
+  process.exit(2);
+}
+
+// Children must not reach a cloud service, start a daemon or draw a terminal UI.
+const childEnv: NodeJS.ProcessEnv = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };
+
+function log(message: string) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+}
+
+/** The CLI exactly as `npm run render|validate` runs it (`tsx tools/cli/main.ts …`), after its setup pre-hook. */
+function cli(ws: string, args: string[]): [string, string[], RunOptions] {
+  if (hasGnuTime) return [join(ws, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', ...args], { cwd: ws, env: childEnv }];
+  return [process.execPath, ['--import', 'tsx', 'tools/cli/main.ts', ...args], { cwd: ws, env: childEnv, node: true }];
+}
+
+function check(run: Run, what: string): Run {
+  if (run.exitCode !== 0) {
+    throw new Error(`${what} failed (exit code ${run.exitCode}): the bench measures only runs that pass.\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+  }
+  return run;
+}
+
+async function repeat(times: number, what: string, once: () => Promise<Run>): Promise<Summary> {
+  const runs: Run[] = [];
+  for (let i = 0; i < times; i++) runs.push(check(await once(), what));
+  const summary = summarize(runs);
+  log(`  ${what}: median ${ms(summary.medianMs)} (${summary.runsMs.map(ms).join(', ')})${summary.cpuMedianMs ? `, CPU ${ms(summary.cpuMedianMs)}` : ''}${summary.maxRssMiB ? `, peak ${Math.round(summary.maxRssMiB)} MiB` : ''}`);
+  return summary;
+}
+
+const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
+
+/** kubeconform run directly, with the very flags libs/kubeconform passes, on every manifest in ONE run. */
+async function kubeconformAlone(ws: string, manifests: Map<string, string[]>): Promise<{ run: Run; resources: number }> {
+  const loaded = await loadPlatform(diskSource(ws));
+  if (!loaded.ok) throw new Error('platform does not load');
+  let total: Run | undefined;
+  let resources = 0;
+  for (const { cluster } of loaded.platform.clusters) {
+    const files = manifests.get(cluster.name) ?? [];
+    if (files.length === 0) continue;
+    const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
+    const flags = [
+      '-strict',
+      '-output', 'json',
+      '-verbose',
+      '-summary',
+      '-kubernetes-version', settings.kubernetesVersion,
+      '-n', String(availableParallelism()),
+      ...settings.schemaLocations.flatMap((location) => ['-schema-location', location]),
+    ];
+    const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
+    // Exit code 1 would mean "something is invalid": the generated input must be all valid.
+    const summary = JSON.parse(run.stdout).summary as { valid: number; invalid: number; errors: number; skipped: number };
+    if (run.exitCode !== 0 || summary.invalid + summary.errors + summary.skipped > 0) throw new Error(`kubeconform alone does not pass: ${JSON.stringify(summary)} ${run.stderr}`);
+    resources += summary.valid;
+    total = total ? { ...run, ms: total.ms + run.ms, maxRssMiB: Math.max(total.maxRssMiB ?? 0, run.maxRssMiB ?? 0) || undefined } : run;
+  }
+  if (!total) throw new Error('no manifests rendered');
+  return { run: total, resources };
+}
+
+function git(ws: string, ...args: string[]): string {
+  return execFileSync('git', ['-c', 'user.name=flyte-gkp bench', '-c', 'user.email=bench@flyte-gkp.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The one spec the nx affected measure changes: a spec with domains, in the middle of the sort order. */
+function changeOneSpec(ws: string, specs: GeneratedSpec[]): GeneratedSpec {
+  const candidates = specs.filter((s) => s.spec.domains).sort((a, b) => a.file.localeCompare(b.file));
+  const target = candidates[Math.floor(candidates.length / 2)] ?? specs[0];
+  const spec = structuredClone(target.spec);
+  spec.displayName = `${spec.displayName} (renamed)`;
+  const [firstDomain] = Object.keys(spec.domains ?? {});
+  if (firstDomain) spec.domains![firstDomain] = { ...spec.domains![firstDomain], quota: { ...spec.domains![firstDomain].quota, pods: 42 } };
+  writeFileSync(join(ws, target.file), specText(spec, target.format));
+  return { ...target, spec };
+}
+
+interface NxResult {
+  changedSpec: string;
+  expectedProject: string;
+  ranProjects: string[];
+  warm: Summary;
+  cold: Summary;
+}
+
+/** git repo, one changed spec rendered, then `npx nx affected -t validate --base=HEAD`: once cold, then warm. */
+async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult> {
+  git(ws, 'init', '-q', '-b', 'main');
+  git(ws, 'add', '-A');
+  git(ws, 'commit', '-q', '-m', 'synthetic workspace');
+  const changed = changeOneSpec(ws, specs);
+  check(await measure(...cli(ws, ['render'])), 'render after the change');
+  // Only the spec and its own output folders changed: exactly one project's validate is then the right answer.
+  const own = new RegExp(`^clusters/[^/]+/projects/${changed.spec.id}/`);
+  const status = git(ws, 'status', '--porcelain').trimEnd().split('\n');
+  const outside = status.map((line) => line.slice(3)).filter((path) => path !== changed.file && !own.test(path));
+  if (outside.length > 0) throw new Error(`changing ${changed.file} changed more than it and its output: ${outside.join(', ')}`);
+
+  const expectedProject = `flyte-${changed.spec.id}`;
+  let ranProjects: string[] = [];
+  const once = async () => {
+    const run = await measure('npx', ['nx', 'affected', '-t', 'validate', '--base=HEAD', '--outputStyle=static'], { cwd: ws, env: childEnv });
+    ranProjects = [...new Set([...run.stdout.matchAll(/nx run ([^\s:]+):validate/g)].map((m) => m[1]))].sort();
+    if (ranProjects.length !== 1 || ranProjects[0] !== expectedProject) {
+      throw new Error(`nx affected ran validate for ${JSON.stringify(ranProjects)}, not for exactly ${expectedProject}:\n${run.stdout.slice(-3000)}`);
+    }
+    return run;
+  };
+  // Cold: no .nx/ (a fresh CI checkout: project graph and file hashes computed from scratch), once.
+  // Warm: right after another run (a developer's next run; the daemon is off in both), `repeats` times.
+  rmSync(join(ws, '.nx'), { recursive: true, force: true });
+  const cold = summarize([check(await once(), 'nx affected (cold)')]);
+  const warmRuns: Run[] = [];
+  for (let i = 0; i < repeats; i++) warmRuns.push(check(await once(), 'nx affected (warm)'));
+  const warm = summarize(warmRuns);
+  log(`  nx affected -t validate: warm median ${ms(warm.medianMs)} (${warm.runsMs.map(ms).join(', ')}), cold ${ms(cold.medianMs)}; ran ${ranProjects.join(', ')}`);
+  return { changedSpec: changed.file, expectedProject, ranProjects, warm, cold };
+}
+
+interface SizeResult {
+  projects: number;
+  specFiles: Record<string, number>;
+  renderedFiles: number;
+  manifestFiles: number;
+  kubernetesResources: number;
+  kubeconformChunksInGate: number;
+  render: Summary;
+  validate: Summary;
+  kubeconformAlone: Summary;
+  /** in-process: the parts once (renderClusterMs the median of `repeats` runs), renderWorkspace and runGate once */
+  stagesMs: Record<StageName, number> & { renderInProcessMs: number; validateInProcessMs: number; renderClusterRunsMs: number[]; lintByRuleMs: Record<string, number> };
+  nxAffected: NxResult;
+}
+
+async function benchSize(base: string, projects: number): Promise<SizeResult> {
+  const ws = join(base, `workspace-${projects}`);
+  log(`${projects} projects: generating ${relative(process.cwd(), ws) || ws}`);
+  const specs = await createWorkspace(repoRoot, ws, projects);
+  const specFiles: Record<string, number> = {};
+  for (const s of specs) {
+    const ext = s.file.split('.').pop()!;
+    specFiles[ext] = (specFiles[ext] ?? 0) + 1;
+  }
+
+  // The first render checks the input (the whole gate runs before anything is written) and fills clusters/.
+  check(await measure(...cli(ws, ['render'])), 'first render of the synthetic workspace');
+  const render = await repeat(repeats, 'render (CLI)', () => measure(...cli(ws, ['render'])));
+  const validate = await repeat(repeats, 'validate (CLI, full gate)', () => measure(...cli(ws, ['validate'])));
+
+  const stages: StageTimes = await timeStages(ws, repeats);
+  const stagesMs = {
+    ...(Object.fromEntries(stageNames.map((name) => [name, round(stages[name])])) as Record<StageName, number>),
+    renderInProcessMs: round(stages.renderInProcessMs),
+    validateInProcessMs: round(stages.validateInProcessMs),
+    renderClusterRunsMs: stages.renderClusterRunsMs.map((v) => round(v)),
+    lintByRuleMs: Object.fromEntries(Object.entries(stages.lintByRuleMs).map(([id, v]) => [id, round(v)])),
+  };
+  log(`  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, runGate ${ms(stagesMs.validateInProcessMs)}; parts: ${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`);
+
+  const manifests = new Map<string, string[]>();
+  for (const path of stages.manifests) {
+    const cluster = path.split('/')[1];
+    manifests.set(cluster, [...(manifests.get(cluster) ?? []), path]);
+  }
+  let resources = 0;
+  const kubeconform = await repeat(repeats, 'kubeconform alone', async () => {
+    const { run, resources: count } = await kubeconformAlone(ws, manifests);
+    resources = count;
+    return run;
+  });
+
+  const nx = await nxAffected(ws, specs);
+  if (!options.keep) rmSync(ws, { recursive: true, force: true });
+  return {
+    projects,
+    specFiles,
+    renderedFiles: stages.renderedFiles,
+    manifestFiles: stages.manifestFiles,
+    kubernetesResources: resources,
+    kubeconformChunksInGate: stages.kubeconformChunks,
+    render,
+    validate,
+    kubeconformAlone: kubeconform,
+    stagesMs,
+    nxAffected: nx,
+  };
+}
+
+function versionOf(command: string, args: string[], cwd: string): string | undefined {
+  const result = spawnSync(command, args, { cwd, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim().split('\n')[0] : undefined;
+}
+
+function machineFacts() {
+  const cpuList = cpus();
+  const readText = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
+  const pkg = (name: string) => (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  return {
+    cpus: cpuList.length,
+    availableParallelism: availableParallelism(),
+    cpuModel: cpuList[0]?.model,
+    node: process.version,
+    platform: `${osPlatform()} ${arch()}`,
+    totalMemoryGiB: round(totalmem() / 2 ** 30),
+    kubeconform: readText(join(repoRoot, '.tools/bin/kubeconform.version')),
+    nx: pkg('nx'),
+    tsx: pkg('tsx'),
+    git: versionOf('git', ['--version'], repoRoot),
+    peakMemorySource: hasGnuTime ? '/usr/bin/time -v (max RSS of the child process tree)' : 'process.resourceUsage().maxRSS of the node child',
+  };
+}
+
+/** Read-only: which code was measured. */
+function repoState() {
+  const commit = versionOf('git', ['rev-parse', 'HEAD'], repoRoot);
+  const dirty = versionOf('git', ['status', '--porcelain', '--', 'libs', 'tools/cli', 'tools/nx-plugin', 'platform'], repoRoot);
+  return { commit, uncommittedChangesInMeasuredCode: Boolean(dirty) };
+}
+
+interface Target {
+  id: string;
+  description: string;
+  value: string;
+  limit: string;
+  /** null: shown for information, not a target at this size */
+  pass: boolean | null;
+}
+
+function perProject(sizesResult: SizeResult[], pick: (s: SizeResult) => number) {
+  return Object.fromEntries(sizesResult.map((s) => [s.projects, round(pick(s) / s.projects, 3)]));
+}
+
+/** (cost at the larger size − cost at the smaller) ÷ projects added: the per-project cost without the fixed start-up. */
+function marginal(sizesResult: SizeResult[], pick: (s: SizeResult) => number) {
+  const sorted = [...sizesResult].sort((a, b) => a.projects - b.projects);
+  return Object.fromEntries(sorted.slice(1).map((s, i) => [`${sorted[i].projects}→${s.projects}`, round((pick(s) - pick(sorted[i])) / (s.projects - sorted[i].projects), 3)]));
+}
+
+function growthRatio(sizesResult: SizeResult[], pick: (s: SizeResult) => number): number | undefined {
+  const at = (n: number) => sizesResult.find((s) => s.projects === n);
+  const [s100, s1000] = [at(100), at(1000)];
+  if (!s100 || !s1000) return undefined;
+  return round(pick(s1000) / 1000 / (pick(s100) / 100), 2);
+}
+
+const measures: { key: string; label: string; pick: (s: SizeResult) => number; linearTarget: boolean }[] = [
+  { key: 'render', label: 'render, CLI wall', pick: (s) => s.render.medianMs, linearTarget: true },
+  { key: 'renderCluster', label: '  renderCluster, in-process', pick: (s) => s.stagesMs.renderClusterMs, linearTarget: true },
+  { key: 'validate', label: 'validate, CLI wall (full gate)', pick: (s) => s.validate.medianMs, linearTarget: true },
+  { key: 'kubeconformAlone', label: 'kubeconform alone, same files', pick: (s) => s.kubeconformAlone.medianMs, linearTarget: false },
+  { key: 'nxAffectedWarm', label: 'nx affected, 1 spec changed, warm', pick: (s) => s.nxAffected.warm.medianMs, linearTarget: false },
+  { key: 'nxAffectedCold', label: 'nx affected, 1 spec changed, cold (1 run)', pick: (s) => s.nxAffected.cold.medianMs, linearTarget: false },
+  { key: 'renderInProcess', label: '  render in-process (renderWorkspace)', pick: (s) => s.stagesMs.renderInProcessMs, linearTarget: true },
+  { key: 'validateInProcess', label: '  validate in-process (runGate)', pick: (s) => s.stagesMs.validateInProcessMs, linearTarget: true },
+];
+const linearityLimit = 1.25;
+
+function evaluateTargets(results: SizeResult[]): Target[] {
+  const largest = Math.max(...results.map((s) => s.projects));
+  const targets: Target[] = [];
+  const at1000 = results.find((s) => s.projects === 1000);
+  if (at1000) {
+    targets.push({ id: 'render-1000', description: 'render of 1,000 projects (CLI wall, median)', value: `${round(at1000.render.medianMs / 1000, 2)} s`, limit: '≤ 3 s', pass: at1000.render.medianMs <= 3000 });
+  }
+  // At 10 projects a node start-up (~1 s) outweighs kubeconform itself: the ratio is a target where the
+  // gate's own work matters, at the largest size, and shown for the others.
+  for (const s of results) {
+    const ratio = s.validate.medianMs / s.kubeconformAlone.medianMs;
+    targets.push({ id: `gate-overhead-${s.projects}`, description: `full gate ÷ kubeconform alone on the same files, ${s.projects} projects`, value: `${round(ratio, 2)}×`, limit: '≤ 1.5×', pass: s.projects === largest ? ratio <= 1.5 : null });
+  }
+  for (const s of results) {
+    for (const mode of ['warm', 'cold'] as const) {
+      const value = s.nxAffected[mode].medianMs;
+      targets.push({ id: `nx-affected-${mode}-${s.projects}`, description: `nx affected -t validate, one spec changed, ${mode}, ${s.projects} projects (wall incl. Nx start-up)`, value: `${round(value / 1000, 2)} s`, limit: '≤ 5 s', pass: value <= 5000 });
+    }
+  }
+  const peaks = results.flatMap((s) => [s.render.maxRssMiB, s.validate.maxRssMiB]).filter((v): v is number => v !== undefined);
+  if (peaks.length > 0) {
+    const peak = Math.max(...peaks);
+    targets.push({ id: 'peak-memory', description: 'peak memory (max RSS) of render and validate, any size', value: `${Math.round(peak)} MiB`, limit: '≤ 1 GiB', pass: peak <= GiB });
+  }
+  for (const m of measures) {
+    const ratio = growthRatio(results, m.pick);
+    if (ratio !== undefined) {
+      targets.push({ id: `linear-${m.key}`, description: `linear growth: per-project cost at 1,000 ÷ at 100, ${m.label.trim()}`, value: `${ratio}×`, limit: `≤ ${linearityLimit}×`, pass: m.linearTarget ? ratio <= linearityLimit : null });
+    }
+  }
+  return targets;
+}
+
+function table(results: SizeResult[]): string {
+  const blank = () => results.map(() => '');
+  const header = [`measure (median of ${repeats})`, ...results.map((s) => `${s.projects} proj`), ...results.map((s) => `per proj @${s.projects}`), '1000÷100'];
+  const rows: string[][] = [];
+  for (const m of measures) {
+    const ratio = growthRatio(results, m.pick);
+    rows.push([m.label, ...results.map((s) => ms(m.pick(s))), ...results.map((s) => ms(m.pick(s) / s.projects)), ratio === undefined ? '' : `${ratio}×`]);
+  }
+  const cpu = (v?: number) => (v === undefined ? 'n/a' : ms(v));
+  rows.push(['render, CPU (user+sys)', ...results.map((s) => cpu(s.render.cpuMedianMs)), ...blank(), '']);
+  rows.push(['validate, CPU (user+sys)', ...results.map((s) => cpu(s.validate.cpuMedianMs)), ...blank(), '']);
+  rows.push(['kubeconform alone, CPU', ...results.map((s) => cpu(s.kubeconformAlone.cpuMedianMs)), ...blank(), '']);
+  rows.push(['gate ÷ kubeconform alone (wall)', ...results.map((s) => `${(s.validate.medianMs / s.kubeconformAlone.medianMs).toFixed(2)}×`), ...blank(), '']);
+  const rss = (v?: number) => (v === undefined ? 'n/a' : `${Math.round(v)} MiB`);
+  rows.push(['peak RSS render', ...results.map((s) => rss(s.render.maxRssMiB)), ...blank(), '']);
+  rows.push(['peak RSS validate', ...results.map((s) => rss(s.validate.maxRssMiB)), ...blank(), '']);
+  rows.push(['peak RSS nx affected', ...results.map((s) => rss(s.nxAffected.warm.maxRssMiB)), ...blank(), '']);
+  rows.push(['rendered files / manifests', ...results.map((s) => `${s.renderedFiles}/${s.manifestFiles}`), ...blank(), '']);
+  rows.push(['Kubernetes resources', ...results.map((s) => String(s.kubernetesResources)), ...blank(), '']);
+  rows.push(['kubeconform runs in the gate', ...results.map((s) => String(s.kubeconformChunksInGate)), ...blank(), '']);
+  rows.push(['in-process parts (one pass)', ...blank(), ...blank(), '']);
+  for (const n of stageNames) {
+    const ratio = growthRatio(results, (s) => s.stagesMs[n]);
+    rows.push([`  ${n.replace(/Ms$/, '')}`, ...results.map((s) => ms(s.stagesMs[n])), ...results.map((s) => ms(s.stagesMs[n] / s.projects)), ratio === undefined ? '' : `${ratio}×`]);
+    if (n === 'lintMs') {
+      // The rules that cost something at the largest size.
+      const last = results[results.length - 1];
+      const costly = Object.entries(last.stagesMs.lintByRuleMs).filter(([, v]) => v >= Math.max(50, last.stagesMs.lintMs * 0.05)).sort((a, b) => b[1] - a[1]);
+      for (const [id] of costly) {
+        const pick = (s: SizeResult) => s.stagesMs.lintByRuleMs[id] ?? 0;
+        const r = growthRatio(results, pick);
+        rows.push([`    ${id}`, ...results.map((s) => ms(pick(s))), ...results.map((s) => ms(pick(s) / s.projects)), r === undefined ? '' : `${r}×`]);
+      }
+    }
+  }
+  return formatTable([header, ...rows]);
+}
+
+function formatTable(rows: string[][]): string {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r, ri) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ') + (ri === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
+}
+
+async function main() {
+  const started = Date.now();
+  const loadBefore = loadavg().map((v) => round(v, 2));
+  const repo = repoState(); // at the start: the workspaces copy the code as it is now
+  const base = mkdtempSync(join(tmpdir(), 'flyte-gkp-bench-'));
+  log(`workspaces under ${base}; sizes ${sizes.join(', ')}; ${repeats} runs each; load average ${loadBefore.join(' ')}`);
+  const results: SizeResult[] = [];
+  try {
+    for (const n of sizes) results.push(await benchSize(base, n));
+  } finally {
+    if (!options.keep) rmSync(base, { recursive: true, force: true });
+  }
+  const targets = evaluateTargets(results);
+  const output = {
+    generatedAt: new Date().toISOString(),
+    command: 'npm run bench',
+    durationS: round((Date.now() - started) / 1000),
+    machine: { ...machineFacts(), loadAverageBefore: loadBefore, loadAverageAfter: loadavg().map((v) => round(v, 2)) },
+    repo,
+    method: {
+      repeats,
+      statistic: 'median of the runs; every run is listed in runsMs',
+      timer: 'wall clock from spawn to exit (performance.now in the bench process)',
+      render: '`tsx tools/cli/main.ts render` (what `npm run render` runs after its setup pre-hook), clusters/ already rendered once',
+      validate: '`tsx tools/cli/main.ts validate` on an up-to-date workspace (schema, lint, kubeconform, drift)',
+      kubeconformAlone: 'the kubeconform binary run directly, once, with the wrapper\'s flags on every rendered manifest (cwd: the workspace)',
+      nxAffected: '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
+      stages: 'in the bench process, without start-up: renderWorkspace and runGate once each, and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
+      linearity: `per-project cost at 1,000 ÷ per-project cost at 100; > 1 means super-linear; target ≤ ${linearityLimit} for render and validate, CLI and in-process, and renderCluster`,
+      cpu: 'user + system CPU time of the child process tree (GNU time), less sensitive to a busy machine than wall time',
+    },
+    sizes: results,
+    perProjectMs: Object.fromEntries(measures.map((m) => [m.key, perProject(results, m.pick)])),
+    growth1000vs100: Object.fromEntries(measures.map((m) => [m.key, growthRatio(results, m.pick)])),
+    marginalPerProjectMs: Object.fromEntries(measures.map((m) => [m.key, marginal(results, m.pick)])),
+    targets,
+  };
+  mkdirSync(dirname(options.out), { recursive: true });
+  writeFileSync(options.out, `${JSON.stringify(output, null, 2)}\n`);
+
+  console.log(`\nflyte-gkp bench: ${output.machine.cpus} CPUs (${output.machine.cpuModel}), node ${output.machine.node}, kubeconform ${output.machine.kubeconform}, nx ${output.machine.nx}; load average ${loadBefore.join(' ')} → ${output.machine.loadAverageAfter.join(' ')}\n`);
+  console.log(table(results));
+  console.log('\ntargets:');
+  for (const t of targets) console.log(`  ${t.pass === null ? 'info' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value} (${t.limit})`);
+  console.log(`\nresults: ${relative(process.cwd(), options.out) || options.out} (${output.durationS} s)`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,155 @@
+// Synthetic workspaces for the benchmark: the repository's real code and platform files, plus N
+// generated specs that are valid and varied (domain subsets, quotas within the cluster ceiling, 1–4
+// owners with different roles, YAML and JSON files). Deterministic: the same size and seed give the
+// same bytes, so two runs of the bench measure the same input.
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Document } from 'yaml';
+import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
+import { diskSource, projectApiVersion, type DomainSettings, type OwnerRole, type ProjectSpec, type Quota } from '@flyte-gkp/spec';
+
+/** What the generator needs to know of the platform; read from the real platform/ files. */
+export interface PlatformFacts {
+  cluster: Cluster;
+}
+
+export async function readPlatformFacts(repoRoot: string): Promise<PlatformFacts> {
+  const result = await loadPlatform(diskSource(repoRoot));
+  if (!result.ok) throw new Error(`the repository's platform/ files do not load:\n${result.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n')}`);
+  // Specs without `clusters` go to every cluster; the generator sizes quotas and domains for the first.
+  return { cluster: result.platform.clusters[0].cluster };
+}
+
+export interface GeneratedSpec {
+  /** Repository-relative path, e.g. projects/forecast-0007.yaml */
+  file: string;
+  format: 'yaml' | 'json';
+  spec: ProjectSpec;
+  text: string;
+}
+
+/** mulberry32: a tiny seeded PRNG, enough to vary specs reproducibly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+const decimal: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+
+/** A Kubernetes quantity (500m, 4, 8Gi) as a number, for comparisons with the ceiling. */
+export function quantityValue(quantity: string | number): number {
+  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(String(quantity));
+  if (!match) throw new Error(`not a quantity: ${quantity}`);
+  const unit = match[2] ?? '';
+  return Number(match[1]) * (binary[unit] ?? decimal[unit]);
+}
+
+const teams = ['forecast', 'vision', 'nlp', 'pricing', 'fraud', 'search', 'ads', 'genomics', 'risk', 'supply', 'churn', 'ranking'];
+const purposes = ['pipelines', 'experiments', 'training', 'batch-scoring', 'feature-store', 'evaluation'];
+const subjects = ['Demand forecasting', 'Image classification', 'Text embeddings', 'Dynamic pricing', 'Fraud detection', 'Search relevance', 'Ad click prediction', 'Variant calling', 'Credit risk', 'Supply planning', 'Churn prediction', 'Feed ranking'];
+const roles: OwnerRole[] = ['admin', 'edit', 'view'];
+const cpuChoices = ['500m', '1', '2', 4, '6', 8, '12', '16', '24', '32', '1500m'];
+const memoryChoices = ['1Gi', '2Gi', '4Gi', '8Gi', '12Gi', '16Gi', '24Gi', '32Gi', '64Gi', '128Gi', '4096Mi'];
+const podChoices = [10, 20, 25, 50, 75, 100, 150, 200, 300, 500];
+
+/**
+ * `count` valid, varied specs for `cluster`. Ids, buckets and secret names are unique; every quota is
+ * within the cluster's ceiling; every namespace the spec renders stays a DNS label of ≤ 63 characters.
+ */
+export function generateSpecs(facts: PlatformFacts, count: number, seed = 20261123): GeneratedSpec[] {
+  const { cluster } = facts;
+  const random = prng(seed + count);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
+  const ceiling = cluster.quota.ceiling;
+  const within = <T extends string | number>(choices: readonly T[], limit: string | number) => choices.filter((c) => quantityValue(c) <= quantityValue(limit));
+  const cpus = within(cpuChoices, ceiling.cpu);
+  const memories = within(memoryChoices, ceiling.memory);
+  const pods = podChoices.filter((p) => p <= ceiling.pods);
+  const longestDomain = Math.max(...cluster.domains.map((d) => d.length));
+  const maxIdLength = 63 - cluster.namespacePrefix.length - 1 - longestDomain;
+
+  const specs: GeneratedSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    const team = teams[i % teams.length];
+    const purpose = pick(purposes);
+    const serial = String(i).padStart(4, '0');
+    const id = `${team}-${purpose}-${serial}`.slice(0, maxIdLength).replace(/-+$/, '') || `p${serial}`;
+    const subject = subjects[i % subjects.length];
+
+    const ownerCount = 1 + (i % 4); // 1, 2, 3, 4 owners in turn
+    const owners: ProjectSpec['owners'] = [{ group: `gkp-${cluster.appId}-${id}-admins`, role: 'admin' }];
+    const extraGroups = [`gkp-${cluster.appId}-${id}-engineers`, `gkp-${cluster.appId}-${team}-data-scientists`, `gkp-${cluster.appId}-readers`];
+    for (let o = 1; o < ownerCount; o++) owners.push({ group: extraGroups[o - 1], role: o === 1 ? pick(roles) : roles[(i + o) % roles.length] });
+
+    // A third of the specs take every domain with the default quota; the others a non-empty subset in
+    // promotion order, some with their own quotas (partial or full).
+    let domains: Record<string, DomainSettings> | undefined;
+    if (i % 3 !== 0) {
+      const chosen = cluster.domains.filter(() => random() < 0.6);
+      if (chosen.length === 0) chosen.push(cluster.domains[i % cluster.domains.length]);
+      domains = {};
+      for (const domain of chosen) {
+        const quota: Quota = {};
+        if (random() < 0.6) quota.cpu = pick(cpus);
+        if (random() < 0.6) quota.memory = pick(memories);
+        if (random() < 0.4) quota.pods = pick(pods);
+        domains[domain] = Object.keys(quota).length > 0 ? { quota } : {};
+      }
+    }
+
+    const spec: ProjectSpec = {
+      apiVersion: projectApiVersion,
+      kind: 'FlyteProject',
+      id,
+      displayName: `${subject} ${serial}`,
+      ...(i % 5 === 4 ? {} : { description: `${subject} ${purpose.replace(/-/g, ' ')} of team ${team} (synthetic project ${serial}).` }),
+      owners,
+      ...(domains ? { domains } : {}),
+      storage: { bucket: `${cluster.appId}-${cluster.pocName}-${id}`.slice(0, 63).replace(/-+$/, ''), credentialsSecret: `mercury-${id}` },
+      ...(i % 7 === 3 ? { clusters: [cluster.name] } : {}),
+    };
+    const format = i % 3 === 1 ? 'json' : 'yaml';
+    const extension = format === 'json' ? 'json' : i % 10 === 5 ? 'yml' : 'yaml';
+    specs.push({ file: `projects/${id}.${extension}`, format, spec, text: specText(spec, format) });
+  }
+  return specs;
+}
+
+/** The text a tenant would commit, as the project generator writes it. */
+export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
+  if (format === 'json') return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+  const doc = new Document(spec, { version: '1.1' });
+  doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Files and folders of the repository a workspace needs for the CLI and Nx to run in it. */
+const copied = ['package.json', 'package-lock.json', 'nx.json', '.nxignore', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'platform', 'tools/cli', 'tools/nx-plugin', 'tools/setup', 'tools/toolchain.json'];
+/** Large or installed: linked, never copied. */
+const linked = ['node_modules', '.tools'];
+
+/**
+ * A workspace under `dir` with the repository's code and platform and `count` generated specs (no
+ * other spec, no rendered output yet). Returns the generated specs.
+ */
+export async function createWorkspace(repoRoot: string, dir: string, count: number, seed?: number): Promise<GeneratedSpec[]> {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(join(dir, 'projects'), { recursive: true });
+  for (const entry of copied) {
+    if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true, filter: (src) => !src.includes('/.nx/') });
+  }
+  for (const entry of linked) if (existsSync(join(repoRoot, entry))) symlinkSync(join(repoRoot, entry), join(dir, entry));
+  // The repository's .gitignore names node_modules/ and .tools/ as folders; here they are symlinks.
+  const gitignore = existsSync(join(repoRoot, '.gitignore')) ? readFileSync(join(repoRoot, '.gitignore'), 'utf8') : '';
+  writeFileSync(join(dir, '.gitignore'), `${gitignore}\n# bench workspace: symlinks to the repository's installs\nnode_modules\n.tools\n.nx\n`);
+  const specs = generateSpecs(await readPlatformFacts(repoRoot), count, seed);
+  for (const s of specs) writeFileSync(join(dir, s.file), s.text);
+  return specs;
+}
