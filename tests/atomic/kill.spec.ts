@@ -1,14 +1,14 @@
 // A render killed part-way (a real SIGKILL, as a CI timeout or an OOM killer sends it) must leave the
 // previous clusters/<cluster>/ intact, byte for byte, and the next validate/render must recover.
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '@flyte-gkp/gate';
+import { createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const tsx = join(repoRoot, 'node_modules/.bin/tsx');
@@ -32,9 +32,7 @@ const spec = (id: string, label: string) =>
   ].join('\n');
 
 async function workspace(): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'atomic-'));
-  await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
-  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  const root = await createPlatformFolder('atomic-');
   await mkdir(join(root, 'projects'));
   return root;
 }

@@ -5,7 +5,7 @@
 //   FUZZ_SEED=<n>   another seed (default below)          FUZZ_RUNS=<n>   more or fewer inputs
 //   FUZZ_ONLY=<i>   only input number i of the seed (to reproduce a failure; the input is printed)
 import { createHash } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +17,7 @@ import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectText, type FileSource } from '@flyte-gkp/spec';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import { createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const seed = Number(process.env.FUZZ_SEED ?? 20_240_611);
@@ -222,9 +223,7 @@ const failures: Failure[] = [];
 let workspace: string;
 
 beforeAll(async () => {
-  workspace = await mkdtemp(join(tmpdir(), 'fuzz-'));
-  await cp(join(repoRoot, 'platform'), join(workspace, 'platform'), { recursive: true });
-  await symlink(join(repoRoot, '.tools'), join(workspace, '.tools'));
+  workspace = await createPlatformFolder('fuzz-');
   await mkdir(join(workspace, 'projects'));
 });
 afterAll(async () => {

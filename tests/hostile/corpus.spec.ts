@@ -13,8 +13,8 @@
 // A few cases are generated here instead (the size limit), so that no huge file is committed.
 //
 // HOSTILE_ONLY=<part of a case name> runs only the matching cases; HOSTILE_KEEP=1 keeps their workspaces.
-import { cp, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
+import { cp, mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -24,6 +24,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadWorkspace } from '@flyte-gkp/gate';
 import type { FileSource } from '@flyte-gkp/spec';
+import { createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const corpusDir = join(repoRoot, 'tests/hostile/corpus');
@@ -125,9 +126,7 @@ function sameSnapshot(a: Map<string, Buffer | string>, b: Map<string, Buffer | s
 }
 
 async function newWorkspace(files: Map<string, Buffer>, clusters?: string): Promise<string> {
-  const root = await mkdtemp(join(tmpdir(), 'hostile-'));
-  await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
-  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  const root = await createPlatformFolder('hostile-');
   await mkdir(join(root, 'projects'));
   for (const [name, content] of files) await writeFile(join(root, 'projects', name), content);
   if (clusters) await cp(clusters, join(root, 'clusters'), { recursive: true });

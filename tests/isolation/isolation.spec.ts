@@ -4,14 +4,14 @@
 // their domain is being decommissioned.
 //
 // What belongs to a project is derived here from its spec and the cluster file, not from the output.
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const clusterFile = parse(readFileSync(join(repoRoot, 'platform/clusters/gkp-dev.yaml'), 'utf8')) as {
@@ -107,9 +107,7 @@ async function files(dir: string): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'isolation-'));
-  await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
-  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  root = await createPlatformFolder('isolation-');
   await mkdir(join(root, 'projects'));
   for (const s of specs) {
     await writeFile(

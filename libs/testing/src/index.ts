@@ -8,7 +8,7 @@ import { execa } from 'execa';
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** What a workspace needs to render, validate and run Nx; node_modules and .tools are linked, not copied. */
-const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json', 'platform'];
+const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json'];
 
 export interface TempWorkspace {
   root: string;
@@ -18,16 +18,27 @@ export interface TempWorkspace {
 }
 
 /**
+ * A temporary folder holding a copy of this repository's platform/ and a link to its installed tools:
+ * enough for the CLI run with `--root`, or the libraries given that root.
+ */
+export async function createPlatformFolder(prefix = 'flyte-gkp-'): Promise<string> {
+  const root = await mkdtemp(join(tmpdir(), prefix));
+  await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
+  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  return root;
+}
+
+/**
  * A copy of this repository's workspace in a temporary folder: its platform, its code, and (unless told
  * otherwise) its example specs and rendered clusters/.
  */
 export async function createTempWorkspace(options: { examples?: boolean } = {}): Promise<TempWorkspace> {
-  const root = await mkdtemp(join(tmpdir(), 'flyte-gkp-ws-'));
+  const root = await createPlatformFolder('flyte-gkp-ws-');
   const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters'];
   for (const entry of copied) {
     await cp(join(repoRoot, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes(`${join('tools', 'bench', 'results')}`) });
   }
-  for (const linked of ['node_modules', '.tools']) await symlink(join(repoRoot, linked), join(root, linked));
+  await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   return {
     root,
     cli: async (...args) => {
