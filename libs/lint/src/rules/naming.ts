@@ -12,18 +12,16 @@ export const namespaceIsDnsLabel: LintRule = {
   fix: 'shorten the project id',
   check({ platform, projects }) {
     return projects.flatMap(({ spec, source, file }) =>
-      platform.clusters
-        .filter(({ cluster }) => projectOnCluster(spec, cluster))
-        .flatMap(({ cluster }) =>
-          projectDomains(cluster, spec)
-            .filter((d) => d.namespace.length > 63 || !dnsLabel.test(d.namespace))
-            .map((d) => ({
-              file,
-              ...source.locate(['id']),
-              message: `the namespace ${d.namespace} is not a DNS-1123 label of at most 63 characters (${d.namespace.length})`,
-              fix: `use a project id of at most ${63 - namespaceName(cluster, '', d.domain).length} characters`,
-            })),
-        ),
+      clustersOf(platform, spec).flatMap(({ cluster }) =>
+        projectDomains(cluster, spec)
+          .filter((d) => d.namespace.length > 63 || !dnsLabel.test(d.namespace))
+          .map((d) => ({
+            file,
+            ...source.locate(['id']),
+            message: `the namespace ${d.namespace} is not a DNS-1123 label of at most 63 characters (${d.namespace.length})`,
+            fix: `use a project id of at most ${63 - namespaceName(cluster, '', d.domain).length} characters`,
+          })),
+      ),
     );
   },
 };
