@@ -27,8 +27,10 @@ export async function loadPlatformOrThrow(files: FileSource): Promise<Platform> 
 }
 
 export async function listSpecFiles(files: FileSource): Promise<string[]> {
-  return (await files.list(projectsDir)).filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
+  return specFilesIn(await files.list(projectsDir));
 }
+
+const specFilesIn = (names: string[]) => names.filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
 
 /**
  * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
@@ -37,8 +39,9 @@ export async function listSpecFiles(files: FileSource): Promise<string[]> {
  */
 export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform, only?: ReadonlySet<string>): Promise<Workspace> {
   const platform = preloaded ?? (await loadPlatformOrThrow(files));
-  const specFiles = await listSpecFiles(files);
-  const diagnostics: Diagnostic[] = (await files.list(projectsDir))
+  const names = await files.list(projectsDir);
+  const specFiles = specFilesIn(names);
+  const diagnostics: Diagnostic[] = names
     .filter((name) => !specExtensions.test(name))
     .map((name) => ({
       file: `${projectsDir}/${name}`,
