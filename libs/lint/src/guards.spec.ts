@@ -142,6 +142,7 @@ describe('naming/cluster-convention', () => {
     const ws = await workspace();
     const values = rendered(ws, valuesFile);
     values.content = values.content.replace('{{ project }}-{{ domain }}', '{{project}}-{{domain}}');
+    values.objects = [parse(values.content, { version: '1.1' })];
     const clusterFile = readFileSync(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8');
     expect(clusterConvention.check(ws)).toEqual([
       expect.objectContaining({ file: 'platform/clusters/gkp-dev.yaml', line: lineOf(clusterFile, 'namespacePrefix:'), message: expect.stringContaining('maps project forecast, domain d-dev to 103020-flytepoc-{{project}}-{{domain}}') }),
@@ -181,6 +182,7 @@ describe('compat/flyteadmin-version', () => {
     const doc = parse(values.content, { version: '1.1' });
     delete doc.configmap.adminServer.namespace_mapping;
     values.content = stringify(doc, { version: '1.1' });
+    values.objects = [doc];
     expect(flyteadminVersion.check(ws)).toEqual([]);
   });
 });

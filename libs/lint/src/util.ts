@@ -74,8 +74,10 @@ export function lazyDocuments(file: RenderedFile): () => SourceDocument[] {
 /** Where flyteadmin's namespace template sits in the flyte chart's values. */
 export const namespaceTemplatePath = ['configmap', 'adminServer', 'namespace_mapping', 'template'];
 
-/** The flyte Helm values rendered for a cluster. */
+/** The flyte Helm values rendered for a cluster: the rendered object, its text parsed only to locate. */
 export function renderedFlyteValues({ rendered }: LintContext, cluster: Cluster): SourceDocument | undefined {
   const file = rendered.get(cluster.name)?.find((f) => f.path === clusterPaths(cluster).flyteValues);
-  return file && renderedDocuments(file)[0];
+  if (!file) return undefined;
+  const documents = lazyDocuments(file);
+  return { file: file.path, value: file.objects[0], locate: (path, at) => documents()[0].locate(path, at) };
 }
