@@ -8,10 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '@flyte-gkp/gate';
-import { createPlatformFolder } from '@flyte-gkp/testing';
+import { cliEntry, createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const tsx = join(repoRoot, 'node_modules/.bin/tsx');
 const cluster = 'gkp-dev';
 /** Enough projects (8 files each) for the write to take a while; the kill is timed on the staging folder. */
 const projectCount = Number(process.env.KILL_PROJECTS ?? 25);
@@ -49,7 +48,7 @@ async function writeSpecs(root: string, label: string, generation: number) {
 }
 
 async function cli(root: string, command: 'render' | 'validate') {
-  const result = await execa(tsx, ['tools/cli/main.ts', command, '--root', root], { cwd: repoRoot, reject: false, timeout: 180_000 });
+  const result = await execa(process.execPath, [cliEntry, command, '--root', root], { cwd: repoRoot, reject: false, timeout: 180_000 });
   return { exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}` };
 }
 
@@ -102,13 +101,13 @@ describe('a render killed with SIGKILL while it writes', () => {
     // Delays after the staging folder appears: the first ones land mid-write; a finished render retries shorter.
     for (const [n, delay] of [15, 5, 0, 0].entries()) {
       await writeSpecs(root, `After-${n}`, n + 1);
-      const render = execa(tsx, ['tools/cli/main.ts', 'render', '--root', root], { cwd: repoRoot, reject: false, detached: true });
+      const render = execa(process.execPath, [cliEntry, 'render', '--root', root], { cwd: repoRoot, reject: false, detached: true });
       let exited = false;
       void render.finally(() => (exited = true));
       while (!exited && !existsSync(staging())) await sleep(1);
       if (!exited) {
         await sleep(delay);
-        // The whole process group: tsx, the node process it starts, and kubeconform if running.
+        // The whole process group: node and kubeconform if running.
         process.kill(-render.pid!, 'SIGKILL');
       }
       const result = await render;

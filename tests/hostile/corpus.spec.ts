@@ -24,11 +24,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadWorkspace } from '@flyte-gkp/gate';
 import type { FileSource } from '@flyte-gkp/spec';
-import { createPlatformFolder } from '@flyte-gkp/testing';
+import { cliEntry, createPlatformFolder } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const corpusDir = join(repoRoot, 'tests/hostile/corpus');
-const tsx = join(repoRoot, 'node_modules/.bin/tsx');
 const cluster = 'gkp-dev';
 /** The documented limit of a spec file (libs/spec/src/source.ts): 64 KiB, in bytes. */
 const sizeLimit = 64 * 1024;
@@ -137,7 +136,7 @@ async function newWorkspace(files: Map<string, Buffer>, clusters?: string): Prom
 async function cli(root: string, command = 'render') {
   const env = { ...process.env };
   delete env.DEBUG;
-  const result = await execa(tsx, ['tools/cli/main.ts', command, '--root', root], { cwd: repoRoot, reject: false, extendEnv: false, env, timeout: 90_000 });
+  const result = await execa(process.execPath, [cliEntry, command, '--root', root], { cwd: repoRoot, reject: false, extendEnv: false, env, timeout: 90_000 });
   return { exitCode: result.exitCode ?? -1, output: `${result.stdout}\n${result.stderr}`, timedOut: result.timedOut === true };
 }
 

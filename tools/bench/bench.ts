@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { toolchainSettings } from '@flyte-gkp/kubeconform';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/spec';
+import { cliEntry } from '@flyte-gkp/testing';
 import { hasGnuTime, measure, round, summarize, type Run, type RunOptions, type Summary } from './measure.js';
 import { stageNames, timeStages, type StageName, type StageTimes } from './stages.js';
 import { createWorkspace, specText, type GeneratedSpec } from './workspace.js';
@@ -39,10 +40,9 @@ function log(message: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** The CLI exactly as `npm run render|validate` runs it (`tsx tools/cli/main.ts …`), after its setup pre-hook. */
+/** The CLI exactly as `npm run render|validate` runs it (`node tools/cli/run.mjs …`), after its setup pre-hook. */
 function cli(ws: string, args: string[]): [string, string[], RunOptions] {
-  if (hasGnuTime) return [join(ws, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', ...args], { cwd: ws, env: childEnv }];
-  return [process.execPath, ['--import', 'tsx', 'tools/cli/main.ts', ...args], { cwd: ws, env: childEnv, node: true }];
+  return [process.execPath, [cliEntry, ...args], { cwd: ws, env: childEnv, node: true }];
 }
 
 function check(run: Run, what: string): Run {

@@ -7,6 +7,9 @@ import { execa } from 'execa';
 /** The repository this code runs from. */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
+/** The command line, as `npm run render|validate` runs it. */
+export const cliEntry = 'tools/cli/run.mjs';
+
 /** What a workspace needs to render, validate and run Nx; node_modules and .tools are linked, not copied. */
 const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json'];
 
@@ -42,7 +45,7 @@ export async function createTempWorkspace(options: { examples?: boolean } = {}):
   return {
     root,
     cli: async (...args) => {
-      const result = await execa(join(repoRoot, 'node_modules/.bin/tsx'), [join(root, 'tools/cli/main.ts'), ...args], { cwd: root, reject: false });
+      const result = await execa(process.execPath, [join(root, cliEntry), ...args], { cwd: root, reject: false });
       return { exitCode: result.exitCode ?? -1, stdout: result.stdout, stderr: result.stderr };
     },
     remove: () => rm(root, { recursive: true, force: true }),

@@ -10,7 +10,7 @@ import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, ty
  * - one per cluster, rooted at clusters/<cluster>/, whose `validate` covers the files no spec owns.
  */
 const specPattern = /^projects\/[^/]+\.(ya?ml|json)$/;
-const cli = 'tsx tools/cli/main.ts';
+const cli = 'node tools/cli/run.mjs';
 
 /**
  * Platform, schemas and the gate's code. Nx treats `{workspaceRoot}` inputs as global: a change there
