@@ -12,6 +12,8 @@ export interface KubeconformSettings {
   schemaLocations: string[];
   /** absolute path of the kubeconform binary */
   binary: string;
+  /** where verdicts are cached (see verdict-cache.ts); none when undefined */
+  cacheDir?: string;
 }
 
 export interface ResourceVerdict {
@@ -45,7 +47,13 @@ export function toolchainSettings(repoRoot: string, kubernetesVersion: string, a
       join(tools, 'schemas/argo-cd', argoCdVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
     ],
     binary: join(tools, 'bin/kubeconform'),
+    cacheDir: join(tools, 'cache/kubeconform'),
   };
+}
+
+/** The flags that decide a verdict; the others only shape the output. */
+export function verdictFlags(settings: KubeconformSettings): string[] {
+  return ['-strict', '-kubernetes-version', settings.kubernetesVersion, ...settings.schemaLocations.flatMap((location) => ['-schema-location', location])];
 }
 
 // Well below Linux's ARG_MAX (2 MiB for arguments and environment together).
@@ -54,13 +62,11 @@ const MAX_ARGUMENT_CHARS = 100_000;
 export async function runKubeconform(files: string[], cwd: string, settings: KubeconformSettings): Promise<ResourceVerdict[]> {
   checkInstalled(settings);
   const options = [
-    '-strict',
+    ...verdictFlags(settings),
     '-output', 'json',
     '-verbose', // list valid resources too: a verdict for every resource
     '-summary',
-    '-kubernetes-version', settings.kubernetesVersion,
     '-n', String(availableParallelism()),
-    ...settings.schemaLocations.flatMap((location) => ['-schema-location', location]),
   ];
   const verdicts: ResourceVerdict[] = [];
   // No files, no run: without file arguments kubeconform would read stdin.
@@ -72,7 +78,7 @@ export async function runKubeconform(files: string[], cwd: string, settings: Kub
   return verdicts.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-function checkInstalled(settings: KubeconformSettings): void {
+export function checkInstalled(settings: KubeconformSettings): void {
   try {
     accessSync(settings.binary, constants.X_OK);
   } catch {
@@ -91,7 +97,7 @@ function checkInstalled(settings: KubeconformSettings): void {
 }
 
 /** The folder part of a local schema location, with the version placeholders filled in. */
-function schemaFolder(location: string, kubernetesVersion: string): string | undefined {
+export function schemaFolder(location: string, kubernetesVersion: string): string | undefined {
   if (/^https?:\/\//.test(location)) return undefined;
   const expanded = location
     .replace(/\{\{\s*\.NormalizedKubernetesVersion\s*\}\}/g, `v${kubernetesVersion}`)
@@ -183,6 +189,7 @@ function validationErrors(msg: string, reported: { path: string; msg: string }[]
     message: msg.slice(match.index + match[0].length, all[i + 1]?.index ?? msg.length).trim(),
   }));
   const leaves = nodes.filter((node, i) => !((nodes[i + 1]?.depth ?? 0) > node.depth));
-  if (leaves.length > 0) return leaves.map(({ path, message }) => ({ path, message }));
-  return reported.map((error) => ({ path: error.path, message: error.msg }));
+  const errors = leaves.length > 0 ? leaves.map(({ path, message }) => ({ path, message })) : reported.map((error) => ({ path: error.path, message: error.msg }));
+  // The validator walks the schema's maps in no fixed order: sorted, the same file gives the same report.
+  return errors.sort((a, b) => (a.path === b.path ? (a.message < b.message ? -1 : 1) : a.path < b.path ? -1 : 1));
 }
