@@ -103,8 +103,10 @@ function rulesAndSchema(workspace: Workspace, inScope: (file: string) => boolean
 function kubeconformCommitted(root: string, platform: Platform, committed: Map<string, Tree>, inScope: (file: string) => boolean) {
   const running = new Map<string, Promise<ResourceVerdict[]>>();
   for (const { cluster } of platform.clusters) {
-    const paths = [...(committed.get(cluster.name)?.keys() ?? [])].filter((p) => p.endsWith('.yaml') && p !== clusterPaths(cluster).flyteValues && inScope(p));
-    const verdicts = kubeconformOnDisk(root, cluster, root, paths);
+    const files = [...(committed.get(cluster.name) ?? [])]
+      .filter(([path]) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues && inScope(path))
+      .map(([path, content]) => ({ path, content }));
+    const verdicts = kubeconformOnDisk(root, cluster, root, files);
     verdicts.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
     running.set(cluster.name, verdicts);
   }
@@ -177,7 +179,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       const files = workspace.rendered.get(cluster.name) ?? [];
       const folder = await stageFolder(parent, cluster.name, inCluster(cluster.name, files));
       staged.push(cluster.name);
-      const manifests = [...inCluster(cluster.name, files.filter((f) => f.type === 'manifest')).keys()];
+      const manifests = [...inCluster(cluster.name, files.filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
       verdicts.push(...(await kubeconformOnDisk(root, cluster, folder, manifests, `${clustersDir}/${cluster.name}/`)));
     }
     const diagnostics = verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat());

@@ -20,8 +20,8 @@ describe('kubeconform stage', () => {
     if (!platform.ok) throw new Error('platform does not load');
     const { cluster } = platform.platform.clusters[0];
     const files = [
-      file('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: n\nspec:\n  hardd: {}\n', 'x'),
-      file('clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: n\nautomountServiceAccountToken: "no"\n', 'x'),
+      file('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  hardd: {}\n', 'x'),
+      file('clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: ns\nautomountServiceAccountToken: "no"\n', 'x'),
       file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
     ];
     const findings = verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files);
@@ -31,5 +31,7 @@ describe('kubeconform stage', () => {
     ]);
     expect(findings[0].detail).toContain('hardd');
     expect(findings[1].detail).toContain('/automountServiceAccountToken');
+    // Only valid files are remembered (the verdict cache): a second run reports the same findings.
+    expect(verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files)).toEqual(findings);
   });
 });

@@ -2,17 +2,32 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import { checkInstalled, openVerdictCache, runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
 import type { Cluster } from '@flyte-gkp/platform';
 import type { RenderedFile } from '@flyte-gkp/render';
 
+export interface FileOnDisk {
+  /** Relative to the folder kubeconform runs in. */
+  path: string;
+  /** What the file holds: its verdict may be known from an earlier run (the verdict cache). */
+  content: string;
+}
+
 /**
- * Runs the real kubeconform on files that exist under `dir` (paths relative to it); verdicts name the
+ * Runs the real kubeconform on files that exist under `dir`, except those whose content it already
+ * found valid with the same toolchain (they get no verdict: they have no finding). Verdicts name the
  * files as `prefix + path`, i.e. by their repository path, so each one traces back to its spec.
  */
-export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: string, paths: string[], prefix = ''): Promise<ResourceVerdict[]> {
-  if (paths.length === 0) return [];
-  const verdicts = await runKubeconform(paths, dir, toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version));
+export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: string, files: FileOnDisk[], prefix = ''): Promise<ResourceVerdict[]> {
+  if (files.length === 0) return [];
+  const settings = toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version);
+  checkInstalled(settings); // a missing binary is reported even when every verdict is known
+  const cache = await openVerdictCache(settings);
+  const unknown = files.filter((f) => !cache.isKnownValid(f.content));
+  if (unknown.length === 0) return [];
+  const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings);
+  cache.remember(unknown, verdicts);
+  await cache.save();
   return verdicts.map((v) => ({ ...v, file: prefix + v.file }));
 }
 
@@ -25,7 +40,7 @@ export async function kubeconformOnContent(root: string, cluster: Cluster, files
       await mkdir(dirname(join(scratch, f.path)), { recursive: true });
       await writeFile(join(scratch, f.path), f.content);
     }
-    return await kubeconformOnDisk(root, cluster, scratch, files.map((f) => f.path));
+    return await kubeconformOnDisk(root, cluster, scratch, files);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
