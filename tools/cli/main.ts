@@ -60,7 +60,7 @@ async function main(argv: string[]): Promise<number> {
     result = rendered;
     summary =
       rendered.written.length > 0
-        ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered and validated (${rendered.checkedFiles.length} files checked)`
+        ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered and validated (${rendered.checkedFiles.length} files checked, ${rendered.changed.length} changed)`
         : `render: ${rendered.diagnostics.length} problem(s); clusters/ left as it was`;
   } else {
     result = await runGate(root, { focus });

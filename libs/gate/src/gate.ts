@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { runRules, rules as allRules } from '@flyte-gkp/lint';
-import { commitStagedFolder, compareTrees, discardStagedFolder, readTree, recoverInterruptedWrite, stageFolder, unifiedDiff, type Tree } from '@flyte-gkp/output';
+import { commitStaged, compareTrees, discardStaged, readTree, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
@@ -123,10 +123,8 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   const committed = new Map<string, Tree>();
   if (withKubeconform || withDrift) {
-    for (const { cluster } of platform.clusters) {
-      await recoverInterruptedWrite(join(root, clustersDir), cluster.name);
-      committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
-    }
+    await recoverInterruptedWrite(join(root, clustersDir));
+    for (const { cluster } of platform.clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
   }
   const early = withKubeconform ? kubeconformCommitted(root, platform, committed, inScope) : undefined;
 
@@ -155,43 +153,52 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 }
 
 export interface RenderResult extends GateResult {
-  /** Clusters whose folder was replaced. */
+  /** Clusters whose folder now holds the fresh render. */
   written: string[];
+  /** Files (repository paths) the render wrote or deleted: those that differed. */
+  changed: string[];
 }
 
 const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f) => [f.path.slice(`${clustersDir}/${name}/`.length), f.content]));
 
 /**
- * Renders every cluster and checks schema and lint; stages every cluster folder and runs kubeconform on
- * the staged files; only when all of that passes are the folders swapped in. Any finding, or a failure,
- * leaves clusters/ exactly as it was.
+ * Renders every cluster and checks schema and lint; stages what changed in every cluster folder and runs
+ * kubeconform on the new tree (changed files where staged, the others in place); only when all of that
+ * passes is the change committed, for every cluster at once. Any finding, or a failure, leaves clusters/
+ * exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
   const workspace = await loadWorkspace(root);
   const checked = rulesAndSchema(workspace, () => true);
-  if (checked.diagnostics.length > 0) return { ...checked, written: [] };
+  if (checked.diagnostics.length > 0) return { ...checked, written: [], changed: [] };
 
   const parent = join(root, clustersDir);
-  const staged: string[] = [];
+  let staged: StagedFolder[] = [];
   try {
+    const { clusters } = workspace.platform;
+    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, workspace.rendered.get(cluster.name) ?? [])])));
     const verdicts: ResourceVerdict[] = [];
-    for (const { cluster } of workspace.platform.clusters) {
-      const files = workspace.rendered.get(cluster.name) ?? [];
-      const folder = await stageFolder(parent, cluster.name, inCluster(cluster.name, files));
-      staged.push(cluster.name);
-      const manifests = [...inCluster(cluster.name, files.filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
-      verdicts.push(...(await kubeconformOnDisk(root, cluster, folder, manifests, `${clustersDir}/${cluster.name}/`)));
+    for (const [i, { cluster }] of clusters.entries()) {
+      const changed = new Set(staged[i].written);
+      const manifests = [...inCluster(cluster.name, (workspace.rendered.get(cluster.name) ?? []).filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
+      const prefix = `${clustersDir}/${cluster.name}/`;
+      const found = await Promise.all([
+        kubeconformOnDisk(root, cluster, staged[i].folder, manifests.filter((f) => changed.has(f.path)), prefix),
+        kubeconformOnDisk(root, cluster, join(parent, cluster.name), manifests.filter((f) => !changed.has(f.path)), prefix),
+      ]);
+      verdicts.push(...found.flat());
     }
     const diagnostics = verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat());
     if (diagnostics.length > 0) {
-      for (const name of staged) await discardStagedFolder(parent, name);
-      return { diagnostics, checkedFiles: checked.checkedFiles, written: [] };
+      await discardStaged(staged);
+      return { diagnostics, checkedFiles: checked.checkedFiles, written: [], changed: [] };
     }
-    for (const name of staged) await commitStagedFolder(parent, name);
+    await commitStaged(parent, staged);
   } catch (error) {
-    for (const name of staged) await discardStagedFolder(parent, name);
+    await recoverInterruptedWrite(parent); // applies the plan if it was committed, else drops what was staged
     throw error;
   }
   for (const name of await orphanClusterFolders(root, workspace.platform)) await rm(join(parent, name), { recursive: true, force: true });
-  return { ...checked, written: staged };
+  const changed = staged.flatMap((s) => [...s.written, ...s.removed].map((path) => `${clustersDir}/${s.name}/${path}`)).sort();
+  return { ...checked, written: staged.map((s) => s.name), changed };
 }

@@ -1,51 +1,115 @@
-import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { inBatches } from './batches.js';
+import { readTree } from './tree.js';
 
 /**
- * clusters/<name>/ is replaced as a whole: the new tree is written aside (staged), checked, then swapped
- * in with two renames. A render killed while writing leaves the old tree untouched; one killed between
- * the two renames leaves `.previous-<name>`, which recoverInterruptedWrite puts back.
+ * Folders under `parent` (clusters/<name>/) are updated all together or not at all, and only where a
+ * file changed, so a render after one spec changed writes that spec's files, not all of them:
+ *
+ * 1. stage: each file that differs from the one on disk is written aside, into `.staging-<name>/`;
+ * 2. commit: one plan (`.render-plan.json`), naming per folder the files to move in and to delete, is
+ *    written and renamed into place: the point of no return;
+ * 3. apply: the staged files are renamed over the old ones, the others deleted, then the plan goes.
+ *
+ * Killed before the plan lands, the staging folders are dropped and every folder is as it was. Killed
+ * after, the next run (recoverInterruptedWrite) applies the plan again: each step can be repeated.
  */
-export const stagingFolder = (name: string) => `.staging-${name}`;
-const previous = (name: string) => `.previous-${name}`;
+const planFile = '.render-plan.json';
+const stagingPrefix = '.staging-';
 
-async function exists(path: string): Promise<boolean> {
-  return stat(path).then(
-    () => true,
-    () => false,
-  );
+export interface StagedFolder {
+  name: string;
+  /** The staging folder: it holds the `written` files. */
+  folder: string;
+  /** Files (relative to the folder) that are new or changed. */
+  written: string[];
+  /** Files on disk that the new tree does not have. */
+  removed: string[];
+  /** The folder does not exist yet: the staging folder becomes it, in one rename. */
+  whole: boolean;
 }
 
-/** Restores what a killed write left behind; harmless when nothing was interrupted. */
-export async function recoverInterruptedWrite(parent: string, name: string): Promise<void> {
-  const current = join(parent, name);
-  const old = join(parent, previous(name));
-  if ((await exists(old)) && !(await exists(current))) await rename(old, current);
-  await rm(old, { recursive: true, force: true });
-  await rm(join(parent, stagingFolder(name)), { recursive: true, force: true });
+interface Plan {
+  folders: Omit<StagedFolder, 'folder'>[];
 }
 
-/** Writes `files` (paths relative to the folder) into `<parent>/.staging-<name>/`, and returns that folder. */
-export async function stageFolder(parent: string, name: string, files: ReadonlyMap<string, string>): Promise<string> {
-  await recoverInterruptedWrite(parent, name);
-  const staged = join(parent, stagingFolder(name));
-  const folders = new Set([...files.keys()].map((path) => dirname(join(staged, path))));
-  for (const folder of [...folders].sort()) await mkdir(folder, { recursive: true });
-  await inBatches([...files], ([path, content]) => writeFile(join(staged, path), content));
+/**
+ * Writes aside, for each folder (name → its files, paths relative to `<parent>/<name>/`), what differs
+ * from the disk. A write a killed run left behind is recovered first.
+ */
+export async function stageChanges(parent: string, folders: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<StagedFolder[]> {
+  await recoverInterruptedWrite(parent);
+  const staged: StagedFolder[] = [];
+  for (const [name, files] of folders) {
+    const folder = join(parent, `${stagingPrefix}${name}`);
+    const whole = !existsSync(join(parent, name));
+    const onDisk = whole ? new Map<string, string>() : await readTree(parent, name);
+    const current = new Map([...onDisk].map(([path, content]) => [path.slice(name.length + 1), content]));
+    const written = [...files.keys()].filter((path) => current.get(path) !== files.get(path));
+    const removed = [...current.keys()].filter((path) => !files.has(path));
+    staged.push({ name, folder, written, removed, whole });
+    await makeFolders(folder, written);
+    await inBatches(written, (path) => writeFile(join(folder, path), files.get(path)!));
+  }
   return staged;
 }
 
-/** Swaps a staged folder in place of `<parent>/<name>/`. */
-export async function commitStagedFolder(parent: string, name: string): Promise<void> {
-  const current = join(parent, name);
-  const old = join(parent, previous(name));
-  const hadCurrent = await exists(current);
-  if (hadCurrent) await rename(current, old);
-  await rename(join(parent, stagingFolder(name)), current);
-  if (hadCurrent) await rm(old, { recursive: true, force: true });
+/** Makes every staged folder the new tree: after this returns, or once a killed run is recovered. */
+export async function commitStaged(parent: string, staged: StagedFolder[]): Promise<void> {
+  const plan: Plan = { folders: staged.map(({ name, written, removed, whole }) => ({ name, written, removed, whole })) };
+  const temporary = join(parent, `${planFile}.tmp`);
+  await writeFile(temporary, JSON.stringify(plan));
+  await rename(temporary, join(parent, planFile));
+  await applyPlan(parent, plan);
 }
 
-export async function discardStagedFolder(parent: string, name: string): Promise<void> {
-  await rm(join(parent, stagingFolder(name)), { recursive: true, force: true });
+export async function discardStaged(staged: StagedFolder[]): Promise<void> {
+  for (const { folder } of staged) await rm(folder, { recursive: true, force: true });
+}
+
+/** Finishes a committed write that was killed, drops an uncommitted one; harmless when none was interrupted. */
+export async function recoverInterruptedWrite(parent: string): Promise<void> {
+  const text = await readFile(join(parent, planFile), 'utf8').catch(() => undefined);
+  if (text !== undefined) await applyPlan(parent, JSON.parse(text) as Plan);
+  const leftovers = await readdir(parent).catch(() => []);
+  for (const entry of leftovers.filter((e) => e.startsWith(stagingPrefix) || e === `${planFile}.tmp`)) await rm(join(parent, entry), { recursive: true, force: true });
+}
+
+/** Each step checks what is done already, so a plan applied twice gives the same tree. */
+async function applyPlan(parent: string, plan: Plan): Promise<void> {
+  for (const { name, written, removed, whole } of plan.folders) {
+    const target = join(parent, name);
+    const staging = join(parent, `${stagingPrefix}${name}`);
+    if (whole) {
+      if (existsSync(staging) && !existsSync(target)) await rename(staging, target);
+    } else {
+      // Deletions first: a file may give way to a folder of the same name, or the other way round.
+      await inBatches(removed, (path) => rm(join(target, path), { force: true }).catch(unlessGone));
+      await removeEmptyFolders(target, removed);
+      await makeFolders(target, written);
+      await inBatches(written, (path) => rename(join(staging, path), join(target, path)).catch(unlessGone));
+    }
+    await rm(staging, { recursive: true, force: true });
+  }
+  await rm(join(parent, planFile), { force: true });
+}
+
+/** Done already, by the run that was killed. */
+function unlessGone(error: NodeJS.ErrnoException): void {
+  if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+}
+
+async function makeFolders(root: string, paths: string[]): Promise<void> {
+  for (const dir of [...new Set(paths.map((path) => dirname(join(root, path))))].sort()) await mkdir(dir, { recursive: true });
+}
+
+/** The folders the deleted files leave empty (a removed project's), deepest first. */
+async function removeEmptyFolders(target: string, removed: string[]): Promise<void> {
+  const folders = new Set<string>();
+  for (const path of removed) for (let dir = dirname(path); dir !== '.'; dir = dirname(dir)) folders.add(dir);
+  for (const dir of [...folders].sort((a, b) => b.split('/').length - a.split('/').length || a.localeCompare(b))) {
+    await rmdir(join(target, dir)).catch(() => undefined); // not empty: it still holds files
+  }
 }

@@ -1,2 +1,2 @@
-export { commitStagedFolder, discardStagedFolder, recoverInterruptedWrite, stageFolder, stagingFolder } from './atomic.js';
+export { commitStaged, discardStaged, recoverInterruptedWrite, stageChanges, type StagedFolder } from './atomic.js';
 export { compareTrees, readTree, unifiedDiff, type Tree } from './tree.js';
