@@ -1,7 +1,7 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { createTwoFilesPatch } from 'diff';
-import { inBatches } from './batches.js';
 
 /** Repository-relative path → content. */
 export type Tree = Map<string, string>;
@@ -18,8 +18,9 @@ export async function readTree(root: string, dir: string, keep: (path: string) =
     .map((e) => relative(root, join(e.parentPath, e.name)).split(sep).join('/'))
     .filter(keep)
     .sort();
-  const contents = await inBatches(files, (file) => readFile(join(root, file), 'utf8'));
-  files.forEach((file, i) => tree.set(file, contents[i]));
+  // Read one after the other, synchronously: for thousands of small files, three times as fast as
+  // promises (each costs four trips through libuv's thread pool: open, stat, read, close).
+  for (const file of files) tree.set(file, readFileSync(join(root, file), 'utf8'));
   return tree;
 }
 

@@ -1,4 +1,5 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isUtf8 } from 'node:buffer';
 import { DiagnosticError } from '@flyte-gkp/diagnostics';
@@ -32,7 +33,12 @@ export function diskSource(root: string): FileSource {
       return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
     },
     async read(file) {
-      const bytes = await readFile(join(root, file)).catch(() => undefined);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = readFileSync(join(root, file)); // synchronously: see readTree in libs/output
+      } catch {
+        bytes = undefined;
+      }
       return bytes && decodeUtf8(file, bytes);
     },
   };
