@@ -162,43 +162,45 @@ export interface RenderResult extends GateResult {
 const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f) => [f.path.slice(`${clustersDir}/${name}/`.length), f.content]));
 
 /**
- * Renders every cluster and checks schema and lint; stages what changed in every cluster folder and runs
- * kubeconform on the new tree (changed files where staged, the others in place); only when all of that
- * passes is the change committed, for every cluster at once. Any finding, or a failure, leaves clusters/
- * exactly as it was.
+ * Renders every cluster; stages what changed in every cluster folder and starts kubeconform on the new
+ * tree (changed files where staged, the others in place), running the lint rules meanwhile; only when
+ * all of that passes is the change committed, for every cluster at once. Any finding, or a failure,
+ * leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
   const workspace = await loadWorkspace(root);
-  const checked = rulesAndSchema(workspace, () => true);
-  if (checked.diagnostics.length > 0) return { ...checked, written: [], changed: [] };
+  // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
+  if (workspace.diagnostics.length > 0) return { ...rulesAndSchema(workspace, () => true), written: [], changed: [] };
 
   const parent = join(root, clustersDir);
+  const { clusters } = workspace.platform;
+  const filesOf = (name: string) => workspace.rendered.get(name) ?? [];
   let staged: StagedFolder[] = [];
   try {
-    const { clusters } = workspace.platform;
-    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, workspace.rendered.get(cluster.name) ?? [])])));
-    const verdicts: ResourceVerdict[] = [];
-    for (const [i, { cluster }] of clusters.entries()) {
+    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name))])));
+    const running = clusters.map(({ cluster }, i) => {
       const changed = new Set(staged[i].written);
-      const manifests = [...inCluster(cluster.name, (workspace.rendered.get(cluster.name) ?? []).filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
+      const manifests = [...inCluster(cluster.name, filesOf(cluster.name).filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
       const prefix = `${clustersDir}/${cluster.name}/`;
-      const found = await Promise.all([
+      return Promise.all([
         kubeconformOnDisk(root, cluster, staged[i].folder, manifests.filter((f) => changed.has(f.path)), prefix),
         kubeconformOnDisk(root, cluster, join(parent, cluster.name), manifests.filter((f) => !changed.has(f.path)), prefix),
       ]);
-      verdicts.push(...found.flat());
-    }
-    const diagnostics = verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat());
+    });
+    running.forEach((verdicts) => verdicts.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
+    const checked = rulesAndSchema(workspace, () => true);
+    const verdicts = (await Promise.all(running)).flat(2);
+    const diagnostics = [...checked.diagnostics, ...verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat())];
     if (diagnostics.length > 0) {
       await discardStaged(staged);
       return { diagnostics, checkedFiles: checked.checkedFiles, written: [], changed: [] };
     }
     await commitStaged(parent, staged);
+    for (const name of await orphanClusterFolders(root, workspace.platform)) await rm(join(parent, name), { recursive: true, force: true });
+    const changed = staged.flatMap((s) => [...s.written, ...s.removed].map((path) => `${clustersDir}/${s.name}/${path}`)).sort();
+    return { ...checked, written: staged.map((s) => s.name), changed };
   } catch (error) {
     await recoverInterruptedWrite(parent); // applies the plan if it was committed, else drops what was staged
     throw error;
   }
-  for (const name of await orphanClusterFolders(root, workspace.platform)) await rm(join(parent, name), { recursive: true, force: true });
-  const changed = staged.flatMap((s) => [...s.written, ...s.removed].map((path) => `${clustersDir}/${s.name}/${path}`)).sort();
-  return { ...checked, written: staged.map((s) => s.name), changed };
 }

@@ -17,12 +17,13 @@ export interface FileOnDisk {
  * Runs the real kubeconform on files that exist under `dir`, except those whose content it already
  * found valid with the same toolchain (they get no verdict: they have no finding). Verdicts name the
  * files as `prefix + path`, i.e. by their repository path, so each one traces back to its spec.
+ * kubeconform has started when this returns: nothing before it waits, so the caller's next work overlaps.
  */
 export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: string, files: FileOnDisk[], prefix = ''): Promise<ResourceVerdict[]> {
   if (files.length === 0) return [];
   const settings = toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version);
   checkInstalled(settings); // a missing binary is reported even when every verdict is known
-  const cache = await openVerdictCache(settings);
+  const cache = openVerdictCache(settings);
   const unknown = files.filter((f) => !cache.isKnownValid(f.content));
   if (unknown.length === 0) return [];
   const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings);

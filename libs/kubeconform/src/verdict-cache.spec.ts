@@ -22,7 +22,7 @@ beforeAll(async () => {
   settings = { ...toolchainSettings(repoRoot, kubernetesVersion, readToolchain(repoRoot).argoCd.version), cacheDir: join(workDir, 'cache') };
   mkdirSync(join(workDir, 'files'));
   for (const f of files) writeFileSync(join(workDir, 'files', f.path), f.content);
-  const cache = await openVerdictCache(settings);
+  const cache = openVerdictCache(settings);
   cache.remember(files, await runKubeconform(files.map((f) => f.path), join(workDir, 'files'), settings));
   await cache.save();
 });
@@ -30,36 +30,36 @@ afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 describe('the kubeconform verdict cache', () => {
   it('knows a file kubeconform found valid, in a later run, by its content alone', async () => {
-    const later = await openVerdictCache(settings);
+    const later = openVerdictCache(settings);
 
     expect(later.isKnownValid(files[0].content)).toBe(true);
     expect(later.isKnownValid(`${files[0].content}# one byte more\n`)).toBe(false);
   });
 
   it('never keeps a file with a finding, so its finding comes from a fresh run every time', async () => {
-    expect((await openVerdictCache(settings)).isKnownValid(files[1].content)).toBe(false);
+    expect((openVerdictCache(settings)).isKnownValid(files[1].content)).toBe(false);
   });
 
   it('knows nothing under another toolchain: other Kubernetes version, schemas or binary', async () => {
-    const otherVersion = await openVerdictCache({ ...settings, kubernetesVersion: '1.22.0' });
-    const otherSchemas = await openVerdictCache({ ...settings, schemaLocations: settings.schemaLocations.slice(0, 1) });
+    const otherVersion = openVerdictCache({ ...settings, kubernetesVersion: '1.22.0' });
+    const otherSchemas = openVerdictCache({ ...settings, schemaLocations: settings.schemaLocations.slice(0, 1) });
     const unstampedBinary = join(workDir, 'kubeconform');
     writeFileSync(unstampedBinary, '');
 
     expect(otherVersion.isKnownValid(files[0].content)).toBe(false);
     expect(otherSchemas.isKnownValid(files[0].content)).toBe(false);
-    expect((await openVerdictCache({ ...settings, binary: unstampedBinary })).isKnownValid(files[0].content)).toBe(false);
+    expect((openVerdictCache({ ...settings, binary: unstampedBinary })).isKnownValid(files[0].content)).toBe(false);
   });
 
   it('starts over from a damaged cache file instead of failing', async () => {
     const damaged = { ...settings, cacheDir: join(workDir, 'damaged') };
-    const first = await openVerdictCache(damaged);
+    const first = openVerdictCache(damaged);
     first.remember(files.slice(0, 1), []);
     await first.save();
     const [cacheFile] = (await import('node:fs')).readdirSync(damaged.cacheDir);
     writeFileSync(join(damaged.cacheDir, cacheFile), '{"not": "a list"');
 
-    const reopened = await openVerdictCache(damaged);
+    const reopened = openVerdictCache(damaged);
 
     expect(reopened.isKnownValid(files[0].content)).toBe(false);
   });

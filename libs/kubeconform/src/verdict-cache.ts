@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { schemaFolder, verdictFlags, type KubeconformSettings, type ResourceVerdict } from './kubeconform.js';
 
@@ -46,20 +46,21 @@ function toolchainKey(settings: KubeconformSettings): string | undefined {
 
 const noCache: VerdictCache = { isKnownValid: () => false, remember: () => undefined, save: async () => undefined };
 
-async function readDigests(file: string): Promise<string[]> {
+function readDigests(file: string): string[] {
   try {
-    const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
     return Array.isArray(parsed) ? parsed.filter((d): d is string => typeof d === 'string') : [];
   } catch {
     return []; // absent or damaged: start over, it is only a cache
   }
 }
 
-export async function openVerdictCache(settings: KubeconformSettings): Promise<VerdictCache> {
+/** Synchronous, so that a caller can start kubeconform and go on with other work in the same tick. */
+export function openVerdictCache(settings: KubeconformSettings): VerdictCache {
   const key = settings.cacheDir && toolchainKey(settings);
   if (!settings.cacheDir || !key) return noCache;
   const file = join(settings.cacheDir, `${key}.json`);
-  const known = new Set(await readDigests(file));
+  const known = new Set(readDigests(file));
   const added = new Set<string>();
   return {
     isKnownValid: (content) => known.has(digest(content)),
@@ -75,7 +76,7 @@ export async function openVerdictCache(settings: KubeconformSettings): Promise<V
     async save() {
       if (added.size === 0) return;
       // Merged with what another run saved meanwhile; renamed into place, so no reader sees half a file.
-      const merged = [...new Set([...added, ...(await readDigests(file)), ...known])].slice(0, maxEntries);
+      const merged = [...new Set([...added, ...readDigests(file), ...known])].slice(0, maxEntries);
       await mkdir(settings.cacheDir!, { recursive: true });
       const temporary = `${file}.${process.pid}.tmp`;
       await writeFile(temporary, JSON.stringify(merged));
