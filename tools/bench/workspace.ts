@@ -133,7 +133,7 @@ export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
 /** Files and folders of the repository a workspace needs for the CLI and Nx to run in it. */
 const copied = ['package.json', 'package-lock.json', 'nx.json', '.nxignore', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'platform', 'tools/cli', 'tools/nx-plugin', 'tools/setup', 'tools/toolchain.json'];
 /** Large or installed: linked, never copied. */
-const linked = ['node_modules', '.tools'];
+const linked = ['node_modules', '.tools/bin', '.tools/schemas'];
 
 /**
  * A workspace under `dir` with the repository's code and platform and `count` generated specs (no
@@ -145,10 +145,13 @@ export async function createWorkspace(repoRoot: string, dir: string, count: numb
   for (const entry of copied) {
     if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true, filter: (src) => !src.includes('/.nx/') });
   }
+  // The workspace's own .tools/ holds its CLI bundle and kubeconform verdict cache, so the bench can
+  // clear that cache without touching the repository's.
+  mkdirSync(join(dir, '.tools'));
   for (const entry of linked) if (existsSync(join(repoRoot, entry))) symlinkSync(join(repoRoot, entry), join(dir, entry));
-  // The repository's .gitignore names node_modules/ and .tools/ as folders; here they are symlinks.
+  // The repository's .gitignore names node_modules/ as a folder; here it is a symlink.
   const gitignore = existsSync(join(repoRoot, '.gitignore')) ? readFileSync(join(repoRoot, '.gitignore'), 'utf8') : '';
-  writeFileSync(join(dir, '.gitignore'), `${gitignore}\n# bench workspace: symlinks to the repository's installs\nnode_modules\n.tools\n.nx\n`);
+  writeFileSync(join(dir, '.gitignore'), `${gitignore}\n# bench workspace: symlinks to the repository's installs\nnode_modules\n.nx\n`);
   const specs = generateSpecs(await readPlatformFacts(repoRoot), count, seed);
   for (const s of specs) writeFileSync(join(dir, s.file), s.text);
   return specs;
