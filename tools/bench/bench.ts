@@ -7,7 +7,7 @@ import { availableParallelism, cpus, loadavg, platform as osPlatform, arch, tmpd
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { toolchainSettings, verdictFlags } from '@flyte-gkp/kubeconform';
+import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/spec';
 import { cliEntry } from '@flyte-gkp/testing';
@@ -72,7 +72,7 @@ async function kubeconformAlone(ws: string, manifests: Map<string, string[]>): P
     const files = manifests.get(cluster.name) ?? [];
     if (files.length === 0) continue;
     const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
-    const flags = [...verdictFlags(settings), '-output', 'json', '-verbose', '-summary', '-n', String(availableParallelism())];
+    const flags = kubeconformFlags(settings, { findingsOnly: true }); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
     const summary = JSON.parse(run.stdout).summary as { valid: number; invalid: number; errors: number; skipped: number };

@@ -26,7 +26,7 @@ export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: str
   const cache = openVerdictCache(settings);
   const unknown = files.filter((f) => !cache.isKnownValid(f.content));
   if (unknown.length === 0) return [];
-  const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings);
+  const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings, { findingsOnly: true });
   cache.remember(unknown, verdicts);
   await cache.save();
   return verdicts.map((v) => ({ ...v, file: prefix + v.file }));

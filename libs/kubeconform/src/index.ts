@@ -1,10 +1,12 @@
 export {
   KubeconformUnavailableError,
   checkInstalled,
+  kubeconformFlags,
   runKubeconform,
   toolchainSettings,
   verdictFlags,
   type KubeconformSettings,
+  type RunOptions,
   type ResourceVerdict,
 } from './kubeconform.js';
 export { openVerdictCache, type VerdictCache } from './verdict-cache.js';

@@ -105,6 +105,16 @@ subjects:
     expect(rejected.errors).toEqual([{ path: '/spec', message: expect.stringContaining("'hardd'") }]);
   });
 
+  it('gives verdicts for the resources with a finding only, when asked for findings only', async () => {
+    const dir = join(workDir, 'findings-only');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'quota.yaml'), `${namespace}---\n${quota('  hardd: {pods: "20"}\n')}`);
+
+    const verdicts = await runKubeconform(['quota.yaml'], dir, settings, { findingsOnly: true });
+
+    expect(verdicts.map((v) => [v.kind, v.status])).toEqual([['ResourceQuota', 'invalid']]);
+  });
+
   it('rejects wrong types with the path of each offending field', async () => {
     const verdicts = await validate({
       'quota.yaml': quota('  hard: [cpu, memory]\n'),
@@ -153,18 +163,18 @@ spec:
   });
 
   it('gives a verdict for every resource when the file list is longer than one command line', async () => {
-    // ~2,400 paths of ~60 characters: more than one chunk of arguments.
+    // 2,600 paths of ~420 characters, 1.1 million in all: more than one run's worth of arguments.
+    const longFolder = 'project-with-a-rather-long-name-'.repeat(6);
     const files = Object.fromEntries(
-      Array.from({ length: 2400 }, (_, i) => [
-        `projects/project-with-a-rather-long-name-${String(i).padStart(4, '0')}/namespace.yaml`,
-        namespace.replace('103020-flytepoc-dev', `ns-${i}`),
-      ]),
+      Array.from({ length: 2600 }, (_, i) => [`projects/${longFolder}${String(i).padStart(4, '0')}/${'x'.repeat(200)}/namespace.yaml`, namespace.replace('103020-flytepoc-dev', `ns-${i}`)]),
     );
+    expect(Object.keys(files).join(' ').length).toBeGreaterThan(1_000_000);
+
     const verdicts = await validate(files);
 
-    expect(verdicts).toHaveLength(2400);
+    expect(verdicts).toHaveLength(2600);
     expect(verdicts.every((v) => v.status === 'valid' && v.kind === 'Namespace')).toBe(true);
-    expect(new Set(verdicts.map((v) => v.name)).size).toBe(2400);
+    expect(new Set(verdicts.map((v) => v.name)).size).toBe(2600);
   });
 });
 

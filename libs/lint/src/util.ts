@@ -24,14 +24,25 @@ export function clashes<T>(items: readonly T[], key: (item: T) => string): { ite
   return items.map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) })).filter((c) => c.others.length > 0);
 }
 
-/** Every value inside `value` (itself first), with its path. */
-export function* nodes(value: unknown, path: PathSegment[] = []): Generator<{ value: unknown; path: PathSegment[] }> {
-  yield { value, path };
-  if (Array.isArray(value)) {
-    for (const [i, item] of value.entries()) yield* nodes(item, [...path, i]);
-  } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value)) yield* nodes(item, [...path, key]);
-  }
+/**
+ * The values inside `value` (itself included) that `keep` accepts, with their paths. One walk over one
+ * path array, copied only for a value kept: rules look at every value of 30,000 rendered objects.
+ */
+export function findNodes(value: unknown, keep: (value: unknown, path: readonly PathSegment[]) => boolean): { value: unknown; path: PathSegment[] }[] {
+  const found: { value: unknown; path: PathSegment[] }[] = [];
+  const path: PathSegment[] = [];
+  const walk = (current: unknown) => {
+    if (keep(current, path)) found.push({ value: current, path: [...path] });
+    if (current === null || typeof current !== 'object') return;
+    const entries: [PathSegment, unknown][] = Array.isArray(current) ? current.map((item, i) => [i, item]) : Object.entries(current);
+    for (const [key, item] of entries) {
+      path.push(key);
+      walk(item);
+      path.pop();
+    }
+  };
+  walk(value);
+  return found;
 }
 
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {

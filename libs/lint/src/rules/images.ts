@@ -1,6 +1,7 @@
 import { imageReference, type ImagePin } from '@flyte-gkp/platform';
+import type { PathSegment } from '@flyte-gkp/spec';
 import type { LintRule } from '../rule.js';
-import { clashes, lazyDocuments, nodes } from '../util.js';
+import { clashes, findNodes, lazyDocuments } from '../util.js';
 
 /** The Vault Agent image is set through a pod annotation, not an `image` value. */
 const agentImageAnnotation = 'vault.hashicorp.com/agent-image';
@@ -50,13 +51,17 @@ export const imagesPinned: LintRule = {
     const pinned = new Set(entries.map(([, pin]) => imageReference(pin)));
     const unpinned = [...rendered.values()].flat().flatMap((file) => {
       const documents = lazyDocuments(file);
+      const isUnpinned = (value: unknown, path: readonly PathSegment[]) => {
+        const reference = referenceOf(path.at(-1), value);
+        return reference !== undefined && !pinned.has(reference);
+      };
       return file.objects.flatMap((object, index) =>
-        [...nodes(object)].flatMap(({ value, path }) => {
-          const reference = referenceOf(path.at(-1), value);
-          return reference === undefined || pinned.has(reference)
-            ? []
-            : [{ file: file.path, ...documents()[index].locate(path), message: `the image ${reference} is not a pin of ${pinsSource.file}`, fix: `render only images pinned in ${pinsSource.file}: the renderer or a platform input adds this one` }];
-        }),
+        findNodes(object, isUnpinned).map(({ value, path }) => ({
+          file: file.path,
+          ...documents()[index].locate(path),
+          message: `the image ${referenceOf(path.at(-1), value)} is not a pin of ${pinsSource.file}`,
+          fix: `render only images pinned in ${pinsSource.file}: the renderer or a platform input adds this one`,
+        })),
       );
     });
     return [...unfixed, ...registries, ...twice, ...unpinned];

@@ -2,7 +2,7 @@ import type { Cluster } from '@flyte-gkp/platform';
 import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, lazyDocuments, nodes } from '../util.js';
+import { clashes, findNodes, lazyDocuments } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -182,11 +182,13 @@ export const noPlaintextSecret: LintRule = {
   description: 'No value in a spec looks like a credential (access key, secret key, PEM block, password, URL with a password).',
   fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
   check({ projects }) {
+    const shapeOf = (value: unknown) => (typeof value === 'string' ? credentialShapes.find((c) => c.test(value)) : undefined);
     return projects.flatMap(({ spec, source, file }) =>
-      [...nodes(spec)].flatMap(({ value, path }) => {
-        const shape = typeof value === 'string' ? credentialShapes.find((c) => c.test(value)) : undefined;
-        return shape ? [{ file, ...source.locate(path), message: `${displayPath(path)} looks like it holds ${shape.what}` }] : [];
-      }),
+      findNodes(spec, (value) => shapeOf(value) !== undefined).map(({ value, path }) => ({
+        file,
+        ...source.locate(path),
+        message: `${displayPath(path)} looks like it holds ${shapeOf(value)!.what}`,
+      })),
     );
   },
 };
