@@ -8,6 +8,7 @@ import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
 import { kubeconformOnContent, kubeconformOnDisk, verdictDiagnostics } from './kubeconform-stage.js';
+import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
 import { listSpecFiles, loadPlatformOrThrow, loadWorkspace, specExtensions, type Workspace } from './workspace.js';
 
 export interface GateOptions {
@@ -128,8 +129,11 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   }
   const early = withKubeconform ? kubeconformCommitted(root, platform, committed, inScope) : undefined;
 
-  // A focused check renders only the focused projects: validating one change costs one project, not all.
-  const workspace = await loadWorkspace(root, files, platform, options.focus ? new Set(options.focus) : undefined);
+  // A focused check renders only the focused projects: validating one change costs one project, not all
+  // (too little to gain from the memo, which costs a read of every text it knows).
+  const memo = options.focus ? undefined : openSerializationMemo(root);
+  const workspace = await loadWorkspace(root, files, platform, { only: options.focus ? new Set(options.focus) : undefined, memo });
+  if (memo) await saveSerializationMemo(root, memo);
   const { diagnostics, checkedFiles } = rulesAndSchema(workspace, inScope);
   for (const { cluster } of platform.clusters) {
     const rendered = workspace.rendered.get(cluster.name) ?? [];
@@ -168,7 +172,9 @@ const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f)
  * leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
-  const workspace = await loadWorkspace(root);
+  const memo = openSerializationMemo(root);
+  const workspace = await loadWorkspace(root, undefined, undefined, { memo });
+  await saveSerializationMemo(root, memo);
   // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
   if (workspace.diagnostics.length > 0) return { ...rulesAndSchema(workspace, () => true), written: [], changed: [] };
 

@@ -1,6 +1,6 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
-import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
+import { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from '@flyte-gkp/render';
 import { diskSource, loadProjectFile, type FileSource } from '@flyte-gkp/spec';
 
 export const projectsDir = 'projects';
@@ -34,10 +34,10 @@ const specFilesIn = (names: string[]) => names.filter((n) => specExtensions.test
 
 /**
  * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
- * `files` defaults to the disk under `root`; a generator passes its virtual tree. `only` limits the
- * per-project output to those specs (every spec is still loaded: rules compare them all).
+ * `files` defaults to the disk under `root`; a generator passes its virtual tree. `render.only` limits
+ * the per-project output to those specs (every spec is still loaded: rules compare them all).
  */
-export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform, only?: ReadonlySet<string>): Promise<Workspace> {
+export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform, render: RenderOptions = {}): Promise<Workspace> {
   const platform = preloaded ?? (await loadPlatformOrThrow(files));
   const names = await files.list(projectsDir);
   const specFiles = specFilesIn(names);
@@ -59,7 +59,7 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
   });
   const rendered = new Map<string, RenderedFile[]>();
   for (const loadedCluster of platform.clusters) {
-    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects, only));
+    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects, render));
   }
   return { root, platform, projects, specFiles, rendered, diagnostics };
 }

@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { diskSource, loadProjectText } from '@flyte-gkp/spec';
 import { renderCluster, type ProjectInput, type RenderedFile } from './render.js';
+import { SerializationMemo } from './serialize.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 let platform: Platform;
@@ -124,6 +125,19 @@ describe('client files', () => {
 });
 
 describe('output as a whole', () => {
+  it('is byte-identical with a memo of an earlier render, which knows every file of an unchanged project', () => {
+    const specs = () => [project('x'), project('y', 'domains:\n  d-dev:\n    quota: {cpu: 2, pods: 7}\n')];
+    const first = new SerializationMemo();
+    const rendered = renderCluster(platform.clusters[0], platform.pins, specs(), { memo: first });
+    const next = new SerializationMemo(first.entries(1000));
+
+    const again = renderCluster(platform.clusters[0], platform.pins, specs(), { memo: next });
+
+    expect(again.map((f) => f.content)).toEqual(render(...specs()).map((f) => f.content));
+    expect(again.map((f) => f.content)).toEqual(rendered.map((f) => f.content));
+    expect(next.written, 'objects built anew, from the same specs, are known').toBe(0);
+  });
+
   it('is byte-identical for the same inputs in any order', () => {
     const a = render(project('x'), project('y'));
     const b = render(project('y'), project('x'));

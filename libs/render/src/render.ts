@@ -5,7 +5,7 @@ import { clusterPaths, flyteApplication, platformAppProject, rootApplication, te
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteValues } from './flyte-values.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
-import { header, toYamlDocuments } from './serialize.js';
+import { header, toYamlDocuments, type SerializationMemo } from './serialize.js';
 import { keepNamespace, syncOptions, syncWave, tenantNamespaceObjects } from './tenant.js';
 
 export interface RenderedFile {
@@ -27,13 +27,20 @@ export interface ProjectInput extends LoadedProject {
   file: string;
 }
 
-function manifest(path: string, sources: string[], objects: object[], project?: string): RenderedFile {
-  return { path, type: 'manifest', project, sources, objects, content: header(sources) + toYamlDocuments(objects) };
+export interface RenderOptions {
+  /** Spec files: the per-project files of those specs only, for a check of one change. */
+  only?: ReadonlySet<string>;
+  /** Texts written before for the same objects (see SerializationMemo). */
+  memo?: SerializationMemo;
+}
+
+function manifest(path: string, sources: string[], objects: object[], memo: SerializationMemo | undefined, project?: string): RenderedFile {
+  return { path, type: 'manifest', project, sources, objects, content: header(sources) + toYamlDocuments(objects, memo) };
 }
 
 /** The Flyte values are rendered from the platform files and every spec on the cluster. */
-function valuesFile(path: string, platformSources: string[], values: object): RenderedFile {
-  const content = header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values]);
+function valuesFile(path: string, platformSources: string[], values: object, memo: SerializationMemo | undefined): RenderedFile {
+  const content = header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values], memo);
   return { path, type: 'helm-values', sources: [...platformSources, 'projects/'], objects: [values], content };
 }
 
@@ -55,7 +62,7 @@ function systemNamespace(cluster: Cluster): object {
  * inputs give the same files, byte for byte. `only` (spec files) limits the per-project files to those
  * specs, for a check of one change; the cluster-wide files always list every project.
  */
-export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[], only?: ReadonlySet<string>): RenderedFile[] {
+export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[], { only, memo }: RenderOptions = {}): RenderedFile[] {
   const { cluster } = loaded;
   const paths = clusterPaths(cluster);
   const clusterFile = `${clustersDir}/${loaded.source.file.split('/').pop()}`;
@@ -63,19 +70,19 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
   const platformSources = [clusterFile, pinsFile];
 
   const files: RenderedFile[] = [
-    manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)]),
-    manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)]),
-    manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)]),
-    valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id))),
+    manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)], memo),
+    manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)], memo),
+    manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
+    valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id)), memo),
   ];
 
   for (const project of onCluster.filter((p) => !only || only.has(p.file))) {
     const { spec } = project;
     const domains = projectDomains(cluster, spec);
     const sources = [project.file, clusterFile];
-    files.push(manifest(paths.projectApp(spec.id), sources, [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)], spec.id));
+    files.push(manifest(paths.projectApp(spec.id), sources, [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)], memo, spec.id));
     for (const d of domains) {
-      files.push(manifest(`${paths.projectManifests(spec.id)}/${d.domain}.yaml`, sources, tenantNamespaceObjects(cluster, spec, d), spec.id));
+      files.push(manifest(`${paths.projectManifests(spec.id)}/${d.domain}.yaml`, sources, tenantNamespaceObjects(cluster, spec, d), memo, spec.id));
     }
     const client = paths.client(spec.id);
     files.push({ path: `${client}/flytekit.config`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + flytekitConfig(cluster, spec, domains) });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { toYamlDocuments } from './serialize.js';
+import { SerializationMemo, toYamlDocuments } from './serialize.js';
 
 // Read back with the other YAML library, as a YAML 1.1 reader (Kubernetes, Argo CD, Helm) and a 1.2 one.
 const readBack = (text: string, version: '1.1' | '1.2') => parseAllDocuments(text, { version }).map((d) => d.toJS());
@@ -39,5 +39,55 @@ describe('toYamlDocuments', () => {
 
     expect(toYamlDocuments([shared, shared])).toBe(`${toYamlDocuments([shared])}---\n${toYamlDocuments([shared])}`);
     expect(toYamlDocuments([shared])).not.toMatch(/[&*]/); // no anchors or aliases: Argo CD diffs plain text
+  });
+});
+
+describe('SerializationMemo', () => {
+  const objects = [{ kind: 'Namespace', metadata: { name: 'a', labels: { on: 'y' } } }];
+
+  it('gives the text a fresh write gives, and writes each distinct set of objects once', () => {
+    const memo = new SerializationMemo();
+
+    const first = toYamlDocuments(objects, memo);
+    const again = toYamlDocuments(structuredClone(objects), new SerializationMemo(memo.entries(10)));
+
+    expect(first).toBe(toYamlDocuments(objects));
+    expect(again).toBe(first);
+    expect(memo.written).toBe(1);
+  });
+
+  it('tells apart objects that JSON would not: NaN and null, -0 and 0, a Date and its ISO text', () => {
+    const memo = new SerializationMemo();
+    const when = new Date('2026-11-24T00:00:00Z');
+    const pairs = [
+      [{ value: NaN }, { value: null }],
+      [{ value: -0 }, { value: 0 }],
+      [{ value: when }, { value: when.toISOString() }],
+    ];
+
+    for (const [first] of pairs) toYamlDocuments([first], memo);
+    for (const [, second] of pairs) expect(toYamlDocuments([second], memo)).toBe(toYamlDocuments([second]));
+  });
+
+  it('knows the objects of a second render, built anew, as the same', () => {
+    const build = () => [{ kind: 'ResourceQuota', spec: { hard: { cpu: String(4), pods: 2 * 10 } } }];
+    const memo = new SerializationMemo();
+    toYamlDocuments(build(), memo);
+
+    const next = new SerializationMemo(memo.entries(10));
+    toYamlDocuments(build(), next);
+
+    expect(next.written).toBe(0);
+  });
+
+  it('keeps the texts used last when it must drop some', () => {
+    const memo = new SerializationMemo();
+    for (const name of ['a', 'b', 'c']) toYamlDocuments([{ name }], memo);
+    const kept = new SerializationMemo(memo.entries(2));
+
+    toYamlDocuments([{ name: 'c' }], kept);
+    toYamlDocuments([{ name: 'a' }], kept);
+
+    expect(kept.written).toBe(1); // 'a' was dropped, 'c' kept
   });
 });

@@ -1,0 +1,33 @@
+import { readFileSync } from 'node:fs';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { SerializationMemo, serializerId } from '@flyte-gkp/render';
+
+/**
+ * Where the gate keeps the serializer's memo: under .tools/ (not in git), so a fresh clone and CI
+ * serialize everything. One file per serializer, named by serializerId.
+ */
+const memoFile = (root: string) => join(root, '.tools/cache/yaml', `${serializerId}.json`);
+
+/** About four times the files of 1,000 projects: a few generations of changes, ~100 MB at most. */
+const maxEntries = 30_000;
+
+export function openSerializationMemo(root: string): SerializationMemo {
+  try {
+    const entries: unknown = JSON.parse(readFileSync(memoFile(root), 'utf8'));
+    if (Array.isArray(entries)) return new SerializationMemo(entries.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
+  } catch {
+    // absent or damaged: start over, it is only a memo
+  }
+  return new SerializationMemo();
+}
+
+/** Keeps what this run wrote; renamed into place, so no reader sees half a file. */
+export async function saveSerializationMemo(root: string, memo: SerializationMemo): Promise<void> {
+  if (memo.written === 0) return;
+  const file = memoFile(root);
+  await mkdir(dirname(file), { recursive: true });
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, JSON.stringify(memo.entries(maxEntries)));
+  await rename(temporary, file);
+}
