@@ -5,7 +5,7 @@ import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { runRules, rules as allRules } from '@flyte-gkp/lint';
 import { commitStaged, compareTrees, discardStaged, readTree, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
-import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
+import { clusterPaths, SerializationMemo, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
 import { kubeconformOnContent, kubeconformOnDisk, verdictDiagnostics } from './kubeconform-stage.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
@@ -133,7 +133,6 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   // (too little to gain from the memo, which costs a read of every text it knows).
   const memo = options.focus ? undefined : openSerializationMemo(root);
   const workspace = await loadWorkspace(root, files, platform, { only: options.focus ? new Set(options.focus) : undefined, memo });
-  if (memo) await saveSerializationMemo(root, memo);
   const { diagnostics, checkedFiles } = rulesAndSchema(workspace, inScope);
   for (const { cluster } of platform.clusters) {
     const rendered = workspace.rendered.get(cluster.name) ?? [];
@@ -172,7 +171,7 @@ const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f)
  * leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
-  const memo = openSerializationMemo(root);
+  const memo = openSerializationMemo(root) ?? new SerializationMemo();
   const workspace = await loadWorkspace(root, undefined, undefined, { memo });
   await saveSerializationMemo(root, memo);
   // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.

@@ -5,21 +5,23 @@ import { SerializationMemo, serializerId } from '@flyte-gkp/render';
 
 /**
  * Where the gate keeps the serializer's memo: under .tools/ (not in git), so a fresh clone and CI
- * serialize everything. One file per serializer, named by serializerId.
+ * serialize everything. One file per serializer, named by serializerId. Render keeps it; validate
+ * only reads it, so a validate without one (CI) pays nothing for it.
  */
 const memoFile = (root: string) => join(root, '.tools/cache/yaml', `${serializerId}.json`);
 
 /** About four times the files of 1,000 projects: a few generations of changes, ~100 MB at most. */
 const maxEntries = 30_000;
 
-export function openSerializationMemo(root: string): SerializationMemo {
+/** The memo a render saved; undefined when there is none (or it is damaged: it is only a memo). */
+export function openSerializationMemo(root: string): SerializationMemo | undefined {
   try {
     const entries: unknown = JSON.parse(readFileSync(memoFile(root), 'utf8'));
     if (Array.isArray(entries)) return new SerializationMemo(entries.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
   } catch {
-    // absent or damaged: start over, it is only a memo
+    // absent or damaged
   }
-  return new SerializationMemo();
+  return undefined;
 }
 
 /** Keeps what this run wrote; renamed into place, so no reader sees half a file. */
