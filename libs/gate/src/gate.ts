@@ -173,7 +173,6 @@ const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f)
 export async function renderWorkspace(root: string): Promise<RenderResult> {
   const memo = openSerializationMemo(root) ?? new SerializationMemo();
   const workspace = await loadWorkspace(root, undefined, undefined, { memo });
-  await saveSerializationMemo(root, memo);
   // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
   if (workspace.diagnostics.length > 0) return { ...rulesAndSchema(workspace, () => true), written: [], changed: [] };
 
@@ -194,6 +193,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     });
     running.forEach((verdicts) => verdicts.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
     const checked = rulesAndSchema(workspace, () => true);
+    await saveSerializationMemo(root, memo);
     const verdicts = (await Promise.all(running)).flat(2);
     const diagnostics = [...checked.diagnostics, ...verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat())];
     if (diagnostics.length > 0) {
