@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { listSpecFiles, renderWorkspace, runGate } from '@flyte-gkp/gate';
-import { runKubeconform, toolchainSettings } from '@flyte-gkp/kubeconform';
+import { argumentChunks, runKubeconform, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { rules as allRules, runRules } from '@flyte-gkp/lint';
 import { compareTrees, readTree } from '@flyte-gkp/output';
 import { loadPlatform } from '@flyte-gkp/platform';
@@ -99,7 +99,7 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     t = performance.now();
     const verdicts = await runKubeconform(clusterManifests, root, toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version));
     kubeconformMs += since(t);
-    kubeconformChunks += countChunks(clusterManifests);
+    kubeconformChunks += argumentChunks(clusterManifests).length;
     const bad = verdicts.filter((v) => v.status !== 'valid');
     if (bad.length > 0) throw new Error(`kubeconform rejects the generated output: ${bad.slice(0, 3).map((v) => `${v.file} ${v.kind}: ${v.message}`).join('; ')}`);
 
@@ -135,21 +135,4 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     manifests,
     kubeconformChunks,
   };
-}
-
-/** How many kubeconform runs libs/kubeconform makes for these paths (its chunkByLength, MAX_ARGUMENT_CHARS 100,000). */
-export function countChunks(paths: string[], maxChars = 100_000): number {
-  let chunks = 0;
-  let current = 0;
-  let length = 0;
-  for (const p of paths) {
-    if (current > 0 && length + p.length + 1 > maxChars) {
-      chunks++;
-      current = 0;
-      length = 0;
-    }
-    current++;
-    length += p.length + 1;
-  }
-  return current > 0 ? chunks + 1 : chunks;
 }

@@ -1,5 +1,6 @@
 export {
   KubeconformUnavailableError,
+  argumentChunks,
   checkInstalled,
   kubeconformFlags,
   runKubeconform,

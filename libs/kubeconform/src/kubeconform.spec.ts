@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { KubeconformUnavailableError, runKubeconform, toolchainSettings, type KubeconformSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import { argumentChunks, KubeconformUnavailableError, runKubeconform, toolchainSettings, type KubeconformSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { clusterKubernetesVersions, readToolchain } from '../../../tools/setup/setup.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -168,7 +168,7 @@ spec:
     const files = Object.fromEntries(
       Array.from({ length: 2600 }, (_, i) => [`projects/${longFolder}${String(i).padStart(4, '0')}/${'x'.repeat(200)}/namespace.yaml`, namespace.replace('103020-flytepoc-dev', `ns-${i}`)]),
     );
-    expect(Object.keys(files).join(' ').length).toBeGreaterThan(1_000_000);
+    expect(argumentChunks(Object.keys(files))).toHaveLength(2);
 
     const verdicts = await validate(files);
 

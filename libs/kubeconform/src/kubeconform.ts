@@ -84,7 +84,7 @@ export async function runKubeconform(files: string[], cwd: string, settings: Kub
   const options = kubeconformFlags(settings, runOptions);
   const verdicts: ResourceVerdict[] = [];
   // No files, no run: without file arguments kubeconform would read stdin.
-  for (const chunk of chunkByLength(files, MAX_ARGUMENT_CHARS)) {
+  for (const chunk of argumentChunks(files)) {
     verdicts.push(...(await runChunk(chunk, cwd, options, settings.binary)));
   }
   // kubeconform validates in parallel goroutines: sort for a stable report.
@@ -125,12 +125,13 @@ function shown(path: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
-function chunkByLength(files: string[], maxChars: number): string[][] {
+/** The files of each kubeconform run runKubeconform makes: as many as fit one command line. */
+export function argumentChunks(files: string[]): string[][] {
   const chunks: string[][] = [];
   let current: string[] = [];
   let length = 0;
   for (const file of files) {
-    if (current.length > 0 && length + file.length + 1 > maxChars) {
+    if (current.length > 0 && length + file.length + 1 > MAX_ARGUMENT_CHARS) {
       chunks.push(current);
       current = [];
       length = 0;
