@@ -63,7 +63,7 @@ export function openVerdictCache(settings: KubeconformSettings): VerdictCache {
   const known = new Set(readDigests(file));
   const added = new Set<string>();
   return {
-    isKnownValid: (content) => known.has(digest(content)),
+    isKnownValid: (content) => known.size > 0 && known.has(digest(content)), // no digest to take when nothing is known
     remember(files, verdicts) {
       const failed = new Set(verdicts.filter((v) => v.status !== 'valid').map((v) => v.file));
       for (const f of files) {
