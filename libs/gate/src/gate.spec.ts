@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTree } from '@flyte-gkp/output';
@@ -86,6 +86,31 @@ describe('render', () => {
     expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/y/'))).toBe(true);
     const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
     expect(changed).toEqual(['clusters/gkp-dev/platform/flyte-values.yaml']);
+  });
+
+  it('writes nothing when kubeconform rejects a rendered file, whether the render changed that file or not', async () => {
+    // A toolchain of its own whose LimitRange schema rejects every LimitRange the renderer writes.
+    const tools = join(ws.root, '.tools');
+    const real = await realpath(tools);
+    const schemas = 'schemas/kubernetes/v1.21.0-local-strict';
+    await rm(tools);
+    await mkdir(join(tools, schemas), { recursive: true });
+    await symlink(join(real, 'bin'), join(tools, 'bin'));
+    await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
+    for (const name of await readdir(join(real, schemas))) if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
+    await writeFile(join(tools, schemas, 'limitrange-v1.json'), JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }));
+    await writeFile(join(tools, schemas, '.stamp'), 'kubernetes-validate==1.21.0 local-refs, LimitRange made stricter\n');
+    await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
+    const before = await readTree(ws.root, 'clusters');
+
+    const result = await renderWorkspace(ws.root);
+
+    expect(result.written).toEqual([]);
+    const rejected = [...new Set(result.diagnostics.filter((d) => d.rule === 'kubeconform').map((d) => d.file))];
+    // x's files changed (checked where staged), y's did not (checked as committed): both are refused.
+    expect(rejected).toEqual(expect.arrayContaining(['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'clusters/gkp-dev/projects/y/manifests/d-dev.yaml']));
+    expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(/^LimitRange .*does not match the Kubernetes schema/);
+    expect(await readTree(ws.root, 'clusters')).toEqual(before);
   });
 
   it('is byte-identical on a second run', async () => {

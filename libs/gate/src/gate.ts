@@ -165,30 +165,42 @@ export interface RenderResult extends GateResult {
 const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f) => [f.path.slice(`${clustersDir}/${name}/`.length), f.content]));
 
 /**
- * Renders every cluster; stages what changed in every cluster folder and starts kubeconform on the new
- * tree (changed files where staged, the others in place), running the lint rules meanwhile; only when
- * all of that passes is the change committed, for every cluster at once. Any finding, or a failure,
- * leaves clusters/ exactly as it was.
+ * Renders every cluster; stages what changed in every cluster folder and checks the new tree with
+ * kubeconform: the committed files from the start, while the specs load and render (where a file comes
+ * out unchanged, its verdicts are the render's), the changed ones where staged, with the lint rules
+ * running meanwhile. Only when all of that passes is the change committed, for every cluster at once.
+ * Any finding, or a failure, leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
-  const memo = openSerializationMemo(root) ?? new SerializationMemo();
-  const workspace = await loadWorkspace(root, undefined, undefined, { memo });
-  // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
-  if (workspace.diagnostics.length > 0) return { ...rulesAndSchema(workspace, () => true), written: [], changed: [] };
-
   const parent = join(root, clustersDir);
-  const { clusters } = workspace.platform;
+  const platform = await loadPlatformOrThrow(diskSource(root));
+  const { clusters } = platform;
+  await recoverInterruptedWrite(parent);
+  const committed = new Map<string, Tree>();
+  for (const { cluster } of clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`));
+  const early = kubeconformCommitted(root, platform, committed, () => true);
+
+  const memo = openSerializationMemo(root) ?? new SerializationMemo();
+  const workspace = await loadWorkspace(root, undefined, platform, { memo });
+  // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
+  if (workspace.diagnostics.length > 0) {
+    await Promise.allSettled(early.values());
+    return { ...rulesAndSchema(workspace, () => true), written: [], changed: [] };
+  }
+
   const filesOf = (name: string) => workspace.rendered.get(name) ?? [];
+  const inParent = new Map([...committed].map(([name, tree]) => [name, new Map([...tree].map(([path, content]) => [path.slice(`${clustersDir}/`.length), content]))]));
   let staged: StagedFolder[] = [];
   try {
-    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name))])));
+    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name))])), inParent);
     const running = clusters.map(({ cluster }, i) => {
       const changed = new Set(staged[i].written);
       const manifests = [...inCluster(cluster.name, filesOf(cluster.name).filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
       const prefix = `${clustersDir}/${cluster.name}/`;
+      const unchanged = new Set(manifests.filter((f) => !changed.has(f.path)).map((f) => prefix + f.path));
       return Promise.all([
         kubeconformOnDisk(root, cluster, staged[i].folder, manifests.filter((f) => changed.has(f.path)), prefix),
-        kubeconformOnDisk(root, cluster, join(parent, cluster.name), manifests.filter((f) => !changed.has(f.path)), prefix),
+        early.get(cluster.name)!.then((verdicts) => verdicts.filter((v) => unchanged.has(v.file))),
       ]);
     });
     running.forEach((verdicts) => verdicts.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
@@ -205,6 +217,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const changed = staged.flatMap((s) => [...s.written, ...s.removed].map((path) => `${clustersDir}/${s.name}/${path}`)).sort();
     return { ...checked, written: staged.map((s) => s.name), changed };
   } catch (error) {
+    await Promise.allSettled(early.values());
     await recoverInterruptedWrite(parent); // applies the plan if it was committed, else drops what was staged
     throw error;
   }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { inBatches } from './batches.js';
-import { readTree } from './tree.js';
+import { readTree, type Tree } from './tree.js';
 
 /**
  * Folders under `parent` (clusters/<name>/) are updated all together or not at all, and only where a
@@ -37,16 +37,17 @@ interface Plan {
 
 /**
  * Writes aside, for each folder (name → its files, paths relative to `<parent>/<name>/`), what differs
- * from the disk. A write a killed run left behind is recovered first.
+ * from the disk. A write a killed run left behind is recovered first. `onDisk` (name → files as
+ * `readTree(parent, name)` gives them) spares reading a folder the caller has read already.
  */
-export async function stageChanges(parent: string, folders: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<StagedFolder[]> {
+export async function stageChanges(parent: string, folders: ReadonlyMap<string, ReadonlyMap<string, string>>, onDisk: ReadonlyMap<string, Tree> = new Map()): Promise<StagedFolder[]> {
   await recoverInterruptedWrite(parent);
   const staged: StagedFolder[] = [];
   for (const [name, files] of folders) {
     const folder = join(parent, `${stagingPrefix}${name}`);
     const whole = !existsSync(join(parent, name));
-    const onDisk = whole ? new Map<string, string>() : await readTree(parent, name);
-    const current = new Map([...onDisk].map(([path, content]) => [path.slice(name.length + 1), content]));
+    const tree = whole ? new Map<string, string>() : (onDisk.get(name) ?? (await readTree(parent, name)));
+    const current = new Map([...tree].map(([path, content]) => [path.slice(name.length + 1), content]));
     const written = [...files.keys()].filter((path) => current.get(path) !== files.get(path));
     const removed = [...current.keys()].filter((path) => !files.has(path));
     staged.push({ name, folder, written, removed, whole });
