@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeFileAtomically } from '@flyte-gkp/output';
 import { SerializationMemo, serializerId } from '@flyte-gkp/render';
 
 /**
@@ -24,12 +24,8 @@ export function openSerializationMemo(root: string): SerializationMemo | undefin
   return undefined;
 }
 
-/** Keeps what this run wrote; renamed into place, so no reader sees half a file. */
+/** Keeps what this run wrote. A memo that cannot be saved (a read-only .tools/) costs time next run, nothing else. */
 export async function saveSerializationMemo(root: string, memo: SerializationMemo): Promise<void> {
   if (memo.written === 0) return;
-  const file = memoFile(root);
-  await mkdir(dirname(file), { recursive: true });
-  const temporary = `${file}.${process.pid}.tmp`;
-  await writeFile(temporary, JSON.stringify(memo.entries(maxEntries)));
-  await rename(temporary, file);
+  await writeFileAtomically(memoFile(root), JSON.stringify(memo.entries(maxEntries))).catch(() => undefined);
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomically } from '@flyte-gkp/output';
 import { schemaFolder, verdictFlags, type KubeconformSettings, type ResourceVerdict } from './kubeconform.js';
 
 /**
@@ -75,12 +75,10 @@ export function openVerdictCache(settings: KubeconformSettings): VerdictCache {
     },
     async save() {
       if (added.size === 0) return;
-      // Merged with what another run saved meanwhile; renamed into place, so no reader sees half a file.
+      // Merged with what another run saved meanwhile.
       const merged = [...new Set([...added, ...readDigests(file), ...known])].slice(0, maxEntries);
-      await mkdir(settings.cacheDir!, { recursive: true });
-      const temporary = `${file}.${process.pid}.tmp`;
-      await writeFile(temporary, JSON.stringify(merged));
-      await rename(temporary, file);
+      // A cache that cannot be saved (a read-only .tools/) costs time on the next run, never a verdict.
+      await writeFileAtomically(file, JSON.stringify(merged)).catch(() => undefined);
       added.clear();
     },
   };

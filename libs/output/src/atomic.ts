@@ -3,6 +3,7 @@ import { mkdir, readFile, readdir, rename, rm, rmdir, writeFile } from 'node:fs/
 import { dirname, join } from 'node:path';
 import { inBatches } from './batches.js';
 import { readTree, type Tree } from './tree.js';
+import { writeFileAtomically } from './write-file.js';
 
 /**
  * Folders under `parent` (clusters/<name>/) are updated all together or not at all, and only where a
@@ -60,9 +61,7 @@ export async function stageChanges(parent: string, folders: ReadonlyMap<string, 
 /** Makes every staged folder the new tree: after this returns, or once a killed run is recovered. */
 export async function commitStaged(parent: string, staged: StagedFolder[]): Promise<void> {
   const plan: Plan = { folders: staged.map(({ name, written, removed, whole }) => ({ name, written, removed, whole })) };
-  const temporary = join(parent, `${planFile}.tmp`);
-  await writeFile(temporary, JSON.stringify(plan));
-  await rename(temporary, join(parent, planFile));
+  await writeFileAtomically(join(parent, planFile), JSON.stringify(plan));
   await applyPlan(parent, plan);
 }
 
@@ -75,7 +74,8 @@ export async function recoverInterruptedWrite(parent: string): Promise<void> {
   const text = await readFile(join(parent, planFile), 'utf8').catch(() => undefined);
   if (text !== undefined) await applyPlan(parent, JSON.parse(text) as Plan);
   const leftovers = await readdir(parent).catch(() => []);
-  for (const entry of leftovers.filter((e) => e.startsWith(stagingPrefix) || e === `${planFile}.tmp`)) await rm(join(parent, entry), { recursive: true, force: true });
+  const unfinished = (entry: string) => entry.startsWith(stagingPrefix) || (entry.startsWith(`${planFile}.`) && entry.endsWith('.tmp'));
+  for (const entry of leftovers.filter(unfinished)) await rm(join(parent, entry), { recursive: true, force: true });
 }
 
 /** Each step checks what is done already, so a plan applied twice gives the same tree. */
