@@ -106,6 +106,19 @@ describe('staged writes of a folder', () => {
     expect(await hidden()).toEqual([]);
   });
 
+  it('applies a plan twice with the same result, even where a file became a folder', async () => {
+    await write('c', { 'projects/x': 'a file', 'a.yaml': 'a1' });
+    const staged = await stage({ c: { 'projects/x/app.yaml': 'x1', 'a.yaml': 'a2' } });
+    await commitStaged(parent, staged);
+    // As if the run was killed after the plan: the next run applies it again.
+    await writeFile(join(parent, '.render-plan.json'), JSON.stringify({ folders: staged.map(({ folder: _, ...rest }) => rest) }));
+
+    await recoverInterruptedWrite(parent);
+
+    expect(await folder()).toEqual(files({ 'projects/x/app.yaml': 'x1', 'a.yaml': 'a2' }));
+    expect(await hidden()).toEqual([]);
+  });
+
   it('turns a file into a folder of the same name, and back', async () => {
     await write('c', { 'projects/x': 'a file' });
 

@@ -97,9 +97,9 @@ async function applyPlan(parent: string, plan: Plan): Promise<void> {
   await rm(join(parent, planFile), { force: true });
 }
 
-/** Done already, by the run that was killed. */
+/** Done already, by the run that was killed (a deleted file may be a folder of the new tree by now). */
 function unlessGone(error: NodeJS.ErrnoException): void {
-  if (error.code !== 'ENOENT' && error.code !== 'ENOTDIR') throw error;
+  if (!['ENOENT', 'ENOTDIR', 'EISDIR', 'ERR_FS_EISDIR'].includes(error.code ?? '')) throw error;
 }
 
 async function makeFolders(root: string, paths: string[]): Promise<void> {
