@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { runRules, rules as allRules } from '@flyte-gkp/lint';
-import { commitStaged, compareTrees, discardStaged, readTree, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
+import { commitStaged, compareTrees, discardStaged, listTree, readTree, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, SerializationMemo, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
@@ -98,20 +99,31 @@ function rulesAndSchema(workspace: Workspace, inScope: (file: string) => boolean
 }
 
 /**
- * Starts kubeconform on the committed output at once, so it runs while the specs load, render and lint.
- * Where a committed file equals its fresh render, its verdicts are the render's.
+ * Starts kubeconform on the committed output at once (`listed`: repository paths), so it runs while the
+ * specs load, render and lint; `read` gives a file's content when the verdict cache asks for it. Where
+ * a committed file equals its fresh render, its verdicts are the render's.
  */
-function kubeconformCommitted(root: string, platform: Platform, committed: Map<string, Tree>, inScope: (file: string) => boolean) {
+function kubeconformCommitted(root: string, platform: Platform, listed: Map<string, string[]>, read: (path: string) => string) {
   const running = new Map<string, Promise<ResourceVerdict[]>>();
   for (const { cluster } of platform.clusters) {
-    const files = [...(committed.get(cluster.name) ?? [])]
-      .filter(([path]) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues && inScope(path))
-      .map(([path, content]) => ({ path, content }));
+    const files = (listed.get(cluster.name) ?? []).filter((path) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues).map((path) => ({ path, content: () => read(path) }));
     const verdicts = kubeconformOnDisk(root, cluster, root, files);
     verdicts.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
     running.set(cluster.name, verdicts);
   }
   return running;
+}
+
+/** The committed files of every cluster, and kubeconform started on them before their contents are read. */
+async function readCommitted(root: string, platform: Platform, inScope: (file: string) => boolean, withKubeconform: boolean) {
+  await recoverInterruptedWrite(join(root, clustersDir));
+  const listed = new Map<string, string[]>();
+  for (const { cluster } of platform.clusters) listed.set(cluster.name, listTree(root, `${clustersDir}/${cluster.name}`, inScope));
+  const committed = new Map<string, Tree>();
+  const read = (path: string) => committed.get(path.split('/')[1])?.get(path) ?? readFileSync(join(root, path), 'utf8');
+  const early = withKubeconform ? kubeconformCommitted(root, platform, listed, read) : new Map<string, Promise<ResourceVerdict[]>>();
+  for (const { cluster } of platform.clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
+  return { committed, early };
 }
 
 /** The validation gate: schema, lint, kubeconform and drift; all findings at once. */
@@ -122,12 +134,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const withKubeconform = options.kubeconform !== false;
   const withDrift = options.drift !== false;
 
-  const committed = new Map<string, Tree>();
-  if (withKubeconform || withDrift) {
-    await recoverInterruptedWrite(join(root, clustersDir));
-    for (const { cluster } of platform.clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
-  }
-  const early = withKubeconform ? kubeconformCommitted(root, platform, committed, inScope) : undefined;
+  const { committed, early } = withKubeconform || withDrift ? await readCommitted(root, platform, inScope, withKubeconform) : { committed: new Map<string, Tree>(), early: new Map<string, Promise<ResourceVerdict[]>>() };
 
   // A focused check renders only the focused projects: validating one change costs one project, not all
   // (too little to gain from the memo, which costs a read of every text it knows).
@@ -137,7 +144,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   for (const { cluster } of platform.clusters) {
     const rendered = workspace.rendered.get(cluster.name) ?? [];
     const onDisk = committed.get(cluster.name) ?? new Map<string, string>();
-    if (early) {
+    if (withKubeconform) {
       const manifests = rendered.filter((f) => f.type === 'manifest' && inScope(f.path));
       const unchanged = new Set(manifests.filter((f) => onDisk.get(f.path) === f.content).map((f) => f.path));
       const [fromDisk, fromContent] = await Promise.all([early.get(cluster.name)!, kubeconformOnContent(root, cluster, manifests.filter((f) => !unchanged.has(f.path)))]);
@@ -175,10 +182,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
   const parent = join(root, clustersDir);
   const platform = await loadPlatformOrThrow(diskSource(root));
   const { clusters } = platform;
-  await recoverInterruptedWrite(parent);
-  const committed = new Map<string, Tree>();
-  for (const { cluster } of clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`));
-  const early = kubeconformCommitted(root, platform, committed, () => true);
+  const { committed, early } = await readCommitted(root, platform, () => true, true);
 
   const memo = openSerializationMemo(root) ?? new SerializationMemo();
   const workspace = await loadWorkspace(root, undefined, platform, { memo });

@@ -9,9 +9,14 @@ import type { RenderedFile } from '@flyte-gkp/render';
 export interface FileOnDisk {
   /** Relative to the folder kubeconform runs in. */
   path: string;
-  /** What the file holds: its verdict may be known from an earlier run (the verdict cache). */
-  content: string;
+  /**
+   * What the file holds, or how to read it: its verdict may be known from an earlier run (the verdict
+   * cache). Read only when the cache knows something, or to remember the verdict once kubeconform ran.
+   */
+  content: string | (() => string);
 }
+
+const contentOf = (file: FileOnDisk) => (typeof file.content === 'string' ? file.content : file.content());
 
 /**
  * Runs the real kubeconform on files that exist under `dir`, except those whose content it already
@@ -24,10 +29,10 @@ export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: str
   const settings = toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version);
   checkInstalled(settings); // a missing binary is reported even when every verdict is known
   const cache = openVerdictCache(settings);
-  const unknown = files.filter((f) => !cache.isKnownValid(f.content));
+  const unknown = cache.knowsNothing ? files : files.filter((f) => !cache.isKnownValid(contentOf(f)));
   if (unknown.length === 0) return [];
   const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings, { findingsOnly: true });
-  cache.remember(unknown, verdicts);
+  cache.remember(unknown.map((f) => ({ path: f.path, content: contentOf(f) })), verdicts);
   await cache.save();
   return verdicts.map((v) => ({ ...v, file: prefix + v.file }));
 }

@@ -36,6 +36,11 @@ describe('the kubeconform verdict cache', () => {
     expect(later.isKnownValid(`${files[0].content}# one byte more\n`)).toBe(false);
   });
 
+  it('says when it knows nothing, so that no file needs reading first', async () => {
+    expect(openVerdictCache({ ...settings, cacheDir: join(workDir, 'empty') }).knowsNothing).toBe(true);
+    expect(openVerdictCache(settings).knowsNothing).toBe(false);
+  });
+
   it('never keeps a file with a finding, so its finding comes from a fresh run every time', async () => {
     expect((openVerdictCache(settings)).isKnownValid(files[1].content)).toBe(false);
   });

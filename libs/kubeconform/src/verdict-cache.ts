@@ -13,6 +13,8 @@ import { schemaFolder, verdictFlags, type KubeconformSettings, type ResourceVerd
  * clone, and CI, start without one.
  */
 export interface VerdictCache {
+  /** Nothing known (a fresh clone, CI): no file's content needs reading to decide what to check. */
+  readonly knowsNothing: boolean;
   isKnownValid(content: string): boolean;
   /** Keeps the files none of whose verdicts is invalid or an error (verdicts name files by `path`). */
   remember(files: readonly { path: string; content: string }[], verdicts: readonly ResourceVerdict[]): void;
@@ -44,7 +46,7 @@ function toolchainKey(settings: KubeconformSettings): string | undefined {
   return digest(parts.join('\0'));
 }
 
-const noCache: VerdictCache = { isKnownValid: () => false, remember: () => undefined, save: async () => undefined };
+const noCache: VerdictCache = { knowsNothing: true, isKnownValid: () => false, remember: () => undefined, save: async () => undefined };
 
 function readDigests(file: string): string[] {
   try {
@@ -63,7 +65,8 @@ export function openVerdictCache(settings: KubeconformSettings): VerdictCache {
   const known = new Set(readDigests(file));
   const added = new Set<string>();
   return {
-    isKnownValid: (content) => known.size > 0 && known.has(digest(content)), // no digest to take when nothing is known
+    knowsNothing: known.size === 0,
+    isKnownValid: (content) => known.has(digest(content)),
     remember(files, verdicts) {
       const failed = new Set(verdicts.filter((v) => v.status !== 'valid').map((v) => v.file));
       for (const f of files) {
