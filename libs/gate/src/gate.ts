@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { runRules, rules as allRules } from '@flyte-gkp/lint';
-import { commitStaged, compareTrees, discardStaged, listTree, readTree, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
+import { commitStaged, compareTrees, discardStaged, listTree, readFiles, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, SerializationMemo, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
@@ -119,10 +118,14 @@ async function readCommitted(root: string, platform: Platform, inScope: (file: s
   await recoverInterruptedWrite(join(root, clustersDir));
   const listed = new Map<string, string[]>();
   for (const { cluster } of platform.clusters) listed.set(cluster.name, listTree(root, `${clustersDir}/${cluster.name}`, inScope));
-  const committed = new Map<string, Tree>();
-  const read = (path: string) => committed.get(path.split('/')[1])?.get(path) ?? readFileSync(join(root, path), 'utf8');
+  // Each file is read once: by the verdict cache's check before kubeconform starts, or after it started.
+  const contents: Tree = new Map();
+  const read = (path: string) => {
+    if (!contents.has(path)) contents.set(path, readFiles(root, [path]).get(path)!);
+    return contents.get(path)!;
+  };
   const early = withKubeconform ? kubeconformCommitted(root, platform, listed, read) : new Map<string, Promise<ResourceVerdict[]>>();
-  for (const { cluster } of platform.clusters) committed.set(cluster.name, await readTree(root, `${clustersDir}/${cluster.name}`, inScope));
+  const committed = new Map([...listed].map(([name, files]) => [name, new Map(files.map((file) => [file, read(file)]))]));
   return { committed, early };
 }
 

@@ -24,13 +24,16 @@ export function listTree(root: string, dir: string, keep: (path: string) => bool
     .sort();
 }
 
-/** Every file listTree lists, with its content. */
-export async function readTree(root: string, dir: string, keep: (path: string) => boolean = () => true): Promise<Tree> {
-  const tree: Tree = new Map();
+/** The files (repository paths, as listTree gives them) with their content. */
+export function readFiles(root: string, files: readonly string[]): Tree {
   // Read one after the other, synchronously: for thousands of small files, three times as fast as
   // promises (each costs four trips through libuv's thread pool: open, stat, read, close).
-  for (const file of listTree(root, dir, keep)) tree.set(file, readFileSync(join(root, file), 'utf8'));
-  return tree;
+  return new Map(files.map((file) => [file, readFileSync(join(root, file), 'utf8')]));
+}
+
+/** Every file listTree lists, with its content. */
+export async function readTree(root: string, dir: string, keep: (path: string) => boolean = () => true): Promise<Tree> {
+  return readFiles(root, listTree(root, dir, keep));
 }
 
 export interface TreeDifference {
