@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { runRules, rules as allRules } from '@flyte-gkp/lint';
-import { commitStaged, compareTrees, discardStaged, listTree, readFiles, recoverInterruptedWrite, stageChanges, unifiedDiff, type StagedFolder, type Tree } from '@flyte-gkp/output';
+import { commitStaged, compareTrees, discardStaged, listTree, prepareStaging, readFiles, recoverInterruptedWrite, unifiedDiff, writeStaged, type StagedFolder, type Tree } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, SerializationMemo, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, type FileSource } from '@flyte-gkp/spec';
@@ -177,8 +177,8 @@ const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f)
 /**
  * Renders every cluster; stages what changed in every cluster folder and checks the new tree with
  * kubeconform: the committed files from the start, while the specs load and render (where a file comes
- * out unchanged, its verdicts are the render's), the changed ones where staged, with the lint rules
- * running meanwhile. Only when all of that passes is the change committed, for every cluster at once.
+ * out unchanged, its verdicts are the render's), the changed ones as soon as they are staged, with the
+ * other files written and the lint rules running meanwhile. Only when all of that passes is the change committed, for every cluster at once.
  * Any finding, or a failure, leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
@@ -199,10 +199,14 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
   const inParent = new Map([...committed].map(([name, tree]) => [name, new Map([...tree].map(([path, content]) => [path.slice(`${clustersDir}/`.length), content]))]));
   let staged: StagedFolder[] = [];
   try {
-    staged = await stageChanges(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name))])), inParent);
+    staged = await prepareStaging(parent, new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name))])), inParent);
+    const manifestsOf = new Map(clusters.map(({ cluster }) => [cluster.name, inCluster(cluster.name, filesOf(cluster.name).filter((f) => f.type === 'manifest'))]));
+    const isManifest = (path: string, name: string) => manifestsOf.get(name)!.has(path);
+    // The manifests first: kubeconform checks them while the other files are written and the rules run.
+    await writeStaged(staged, isManifest);
     const running = clusters.map(({ cluster }, i) => {
       const changed = new Set(staged[i].written);
-      const manifests = [...inCluster(cluster.name, filesOf(cluster.name).filter((f) => f.type === 'manifest'))].map(([path, content]) => ({ path, content }));
+      const manifests = [...manifestsOf.get(cluster.name)!].map(([path, content]) => ({ path, content }));
       const prefix = `${clustersDir}/${cluster.name}/`;
       const unchanged = new Set(manifests.filter((f) => !changed.has(f.path)).map((f) => prefix + f.path));
       return Promise.all([
@@ -211,7 +215,10 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       ]);
     });
     running.forEach((verdicts) => verdicts.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
+    const others = writeStaged(staged, (path, name) => !isManifest(path, name));
+    others.catch(() => undefined); // awaited below, as above
     const checked = rulesAndSchema(workspace, () => true);
+    await others;
     await saveSerializationMemo(root, memo);
     const verdicts = (await Promise.all(running)).flat(2);
     const diagnostics = [...checked.diagnostics, ...verdictDiagnostics(verdicts, [...workspace.rendered.values()].flat())];

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { commitStaged, discardStaged, readTree, recoverInterruptedWrite, stageChanges } from './index.js';
+import { commitStaged, discardStaged, prepareStaging, readTree, recoverInterruptedWrite, writeStaged } from './index.js';
 
 let parent: string;
 beforeEach(async () => {
@@ -16,7 +16,11 @@ const files = (entries: Record<string, string>) => new Map(Object.entries(entrie
 const folder = async (name = 'c') => new Map([...(await readTree(parent, name))].map(([path, content]) => [path.slice(name.length + 1), content]));
 const hidden = async () => (await readdir(parent)).filter((entry) => entry.startsWith('.'));
 
-const stage = (trees: Record<string, Record<string, string>>) => stageChanges(parent, new Map(Object.entries(trees).map(([name, entries]) => [name, files(entries)])));
+async function stage(trees: Record<string, Record<string, string>>) {
+  const staged = await prepareStaging(parent, new Map(Object.entries(trees).map(([name, entries]) => [name, files(entries)])));
+  await writeStaged(staged);
+  return staged;
+}
 
 async function write(name: string, entries: Record<string, string>) {
   const staged = await stage({ [name]: entries });
@@ -57,6 +61,20 @@ describe('staged writes of a folder', () => {
 
     expect([staged.written, staged.removed]).toEqual([[], []]);
     expect(await folder()).toEqual(files(before));
+  });
+
+  it('writes the files selected first before the others, and commits the whole change', async () => {
+    await write('c', before);
+    const staged = await prepareStaging(parent, new Map([['c', files(after)]]));
+
+    await writeStaged(staged, (path) => path.startsWith('projects/'));
+    expect(await readTree(parent, '.staging-c'), 'only the selected file is staged so far').toEqual(files({ '.staging-c/projects/z/app.yaml': 'z1' }));
+    expect(await folder(), 'the folder itself is untouched until the commit').toEqual(files(before));
+
+    await writeStaged(staged, (path) => !path.startsWith('projects/'));
+    await commitStaged(parent, staged);
+    expect(await folder()).toEqual(files(after));
+    expect(await hidden()).toEqual([]);
   });
 
   it('leaves every folder as it was when the staged change is discarded', async () => {

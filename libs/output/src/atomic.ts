@@ -9,7 +9,8 @@ import { writeFileAtomically } from './write-file.js';
  * Folders under `parent` (clusters/<name>/) are updated all together or not at all, and only where a
  * file changed, so a render after one spec changed writes that spec's files, not all of them:
  *
- * 1. stage: each file that differs from the one on disk is written aside, into `.staging-<name>/`;
+ * 1. stage: each file that differs from the one on disk is written aside, into `.staging-<name>/`
+ *    (prepareStaging finds them, writeStaged writes them: some first, if the caller needs them early);
  * 2. commit: one plan (`.render-plan.json`), naming per folder the files to move in and to delete, is
  *    written and renamed into place: the point of no return;
  * 3. apply: the staged files are renamed over the old ones, the others deleted, then the plan goes.
@@ -30,18 +31,21 @@ export interface StagedFolder {
   removed: string[];
   /** The folder does not exist yet: the staging folder becomes it, in one rename. */
   whole: boolean;
+  /** The new tree: path (relative to the folder) → content. */
+  files: ReadonlyMap<string, string>;
 }
 
 interface Plan {
-  folders: Omit<StagedFolder, 'folder'>[];
+  folders: Omit<StagedFolder, 'folder' | 'files'>[];
 }
 
 /**
- * Writes aside, for each folder (name → its files, paths relative to `<parent>/<name>/`), what differs
- * from the disk. A write a killed run left behind is recovered first. `onDisk` (name → files as
- * `readTree(parent, name)` gives them) spares reading a folder the caller has read already.
+ * Finds, for each folder (name → its files, paths relative to `<parent>/<name>/`), what differs from
+ * the disk; writes nothing yet (writeStaged does). A write a killed run left behind is recovered first.
+ * `onDisk` (name → files as `readTree(parent, name)` gives them) spares reading a folder the caller has
+ * read already.
  */
-export async function stageChanges(parent: string, folders: ReadonlyMap<string, ReadonlyMap<string, string>>, onDisk: ReadonlyMap<string, Tree> = new Map()): Promise<StagedFolder[]> {
+export async function prepareStaging(parent: string, folders: ReadonlyMap<string, ReadonlyMap<string, string>>, onDisk: ReadonlyMap<string, Tree> = new Map()): Promise<StagedFolder[]> {
   await recoverInterruptedWrite(parent);
   const staged: StagedFolder[] = [];
   for (const [name, files] of folders) {
@@ -51,11 +55,21 @@ export async function stageChanges(parent: string, folders: ReadonlyMap<string, 
     const current = new Map([...tree].map(([path, content]) => [path.slice(name.length + 1), content]));
     const written = [...files.keys()].filter((path) => current.get(path) !== files.get(path));
     const removed = [...current.keys()].filter((path) => !files.has(path));
-    staged.push({ name, folder, written, removed, whole });
-    await makeFolders(folder, written);
-    await inBatches(written, (path) => writeFile(join(folder, path), files.get(path)!));
+    staged.push({ name, folder, written, removed, whole, files });
   }
   return staged;
+}
+
+/**
+ * Writes the new and changed files that `which` selects (path in the folder, folder name; all by
+ * default) into the staging folders. In two calls, the caller can start work on the first files (kubeconform) while the others are written.
+ */
+export async function writeStaged(staged: StagedFolder[], which: (path: string, name: string) => boolean = () => true): Promise<void> {
+  for (const { name, folder, written, files } of staged) {
+    const selected = written.filter((path) => which(path, name));
+    await makeFolders(folder, selected);
+    await inBatches(selected, (path) => writeFile(join(folder, path), files.get(path)!));
+  }
 }
 
 /** Makes every staged folder the new tree: after this returns, or once a killed run is recovered. */
