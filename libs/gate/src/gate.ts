@@ -178,8 +178,8 @@ const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f)
  * Renders every cluster; stages what changed in every cluster folder and checks the new tree with
  * kubeconform: the committed files from the start, while the specs load and render (where a file comes
  * out unchanged, its verdicts are the render's), the changed ones as soon as they are staged, with the
- * other files written and the lint rules running meanwhile. Only when all of that passes is the change committed, for every cluster at once.
- * Any finding, or a failure, leaves clusters/ exactly as it was.
+ * other files written and the lint rules running meanwhile. Only when all of that passes is the change
+ * committed, for every cluster at once. Any finding, or a failure, leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
   const parent = join(root, clustersDir);

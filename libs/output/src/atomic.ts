@@ -62,7 +62,8 @@ export async function prepareStaging(parent: string, folders: ReadonlyMap<string
 
 /**
  * Writes the new and changed files that `which` selects (path in the folder, folder name; all by
- * default) into the staging folders. In two calls, the caller can start work on the first files (kubeconform) while the others are written.
+ * default) into the staging folders. In two calls, the caller can start work on the first files
+ * (kubeconform) while the others are written.
  */
 export async function writeStaged(staged: StagedFolder[], which: (path: string, name: string) => boolean = () => true): Promise<void> {
   for (const { name, folder, written, files } of staged) {
