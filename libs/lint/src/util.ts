@@ -19,9 +19,20 @@ export function matchingPattern(name: string, patterns: readonly string[]): stri
  * spec a user is adding may sort before the one it collides with, and a focused run shows only its own file.
  */
 export function clashes<T>(items: readonly T[], key: (item: T) => string): { item: T; others: T[] }[] {
-  const byKey = new Map<string, T[]>();
-  for (const item of items) byKey.set(key(item), [...(byKey.get(key(item)) ?? []), item]);
+  const byKey = groupBy(items, key);
   return items.map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) })).filter((c) => c.others.length > 0);
+}
+
+/** The items by key, each group in the items' order. */
+export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, T[]> {
+  const groups = new Map<K, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = groups.get(k);
+    if (group) group.push(item);
+    else groups.set(k, [item]);
+  }
+  return groups;
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Cluster } from '@flyte-gkp/platform';
 import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, findNodes, lazyDocuments } from '../util.js';
+import { clashes, findNodes, groupBy, lazyDocuments } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -136,12 +136,10 @@ export const tenantScope: LintRule = {
       const files = rendered.get(cluster.name) ?? [];
       // Argo CD objects all live in one namespace: the same name in two files is one object, two owners.
       const argoObjects = files.flatMap((file) => (file.objects as Kube[]).filter((o) => argoKinds.includes(o.kind)).map((o) => ({ file, key: `${o.kind} ${o.metadata.name}` })));
-      const argoFiles = new Map<string, string[]>();
-      for (const { file, key } of argoObjects) argoFiles.set(key, [...(argoFiles.get(key) ?? []), file.path]);
-      const renderedElsewhere = (file: RenderedFile, key: string) => (argoFiles.get(key) ?? []).filter((path) => path !== file.path);
+      const argoByKey = groupBy(argoObjects, (a) => a.key);
+      const renderedElsewhere = (file: RenderedFile, key: string) => (argoByKey.get(key) ?? []).map((a) => a.file.path).filter((path) => path !== file.path);
       // Grouped once: filtering every file for every project is quadratic in the number of projects.
-      const filesOf = new Map<string, RenderedFile[]>();
-      for (const file of files) if (file.project !== undefined) filesOf.set(file.project, [...(filesOf.get(file.project) ?? []), file]);
+      const filesOf = groupBy(files, (file) => file.project);
       return projects
         .filter(({ spec }) => projectOnCluster(spec, cluster))
         .flatMap(({ spec }) => {
