@@ -5,6 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from 'yaml';
+import { parseQuantity } from '@flyte-gkp/lint';
 import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
 import { diskSource, projectApiVersion, type DomainSettings, type OwnerRole, type ProjectSpec, type Quota } from '@flyte-gkp/spec';
 
@@ -40,15 +41,11 @@ function prng(seed: number): () => number {
   };
 }
 
-const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
-const decimal: Record<string, number> = { m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
-
-/** A Kubernetes quantity (500m, 4, 8Gi) as a number, for comparisons with the ceiling. */
+/** A Kubernetes quantity (500m, 4, 8Gi) as a number, for comparisons with the ceiling: as the quota rule reads it. */
 export function quantityValue(quantity: string | number): number {
-  const match = /^([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|P|Ki|Mi|Gi|Ti|Pi)?$/.exec(String(quantity));
-  if (!match) throw new Error(`not a quantity: ${quantity}`);
-  const unit = match[2] ?? '';
-  return Number(match[1]) * (binary[unit] ?? decimal[unit]);
+  const value = parseQuantity(quantity);
+  if (value === undefined) throw new Error(`not a quantity: ${quantity}`);
+  return value;
 }
 
 const teams = ['forecast', 'vision', 'nlp', 'pricing', 'fraud', 'search', 'ads', 'genomics', 'risk', 'supply', 'churn', 'ranking'];
