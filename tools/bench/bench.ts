@@ -240,11 +240,7 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
   };
   log(`  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, runGate ${ms(stagesMs.validateInProcessMs)}; parts: ${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`);
 
-  const manifests = new Map<string, string[]>();
-  for (const path of stages.manifests) {
-    const cluster = path.split('/')[1];
-    manifests.set(cluster, [...(manifests.get(cluster) ?? []), path]);
-  }
+  const { manifests } = stages;
   // validate without the caches and kubeconform alone take turns, so that both meet the same load on
   // this shared machine: the gate's overhead is the median of the pairs' ratios.
   const coldRuns: Run[] = [];
