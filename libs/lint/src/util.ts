@@ -60,16 +60,18 @@ export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
   return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
 }
 
+/** Where a value of one rendered YAML document stands. */
+type DocumentLocator = Pick<SourceDocument, 'locate'>;
+
 /**
  * The YAML documents of a rendered file as written (objects[i] is document i), each able to say where
  * a value stands: a finding about rendered output points at the very line a reviewer sees in the diff.
+ * Rules read the values from the rendered objects, so the documents are not converted back to values.
  */
-export function renderedDocuments(file: RenderedFile): SourceDocument[] {
+function renderedDocuments(file: RenderedFile): DocumentLocator[] {
   const lineCounter = new LineCounter();
   // Rendered files are written as YAML 1.1 (see render/serialize.ts): read them the same way.
   return parseAllDocuments(file.content, { lineCounter, version: '1.1' }).map((doc) => ({
-    file: file.path,
-    value: doc.toJS(),
     locate(path: readonly PathSegment[]) {
       // The deepest part of the path that exists: a missing field points at its parent.
       for (let n = path.length; n >= 0; n--) {
@@ -88,8 +90,8 @@ export function renderedDocuments(file: RenderedFile): SourceDocument[] {
  * Positions in a rendered file, parsed on first use: rules walk the rendered objects, and only a
  * finding needs its line (parsing every rendered file costs seconds at a thousand projects).
  */
-export function lazyDocuments(file: RenderedFile): () => SourceDocument[] {
-  let documents: SourceDocument[] | undefined;
+export function lazyDocuments(file: RenderedFile): () => DocumentLocator[] {
+  let documents: DocumentLocator[] | undefined;
   return () => (documents ??= renderedDocuments(file));
 }
 
