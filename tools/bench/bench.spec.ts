@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '@flyte-gkp/gate';
-import { createWorkspace, generateSpecs, quantityValue, readPlatformFacts, type GeneratedSpec, type PlatformFacts } from './workspace.js';
+import { createWorkspace, generateSpecs, atMost, readPlatformFacts, type GeneratedSpec, type PlatformFacts } from './workspace.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir: string;
@@ -55,7 +55,7 @@ describe('the bench workspace generator, 10 projects', () => {
     for (const quota of quotas) {
       for (const resource of ['cpu', 'memory', 'pods'] as const) {
         const value = quota[resource];
-        if (value !== undefined) expect(quantityValue(value)).toBeLessThanOrEqual(quantityValue(cluster.quota.ceiling[resource]));
+        if (value !== undefined) expect(atMost(value, cluster.quota.ceiling[resource]), `${resource} ${value}`).toBe(true);
       }
     }
   });

@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from 'yaml';
-import { parseQuantity } from '@flyte-gkp/lint';
+import { compareQuantities, parseQuantity } from '@flyte-gkp/lint';
 import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
 import { diskSource, projectApiVersion, type DomainSettings, type OwnerRole, type ProjectSpec, type Quota } from '@flyte-gkp/spec';
 
@@ -41,11 +41,11 @@ function prng(seed: number): () => number {
   };
 }
 
-/** A Kubernetes quantity (500m, 4, 8Gi) as a number, for comparisons with the ceiling: as the quota rule reads it. */
-export function quantityValue(quantity: string | number): number {
-  const value = parseQuantity(quantity);
-  if (value === undefined) throw new Error(`not a quantity: ${quantity}`);
-  return value;
+/** Whether a Kubernetes quantity (500m, 4, 8Gi) is at most `limit`: as the quota rule compares them. */
+export function atMost(quantity: string | number, limit: string | number): boolean {
+  const [value, ceiling] = [parseQuantity(quantity), parseQuantity(limit)];
+  if (value === undefined || ceiling === undefined) throw new Error(`not a quantity: ${value === undefined ? quantity : limit}`);
+  return compareQuantities(value, ceiling) <= 0;
 }
 
 const teams = ['forecast', 'vision', 'nlp', 'pricing', 'fraud', 'search', 'ads', 'genomics', 'risk', 'supply', 'churn', 'ranking'];
@@ -65,7 +65,7 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
   const random = prng(seed + count);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const ceiling = cluster.quota.ceiling;
-  const within = <T extends string | number>(choices: readonly T[], limit: string | number) => choices.filter((c) => quantityValue(c) <= quantityValue(limit));
+  const within = <T extends string | number>(choices: readonly T[], limit: string | number) => choices.filter((c) => atMost(c, limit));
   const cpus = within(cpuChoices, ceiling.cpu);
   const memories = within(memoryChoices, ceiling.memory);
   const pods = podChoices.filter((p) => p <= ceiling.pods);

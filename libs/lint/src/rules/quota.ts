@@ -2,30 +2,82 @@ import { projectDomains } from '@flyte-gkp/render';
 import type { LintRule } from '../rule.js';
 import { clustersOf } from '../util.js';
 
-/** Suffix → [power of ten, power of two], as Kubernetes reads a quantity. */
+/**
+ * An exact amount in base units (cores, bytes, pods): numerator / denominator, both BigInt, so that no
+ * quantity overflows to Infinity or compares as NaN, and `1100m` equals `1.1`.
+ */
+export interface Quantity {
+  numerator: bigint;
+  denominator: bigint;
+}
+
+/** Suffix → [power of ten, power of two], as k8s.io/apimachinery's resource.Quantity reads it. */
 const suffixes = new Map<string, [number, number]>([
-  ['', [0, 0]], ['m', [-3, 0]], ['k', [3, 0]], ['M', [6, 0]], ['G', [9, 0]], ['T', [12, 0]], ['P', [15, 0]], ['E', [18, 0]],
+  ['n', [-9, 0]], ['u', [-6, 0]], ['m', [-3, 0]], ['', [0, 0]],
+  ['k', [3, 0]], ['M', [6, 0]], ['G', [9, 0]], ['T', [12, 0]], ['P', [15, 0]], ['E', [18, 0]],
   ['Ki', [0, 10]], ['Mi', [0, 20]], ['Gi', [0, 30]], ['Ti', [0, 40]], ['Pi', [0, 50]], ['Ei', [0, 60]],
 ]);
 
 /**
- * A Kubernetes quantity (`500m`, `4`, `1.5Gi`, `8Gi`) in base units, or undefined when it is none.
- * Computed with a single rounding step, so equal amounts in different units compare equal (`1100m` and `1.1`).
+ * Kubernetes' grammar: `<sign>?<digits>[.<digits>]` (also `5.` and `.5`) and then a decimal SI suffix,
+ * a binary one, or an exponent `e<n>`/`E<n>` (`E` alone is exa).
  */
-export function parseQuantity(quantity: string | number): number | undefined {
-  const match = /^([0-9]+)(?:\.([0-9]+))?([a-zA-Z]*)$/.exec(String(quantity));
-  const scale = match ? suffixes.get(match[3]) : undefined;
-  if (!match || !scale) return undefined;
-  const [, whole, fraction = ''] = match;
-  const digits = Number(whole + fraction) * 2 ** scale[1];
-  const exponent = scale[0] - fraction.length;
-  return exponent >= 0 ? digits * 10 ** exponent : digits / 10 ** -exponent;
+const grammar = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:([eE][+-]?[0-9]+)|([a-zA-Z]*))$/;
+
+/** Kubernetes caps every quantity at 2^63-1 base units without a word: a larger one is refused instead. */
+export const largestQuantity: Quantity = { numerator: 2n ** 63n - 1n, denominator: 1n };
+
+/**
+ * Exponents beyond this cannot be compared at a cost worth paying (10^1000 has a thousand digits);
+ * a value that large is far beyond largestQuantity anyway, and one that small is rounded to 1n.
+ */
+const exponentLimit = 1000;
+
+/**
+ * A Kubernetes quantity (`500m`, `4`, `1.5Gi`, `8Gi`, `1e3`, `-2`) as an exact amount, or undefined
+ * when it is none, or one beyond largestQuantity that Kubernetes would silently change.
+ */
+export function parseQuantity(quantity: string | number): Quantity | undefined {
+  const text = typeof quantity === 'number' ? (Number.isFinite(quantity) ? String(quantity) : '') : quantity;
+  const match = grammar.exec(text);
+  if (!match) return undefined;
+  const [, sign, whole, fraction = '', exponentForm, suffix = ''] = match;
+  if (whole === '' && fraction === '') return undefined;
+  const scale = exponentForm ? [Number(exponentForm.slice(1)), 0] : suffixes.get(suffix);
+  if (!scale || Math.abs(scale[0]) > exponentLimit) return undefined;
+  const tens = scale[0] - fraction.length;
+  const digits = BigInt(whole + fraction) * 2n ** BigInt(scale[1]);
+  const amount = {
+    numerator: (sign === '-' ? -digits : digits) * (tens > 0 ? 10n ** BigInt(tens) : 1n),
+    denominator: tens < 0 ? 10n ** BigInt(-tens) : 1n,
+  };
+  return compareQuantities(amount, largestQuantity) > 0 ? undefined : amount;
+}
+
+/** -1, 0 or 1 as a is less than, equal to or more than b. */
+export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
+  const left = a.numerator * b.denominator;
+  const right = b.numerator * a.denominator;
+  return left < right ? -1 : left > right ? 1 : 0;
 }
 
 const resources = ['cpu', 'memory', 'pods'] as const;
 
-/** False when either side is no quantity: that is reported on its own. */
-const above = (value: string | number, ceiling: string | number) => (parseQuantity(value) ?? NaN) > (parseQuantity(ceiling) ?? NaN);
+/** Why a quota value cannot be compared with a ceiling, or undefined when it can. */
+function unreadable(value: string | number): string | undefined {
+  const amount = parseQuantity(value);
+  if (amount === undefined) return `${value} is not a Kubernetes quantity of at most 2^63-1`;
+  if (amount.numerator < 0n) return `${value} is negative`;
+  return undefined;
+}
+
+/** Both sides readable (else reported on its own) and value above ceiling. */
+const above = (value: string | number, ceiling: string | number) => {
+  const [v, c] = [parseQuantity(value), parseQuantity(ceiling)];
+  return v !== undefined && c !== undefined && compareQuantities(v, c) > 0;
+};
+
+const quantityFix = 'write a quantity such as 500m, 4 or 8Gi';
 
 export const quotaCeiling: LintRule = {
   id: 'quota/ceiling',
@@ -35,13 +87,14 @@ export const quotaCeiling: LintRule = {
     const clusters = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
       resources.flatMap((resource) => {
         const at = (limit: 'default' | 'ceiling') => ({ file: source.file, ...source.locate(['quota', limit, resource]) });
-        const unreadable = (['default', 'ceiling'] as const)
-          .filter((limit) => parseQuantity(quota[limit][resource]) === undefined)
-          .map((limit) => ({ ...at(limit), message: `quota.${limit}.${resource} ${quota[limit][resource]} is not a Kubernetes quantity`, fix: 'write a quantity such as 500m, 4 or 8Gi' }));
+        const unreadables = (['default', 'ceiling'] as const).flatMap((limit) => {
+          const why = unreadable(quota[limit][resource]);
+          return why ? [{ ...at(limit), message: `quota.${limit}.${resource} ${why}`, fix: quantityFix }] : [];
+        });
         const tooHigh = above(quota.default[resource], quota.ceiling[resource])
           ? [{ ...at('default'), message: `the default ${resource} quota ${quota.default[resource]} is above the ceiling ${quota.ceiling[resource]}`, fix: `lower quota.default.${resource} to at most ${quota.ceiling[resource]}` }]
           : [];
-        return [...unreadable, ...tooHigh];
+        return [...unreadables, ...tooHigh];
       }),
     );
     // A domain without its own value gets the cluster default, checked above: report what the spec sets.
@@ -49,13 +102,18 @@ export const quotaCeiling: LintRule = {
       clustersOf(platform, spec).flatMap(({ cluster }) =>
         projectDomains(cluster, spec).flatMap(({ domain, quota }) =>
           resources
-            .filter((resource) => spec.domains?.[domain]?.quota?.[resource] !== undefined && above(quota[resource], cluster.quota.ceiling[resource]))
-            .map((resource) => ({
-              file,
-              ...source.locate(['domains', domain, 'quota', resource]),
-              message: `the ${resource} quota ${quota[resource]} of ${domain} is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
-              fix: `ask for at most ${cluster.quota.ceiling[resource]}, or ask the platform team to raise the ceiling`,
-            })),
+            .filter((resource) => spec.domains?.[domain]?.quota?.[resource] !== undefined)
+            .flatMap((resource) => {
+              const at = { file, ...source.locate(['domains', domain, 'quota', resource]) };
+              const why = unreadable(quota[resource]);
+              if (why) return [{ ...at, message: `the ${resource} quota of ${domain}: ${why}`, fix: quantityFix }];
+              if (!above(quota[resource], cluster.quota.ceiling[resource])) return [];
+              return [{
+                ...at,
+                message: `the ${resource} quota ${quota[resource]} of ${domain} is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
+                fix: `ask for at most ${cluster.quota.ceiling[resource]}, or ask the platform team to raise the ceiling`,
+              }];
+            }),
         ),
       ),
     );
