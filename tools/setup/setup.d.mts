@@ -1,18 +1,37 @@
 // Types for setup.mjs (plain JavaScript so that it runs before `npm ci`), for the TypeScript tests.
-export interface Toolchain {
-  kubeconform: { module: string; version: string };
-  kubernetesValidate: Record<string, string>;
-  argoCd: { version: string; crdsDir: string };
+export interface GoTool {
+  module: string;
+  version: string;
 }
+export interface ChartPin {
+  url: string;
+  sha256: string;
+}
+export interface Toolchain {
+  kubeconform: GoTool;
+  helm: GoTool;
+  kubernetesValidate: Record<string, string>;
+  argoCd: { version: string };
+  flyteChart: Record<string, ChartPin>;
+}
+type Env = Record<string, string | undefined>;
 export class SetupError extends Error {}
 export const defaultRepoRoot: string;
 export function readToolchain(root?: string): Toolchain;
 export function ensureNodeModules(root?: string): string;
-export function ensureKubeconform(root?: string, toolchain?: Toolchain): string;
+export function ensureGoTool(root: string, tool: GoTool): string;
 export function clusterKubernetesVersions(root?: string, clustersDir?: string): { file: string; version: string }[];
 export function kubernetesValidatePin(toolchain: Toolchain, kubernetesVersion: string): string;
 export function ensureKubernetesSchemas(root?: string, toolchain?: Toolchain, clustersDir?: string): string[];
 export function installKubernetesSchemas(root: string, version: string, archive: string, stamp: string): void;
-export function resolveCrdsDir(root: string, toolchain: Toolchain, env?: Record<string, string | undefined>): string;
-export function ensureArgoCdSchemas(root?: string, toolchain?: Toolchain, env?: Record<string, string | undefined>): Promise<string>;
+export function argoCdModule(version: string): string;
+export function argoCdCrdsFromGoModule(version: string, env?: Env): string;
+export function ensureArgoCdSchemas(root?: string, toolchain?: Toolchain, env?: Env): Promise<string>;
+/** `.tools/charts/flyte-<version>` under root: the chart's folder (Chart.yaml directly inside), as helm reads it. */
+export function flyteChartDir(root: string, version: string): string;
+/** `.tools/charts/flyte-<version>.stamp`: JSON saying what the chart folder was installed from. */
+export function flyteChartStamp(root: string, version: string): string;
+export function clusterChartVersions(root?: string, clustersDir?: string): { file: string; version: string }[];
+export function flyteChartPin(toolchain: Toolchain, version: string, file?: string): ChartPin;
+export function ensureFlyteCharts(root?: string, toolchain?: Toolchain, env?: Env, clustersDir?: string): Promise<string[]>;
 export function main(root?: string): Promise<number>;

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Installs what the pipeline needs outside npm: the kubeconform binary and OFFLINE schemas
-// (Kubernetes, Argo CD) under .tools/. Plain Node with zero npm dependencies, because it runs on a
-// fresh clone before `npm ci`. Runs as the pre-hook of render/validate/test, so every step keeps a
+// Installs what the pipeline needs outside npm under .tools/: the kubeconform and helm binaries,
+// OFFLINE schemas (Kubernetes, Argo CD) and the flyte chart of each cluster. Plain Node with zero npm
+// dependencies, because it runs on a fresh clone before `npm ci`. Runs as the pre-hook of render/validate/test, so every step keeps a
 // stamp of what it installed and an up-to-date run costs well under a second.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -73,38 +73,45 @@ function findGo() {
     if (!spawnSync(candidate, ['version'], { stdio: 'ignore' }).error) return candidate;
   }
   throw new SetupError(
-    'Go is required to install kubeconform, and `go` was not found on PATH.\n' +
+    "Go is required to install kubeconform and helm and to download Argo CD's CRDs, and `go` was not found on PATH.\n" +
       '  Install Go 1.22 or newer (https://go.dev/doc/install, or `apt-get install golang-go`), then run `npm run setup` again.',
   );
 }
 
-// b. kubeconform, built from source by `go install` (it ships no npm package).
-export function ensureKubeconform(root = defaultRepoRoot, toolchain = readToolchain(root)) {
-  const { module, version } = toolchain.kubeconform;
+// b. kubeconform and helm, built from source by `go install` (they ship no npm package) into .tools/bin,
+// each with a stamp of its version beside it.
+export function ensureGoTool(root = defaultRepoRoot, { module, version }) {
+  const name = basename(module); // what `go install` names the binary
   const binDir = join(root, '.tools/bin');
-  const stampFile = join(binDir, 'kubeconform.version');
-  if (existsSync(join(binDir, 'kubeconform')) && readText(stampFile) === version) return `kubeconform ${version} up to date`;
+  const stampFile = join(binDir, `${name}.version`);
+  if (existsSync(join(binDir, name)) && readText(stampFile) === version) return `${name} ${version} up to date`;
   const go = findGo();
   mkdirSync(binDir, { recursive: true });
+  // go install refuses to overwrite a file it does not recognise as a binary (a damaged one, say).
+  rmSync(join(binDir, name), { force: true });
   run(go, ['install', `${module}@${version}`], { cwd: root, env: { ...process.env, GOBIN: binDir } });
   writeFileSync(stampFile, `${version}\n`);
-  return `kubeconform ${version} installed`;
+  return `${name} ${version} installed`;
 }
 
-/** The `kubernetesVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: '1.21.0' }]. */
-export function clusterKubernetesVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
+/** Every cluster file with its text, sorted by name. */
+function clusterFiles(root, clustersDir) {
   const dir = resolve(root, clustersDir);
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith('.yaml'))
     .sort()
-    .map((name) => {
-      const file = join(dir, name);
-      // A tiny regex instead of a YAML parser: setup has no dependencies. Top-level key only.
-      const match = /^kubernetesVersion:[ \t]*(["']?)v?(\d+\.\d+\.\d+)\1[ \t]*(?:#.*)?$/m.exec(readFileSync(file, 'utf8'));
-      if (!match) throw new SetupError(`${display(root, file)} has no top-level \`kubernetesVersion: X.Y.Z\` (e.g. \`kubernetesVersion: 1.21.0\`)`);
-      return { file: display(root, file), version: match[2] };
-    });
+    .map((name) => ({ file: display(root, join(dir, name)), text: readFileSync(join(dir, name), 'utf8') }));
+}
+
+/** The `kubernetesVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: '1.21.0' }]. */
+export function clusterKubernetesVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
+  return clusterFiles(root, clustersDir).map(({ file, text }) => {
+    // A tiny regex instead of a YAML parser: setup has no dependencies. Top-level key only.
+    const match = /^kubernetesVersion:[ \t]*(["']?)v?(\d+\.\d+\.\d+)\1[ \t]*(?:#.*)?$/m.exec(text);
+    if (!match) throw new SetupError(`${file} has no top-level \`kubernetesVersion: X.Y.Z\` (e.g. \`kubernetesVersion: 1.21.0\`)`);
+    return { file, version: match[2] };
+  });
 }
 
 /** The pinned kubernetes-validate release whose package ships the schemas of this Kubernetes version. */
@@ -212,33 +219,73 @@ function downloadKubernetesValidate(pin, dir) {
   return join(dir, archive);
 }
 
-/** Where the Argo CD CRDs are read from: $ARGOCD_CRDS_DIR, else argoCd.crdsDir of tools/toolchain.json (relative to the repository root). */
-export function resolveCrdsDir(root, toolchain, env = process.env) {
-  return resolve(root, env.ARGOCD_CRDS_DIR || toolchain.argoCd.crdsDir);
+/** Argo CD's Go module for a release: from v2 on, the major version is part of its path (…/argo-cd/v3 for v3.x). */
+export function argoCdModule(version) {
+  const major = Number(/^v(\d+)\.\d+\.\d+/.exec(version)?.[1]);
+  if (Number.isNaN(major)) throw new SetupError(`"argoCd.version" in tools/toolchain.json is ${JSON.stringify(version)}, not an Argo CD release such as v2.14.11`);
+  return major >= 2 ? `github.com/argoproj/argo-cd/v${major}` : 'github.com/argoproj/argo-cd';
 }
 
-// d. Argo CD schemas, converted from its CRDs (kubeconform does not read CRDs).
+/**
+ * The manifests/crds/ folder of Argo CD's Go module at this release. Go downloads the module once into
+ * its own module cache (shared with `go install`, so a second clone downloads nothing) and verifies
+ * it against the checksum database; later calls only read the cache.
+ */
+export function argoCdCrdsFromGoModule(version, env = process.env) {
+  const module = `${argoCdModule(version)}@${version}`;
+  const go = findGo();
+  // Outside any go.mod: downloading a module by version must never edit one.
+  const cwd = mkdtempSync(join(tmpdir(), 'flyte-gkp-go-'));
+  try {
+    const result = spawnSync(go, ['mod', 'download', '-json', module], { cwd, env: { ...env, GOWORK: 'off' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    if (result.error) throw new SetupError(`could not run ${go}: ${result.error.message}`);
+    let info = {};
+    try {
+      info = JSON.parse(result.stdout);
+    } catch {
+      // no JSON: Go's own message went to stderr, above
+    }
+    if (result.status !== 0 || !info.Dir) {
+      throw new SetupError(
+        `could not download Argo CD ${version}'s CRDs, \`go mod download ${module}\` failed: ${info.Error ?? `exit code ${result.status}`}.\n` +
+          `  Check "argoCd.version" in tools/toolchain.json and that the Go module proxy is reachable (GOPROXY=${env.GOPROXY ?? 'Go\'s default'}),\n` +
+          `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (manifests/crds/ of the Argo CD ${version} release).`,
+      );
+    }
+    return join(info.Dir, 'manifests/crds');
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
+
+// d. Argo CD schemas, converted from its CRDs (kubeconform does not read CRDs): from ARGOCD_CRDS_DIR
+// when set, else from Argo CD's Go module at argoCd.version.
 export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = readToolchain(root), env = process.env) {
   const { version } = toolchain.argoCd;
   const target = join(root, `.tools/schemas/argo-cd/${version}`);
   const converter = join(here, 'crd-to-json-schema.mjs');
-  const crdsDir = resolveCrdsDir(root, toolchain, env);
-  const crdFiles = ARGO_CD_CRD_FILES.map((name) => join(crdsDir, name));
-  const installed = readText(join(target, '.stamp'))?.split(' ');
   const converterHash = sha256(readFileSync(converter));
+  const installed = readText(join(target, '.stamp'))?.split(' ');
+  const crdsOverride = env.ARGOCD_CRDS_DIR && resolve(root, env.ARGOCD_CRDS_DIR);
+  const goModule = `go:${argoCdModule(version)}@${version}`;
+  // A module version's content never changes (Go verifies it), so schemas converted from it by the same
+  // converter are current without asking Go.
+  if (!crdsOverride && installed?.[0] === version && installed[1] === converterHash && installed[3] === goModule) {
+    return `Argo CD ${version} schemas up to date`;
+  }
+  const crdsDir = crdsOverride ?? argoCdCrdsFromGoModule(version, env);
+  const crdFiles = ARGO_CD_CRD_FILES.map((name) => join(crdsDir, name));
   const missing = crdFiles.filter((file) => !existsSync(file));
   if (missing.length > 0) {
-    // Schemas converted earlier by the same converter stay usable without the CRD folder.
-    if (installed?.[0] === version && installed?.[1] === converterHash) return `Argo CD ${version} schemas up to date (CRD folder not found, kept the installed ones)`;
     throw new SetupError(
-      `the Argo CD ${version} CRDs were not found in ${crdsDir} (${env.ARGOCD_CRDS_DIR ? 'ARGOCD_CRDS_DIR' : 'argoCd.crdsDir of tools/toolchain.json'}); ` +
+      `the Argo CD ${version} CRDs were not found in ${crdsDir} (${crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule.slice(3)}); ` +
         `missing: ${missing.map((file) => basename(file)).join(', ')}.\n` +
         `  Set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (the manifests/crds/ folder of the Argo CD ${version} release),\n` +
-        `  or change "argoCd.crdsDir" in tools/toolchain.json (relative to the repository root).`,
+        `  or unset it to take them from Argo CD's Go module.`,
     );
   }
-  // The stamp covers the version, the converter and the CRDs' content: ARGOCD_CRDS_DIR may point anywhere.
-  const stamp = [version, converterHash, sha256(...crdFiles.map((file) => readFileSync(file)))].join(' ');
+  // With ARGOCD_CRDS_DIR the stamp's content hash tells a changed folder from the one converted before.
+  const stamp = [version, converterHash, sha256(...crdFiles.map((file) => readFileSync(file))), crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule].join(' ');
   if (installed?.join(' ') === stamp) return `Argo CD ${version} schemas up to date`;
   const { convertCrdFiles } = await import(pathToFileURL(converter).href);
   let written = [];
@@ -250,7 +297,189 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
     }
     writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
   });
-  return `Argo CD ${version} schemas installed (${written.join(', ')})`;
+  return `Argo CD ${version} schemas installed from ${crdsOverride ? `ARGOCD_CRDS_DIR (${crdsDir})` : `the Go module ${goModule.slice(3)}`} (${written.join(', ')})`;
+}
+
+// e. The flyte chart of each cluster (flyte.chartVersion), as a folder helm renders offline.
+const CHART_VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
+
+/** Where setup installs the flyte chart of a version: the chart's own folder, Chart.yaml directly inside it. */
+export const flyteChartDir = (root, version) => join(root, '.tools/charts', `flyte-${version}`);
+/** What the chart folder was installed from (JSON), beside the folder so that the chart's files stay the package's own. */
+export const flyteChartStamp = (root, version) => `${flyteChartDir(root, version)}.stamp`;
+
+/** The value of `key:` directly under the top-level `parent:` of a YAML file, without a YAML parser. */
+function childScalar(text, parent, key) {
+  const block = new RegExp(`^${parent}:[ \\t]*(?:#.*)?\\n((?:(?:[ \\t]+.*|[ \\t]*(?:#.*)?)(?:\\n|$))*)`, 'm').exec(text)?.[1] ?? '';
+  const indent = /^([ \t]+)[^\s#]/m.exec(block)?.[1];
+  if (!indent) return undefined;
+  return new RegExp(`^${indent}${key}:[ \\t]*(["']?)([^\\s"'#]*)\\1[ \\t]*(?:#.*)?$`, 'm').exec(block)?.[2];
+}
+
+/** The `flyte:` → `chartVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: 'v0.15.0' }]. */
+export function clusterChartVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
+  return clusterFiles(root, clustersDir).map(({ file, text }) => {
+    const version = childScalar(text, 'flyte', 'chartVersion');
+    if (!version) throw new SetupError(`${file} has no \`chartVersion:\` under its top-level \`flyte:\` (e.g. \`chartVersion: v0.15.0\`)`);
+    // It becomes part of a path under .tools/: nothing but a version.
+    if (!CHART_VERSION.test(version)) throw new SetupError(`${file}: flyte.chartVersion ${JSON.stringify(version)} is not a chart version such as v0.15.0`);
+    return { file, version };
+  });
+}
+
+/** The pinned package of a flyte chart version: { url, sha256 }. */
+export function flyteChartPin(toolchain, version, file = 'a cluster file') {
+  const pin = Object.hasOwn(toolchain.flyteChart ?? {}, version) ? toolchain.flyteChart[version] : undefined;
+  if (!pin?.url || !/^[0-9a-f]{64}$/.test(pin.sha256 ?? '')) {
+    const known = Object.keys(toolchain.flyteChart ?? {}).join(', ') || 'none';
+    throw new SetupError(
+      `${file} names the flyte chart ${version}, and no package is pinned for it (pinned now: ${known}).\n` +
+        `  Add "${version}": { "url": "<URL of flyte-${version}.tgz>", "sha256": "<its sha256>" } under "flyteChart" in tools/toolchain.json.`,
+    );
+  }
+  return pin;
+}
+
+const withVersion = (value, version) => value.replaceAll('{version}', version);
+
+/** A digest of a folder's files and their paths, to notice when the folder given by FLYTE_CHART changed. */
+function folderDigest(dir) {
+  const hash = createHash('sha256');
+  const files = readdirSync(dir, { recursive: true }).map(String).sort();
+  for (const file of files) {
+    const path = join(dir, file);
+    if (statSync(path).isFile()) hash.update(`${file}\0`).update(readFileSync(path)).update('\0');
+  }
+  return hash.digest('hex');
+}
+
+// Extracts a chart package (.tgz) into a folder, with the single top folder every `helm package` writes
+// (flyte/) flattened. Only regular files and folders inside the destination: no links, no "..".
+const EXTRACT_CHART_PY = `
+import os, posixpath, sys, tarfile
+archive, dest = sys.argv[1:]
+try:
+    t = tarfile.open(archive, "r:*")
+    members = t.getmembers()
+except (tarfile.TarError, OSError, EOFError) as e:
+    sys.exit("not a readable .tgz (%s)" % e)
+entries = []
+for m in members:
+    name = posixpath.normpath(m.name)
+    if name == ".":
+        continue
+    if name.startswith("/") or name == ".." or name.startswith("../"):
+        sys.exit("holds %s, outside the chart folder" % m.name)
+    if not (m.isfile() or m.isdir()):
+        sys.exit("holds %s, which is neither a file nor a folder" % m.name)
+    entries.append((name, m))
+tops = {name.split("/")[0] for name, m in entries}
+flatten = len(tops) == 1 and all("/" in name or m.isdir() for name, m in entries)
+for name, m in entries:
+    if not m.isfile():
+        continue
+    rel = name.split("/", 1)[1] if flatten else name
+    path = os.path.join(dest, rel)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "wb") as f:
+        f.write(t.extractfile(m).read())
+    os.chmod(path, 0o755 if m.mode & 0o111 else 0o644)
+`;
+
+function extractChart(archive, staging, source) {
+  const result = spawnSync('python3', ['-c', EXTRACT_CHART_PY, archive, staging], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.error) throw new SetupError(`python3 is required to extract the flyte chart package: ${result.error.message}`);
+  if (result.status !== 0) throw new SetupError(`the chart package ${source} ${result.stderr.trim().split('\n').pop()}: refusing it`);
+}
+
+async function downloadChart(url, version, pin) {
+  const hint =
+    `  Set FLYTE_CHART_URL to a mirror of that package (flyte-${version}.tgz, sha256 ${pin.sha256}),\n` +
+    `  or FLYTE_CHART to a copy of it (.tgz) or to the chart's folder.`;
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(300_000) });
+    if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
+    return Buffer.from(await response.arrayBuffer());
+  } catch (error) {
+    throw new SetupError(`could not download the flyte chart ${version} from ${url}: ${error.cause?.message ?? error.message}.\n${hint}`);
+  }
+}
+
+function checkPackageDigest(bytes, source, version, pin, fix) {
+  const digest = sha256(bytes);
+  if (digest !== pin.sha256) {
+    throw new SetupError(
+      `the flyte chart package ${source} has sha256 ${digest}, not the one pinned for ${version} ` +
+        `("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${pin.sha256}); refusing it.\n  ${fix}`,
+    );
+  }
+}
+
+/** The chart of one version: kept while its stamp matches, else installed from FLYTE_CHART or the (mirrored) pinned URL. */
+async function ensureFlyteChart(root, version, pin, env) {
+  const target = flyteChartDir(root, version);
+  const stampFile = flyteChartStamp(root, version);
+  let installed;
+  try {
+    installed = existsSync(join(target, 'Chart.yaml')) ? JSON.parse(readFileSync(stampFile, 'utf8')) : undefined;
+  } catch {
+    // no stamp or a damaged one: install again
+  }
+  const given = env.FLYTE_CHART && resolve(root, withVersion(env.FLYTE_CHART, version));
+  const from = (stamp) => (stamp.folderSha256 ? `the folder ${stamp.source}, taken as given: a folder cannot be checked against the package's sha256` : `${stamp.source}, sha256 verified`);
+
+  let stamp;
+  let fill;
+  if (!given) {
+    // Whatever was installed for this pin stays: no download on every run, none at all with FLYTE_CHART set once.
+    if (installed?.pin === pin.sha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
+    const url = env.FLYTE_CHART_URL ? withVersion(env.FLYTE_CHART_URL, version) : pin.url;
+    const bytes = await downloadChart(url, version, pin);
+    checkPackageDigest(bytes, `downloaded from ${url}`, version, pin, 'Point FLYTE_CHART_URL at a mirror of the exact package, or FLYTE_CHART at a copy of it.');
+    stamp = { pin: pin.sha256, source: url, sha256: pin.sha256 };
+    fill = (staging) => {
+      const archive = join(staging, `.flyte-${version}.tgz`);
+      writeFileSync(archive, bytes);
+      extractChart(archive, staging, `downloaded from ${url}`);
+      rmSync(archive);
+    };
+  } else if (!existsSync(given)) {
+    throw new SetupError(`FLYTE_CHART names ${given}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`);
+  } else if (statSync(given).isDirectory()) {
+    if (!existsSync(join(given, 'Chart.yaml'))) throw new SetupError(`FLYTE_CHART names the folder ${given}, which holds no Chart.yaml: point it at the flyte chart's own folder, or at its .tgz package.`);
+    stamp = { pin: pin.sha256, source: given, folderSha256: folderDigest(given) };
+    if (installed?.pin === stamp.pin && installed.folderSha256 === stamp.folderSha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
+    fill = (staging) => cpSync(given, staging, { recursive: true, dereference: true });
+  } else {
+    const bytes = readFileSync(given);
+    checkPackageDigest(bytes, `${given} (FLYTE_CHART)`, version, pin, 'Point FLYTE_CHART at the exact package or at a chart folder, or unset it to download the pinned package.');
+    if (installed?.pin === pin.sha256 && installed.sha256 === pin.sha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
+    stamp = { pin: pin.sha256, source: given, sha256: pin.sha256 };
+    fill = (staging) => extractChart(given, staging, `${given} (FLYTE_CHART)`);
+  }
+
+  // The stamp goes first and comes back last: an interrupted install is never taken for a complete one.
+  rmSync(stampFile, { force: true });
+  installFolder(target, (staging) => {
+    fill(staging);
+    if (!existsSync(join(staging, 'Chart.yaml'))) throw new SetupError(`the flyte chart ${version} from ${stamp.source} has no Chart.yaml at its top: it is not a chart`);
+  });
+  writeFileSync(stampFile, `${JSON.stringify(stamp)}\n`);
+  return `flyte chart ${version} installed into ${display(root, target)} from ${from(stamp)}`;
+}
+
+export async function ensureFlyteCharts(root = defaultRepoRoot, toolchain = readToolchain(root), env = process.env, clustersDir = 'platform/clusters') {
+  const clusters = clusterChartVersions(root, clustersDir);
+  const versions = [...new Map(clusters.map(({ file, version }) => [version, file]))];
+  if (versions.length === 0) return [`flyte chart: no ${clustersDir}/*.yaml names a chart version, nothing to install`];
+  for (const name of ['FLYTE_CHART', 'FLYTE_CHART_URL']) {
+    if (versions.length > 1 && env[name] && !env[name].includes('{version}')) {
+      throw new SetupError(`${name} names one chart, and the clusters use several versions (${versions.map(([v]) => v).join(', ')}): write {version} in it where the version goes`);
+    }
+  }
+  const results = [];
+  for (const [version, file] of versions) results.push(await ensureFlyteChart(root, version, flyteChartPin(toolchain, version, file), env));
+  return results;
 }
 
 export async function main(root = defaultRepoRoot) {
@@ -258,9 +487,11 @@ export async function main(root = defaultRepoRoot) {
   try {
     log(ensureNodeModules(root));
     const toolchain = readToolchain(root);
-    log(ensureKubeconform(root, toolchain));
+    log(ensureGoTool(root, toolchain.kubeconform));
+    log(ensureGoTool(root, toolchain.helm));
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));
+    (await ensureFlyteCharts(root, toolchain)).forEach(log);
     return 0;
   } catch (error) {
     if (!(error instanceof SetupError)) throw error; // a bug: keep the stack trace

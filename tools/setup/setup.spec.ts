@@ -1,6 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,12 +11,19 @@ import { runKubeconform, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { convertCrdFiles, crdToJsonSchemas } from './crd-to-json-schema.mjs';
 import {
   SetupError,
+  argoCdModule,
+  clusterChartVersions,
   clusterKubernetesVersions,
   ensureArgoCdSchemas,
+  ensureFlyteCharts,
+  ensureGoTool,
+  flyteChartDir,
+  flyteChartPin,
+  flyteChartStamp,
   installKubernetesSchemas,
   kubernetesValidatePin,
   readToolchain,
-  resolveCrdsDir,
+  type Toolchain,
 } from './setup.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -215,9 +224,39 @@ describe('Argo CD schemas', () => {
     for (const kind of ['Application', 'AppProject', 'ApplicationSet']) writeFileSync(join(dir, `${kind.toLowerCase()}-crd.yaml`), minimalCrd(kind));
   };
 
-  it('takes the CRD folder from ARGOCD_CRDS_DIR, else from tools/toolchain.json relative to the repository', () => {
-    expect(resolveCrdsDir('/repo', toolchain, {})).toBe(resolve('/repo', toolchain.argoCd.crdsDir));
-    expect(resolveCrdsDir('/repo', toolchain, { ARGOCD_CRDS_DIR: 'my/crds' })).toBe('/repo/my/crds');
+  // The machine's own Go environment (module cache, proxy), without the override.
+  const { ARGOCD_CRDS_DIR: _override, ...goEnv } = process.env;
+  /** Go with no proxy and an empty module cache: any attempt to download fails. */
+  const offlineGoEnv = () => ({ ...goEnv, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'empty-modcache-')) });
+
+  it('names the Go module of a release by its major version', () => {
+    expect(argoCdModule('v2.14.11')).toBe('github.com/argoproj/argo-cd/v2');
+    expect(argoCdModule('v3.5.1')).toBe('github.com/argoproj/argo-cd/v3');
+    expect(argoCdModule('v1.8.7')).toBe('github.com/argoproj/argo-cd');
+    expect(() => argoCdModule('latest')).toThrow(/"argoCd.version" in tools\/toolchain.json is "latest"/);
+  });
+
+  it("converts the CRDs of Argo CD's Go module, then stays up to date without asking Go again", async () => {
+    const root = join(tmp, 'argo-go-root');
+
+    expect(await ensureArgoCdSchemas(root, toolchain, goEnv)).toBe(
+      `Argo CD ${toolchain.argoCd.version} schemas installed from the Go module github.com/argoproj/argo-cd/v2@${toolchain.argoCd.version} ` +
+        '(application-argoproj-v1alpha1.json, appproject-argoproj-v1alpha1.json, applicationset-argoproj-v1alpha1.json)',
+    );
+    const application = JSON.parse(readFileSync(join(root, `.tools/schemas/argo-cd/${toolchain.argoCd.version}/application-argoproj-v1alpha1.json`), 'utf8'));
+    expect(application.properties.spec.required).toEqual(expect.arrayContaining(['destination', 'project']));
+
+    expect(await ensureArgoCdSchemas(root, toolchain, offlineGoEnv())).toBe(`Argo CD ${toolchain.argoCd.version} schemas up to date`);
+  });
+
+  it('says what failed and what to set when the Go module cannot be downloaded', async () => {
+    const unknown: Toolchain = { ...toolchain, argoCd: { version: 'v2.999.0' } };
+    const attempt = ensureArgoCdSchemas(join(tmp, 'argo-go-offline'), unknown, offlineGoEnv());
+
+    await expect(attempt).rejects.toThrow(SetupError);
+    await expect(attempt).rejects.toThrow(
+      /could not download Argo CD v2\.999\.0's CRDs, `go mod download github\.com\/argoproj\/argo-cd\/v2@v2\.999\.0` failed: .*GOPROXY=off.*\n.*"argoCd\.version".*\n.*set ARGOCD_CRDS_DIR/,
+    );
   });
 
   it('installs once, then reports up to date until a CRD changes', async () => {
@@ -225,7 +264,7 @@ describe('Argo CD schemas', () => {
     const env = { ARGOCD_CRDS_DIR: join(tmp, 'argo-crds') };
     writeCrds(env.ARGOCD_CRDS_DIR);
 
-    expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/installed \(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, applicationset-argoproj-v1alpha1\.json\)/);
+    expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/installed from ARGOCD_CRDS_DIR \(.*argo-crds\) \(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, applicationset-argoproj-v1alpha1\.json\)/);
     expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/up to date$/);
 
     writeFileSync(join(env.ARGOCD_CRDS_DIR, 'appproject-crd.yaml'), minimalCrd('AppProject').replace('type: object}}}', 'type: object}, status: {type: object}}}'));
@@ -242,9 +281,237 @@ describe('Argo CD schemas', () => {
   });
 });
 
+describe('tools built with go install', () => {
+  const kubeconform = toolchain.kubeconform;
+  const binary = (root: string) => join(root, '.tools/bin/kubeconform');
+
+  it('keeps a binary whose stamp names the pinned version, without asking Go', () => {
+    const root = join(tmp, 'go-tool-kept');
+    mkdirSync(join(root, '.tools/bin'), { recursive: true });
+    writeFileSync(binary(root), 'stand-in\n');
+    writeFileSync(`${binary(root)}.version`, `${kubeconform.version}\n`);
+
+    expect(ensureGoTool(root, kubeconform)).toBe(`kubeconform ${kubeconform.version} up to date`);
+    expect(readFileSync(binary(root), 'utf8')).toBe('stand-in\n');
+  });
+
+  it('installs the pinned version again when the stamp names another one', () => {
+    const root = join(tmp, 'go-tool-stale');
+    mkdirSync(join(root, '.tools/bin'), { recursive: true });
+    writeFileSync(binary(root), 'stand-in\n');
+    writeFileSync(`${binary(root)}.version`, 'v0.6.0\n');
+
+    expect(ensureGoTool(root, kubeconform)).toBe(`kubeconform ${kubeconform.version} installed`);
+    expect(readFileSync(`${binary(root)}.version`, 'utf8')).toBe(`${kubeconform.version}\n`);
+    expect(spawnSync(binary(root), ['-v'], { encoding: 'utf8' }).status).toBe(0);
+  });
+});
+
+describe('chart versions of the clusters', () => {
+  const clusterFile = (dir: string, name: string, text: string) => {
+    mkdirSync(join(tmp, dir), { recursive: true });
+    writeFileSync(join(tmp, dir, name), text);
+  };
+
+  it('reads chartVersion directly under the top-level flyte key of every cluster file', () => {
+    clusterFile('charts-ok', 'a.yaml', 'name: a\nflyte:\n  # the platform\n  chart: flyte\n  chartVersion: v0.15.0 # pinned\n  extra:\n    chartVersion: v9.9.9\n');
+    clusterFile('charts-ok', 'b.yaml', 'other:\n  chartVersion: v1.0.0\nflyte:\n\n    chartVersion: "v0.16.0"\nstorage: {}\n');
+
+    expect(clusterChartVersions(tmp, 'charts-ok')).toEqual([
+      { file: 'charts-ok/a.yaml', version: 'v0.15.0' },
+      { file: 'charts-ok/b.yaml', version: 'v0.16.0' },
+    ]);
+  });
+
+  it('names the cluster file whose chartVersion is missing, or is not a version', () => {
+    clusterFile('charts-missing', 'dev.yaml', 'flyte:\n  chart: flyte\n  nested:\n    chartVersion: v0.15.0\nchartVersion: v0.15.0\n');
+    clusterFile('charts-path', 'dev.yaml', 'flyte:\n  chartVersion: ../../etc\n');
+
+    expect(() => clusterChartVersions(tmp, 'charts-missing')).toThrow(/charts-missing\/dev\.yaml has no `chartVersion:` under its top-level `flyte:`/);
+    expect(() => clusterChartVersions(tmp, 'charts-path')).toThrow(/charts-path\/dev\.yaml: flyte\.chartVersion "\.\.\/\.\.\/etc" is not a chart version/);
+  });
+
+  it('pins v0.15.0, the package published with the release, and names the toolchain key for an unknown version', () => {
+    expect(flyteChartPin(toolchain, 'v0.15.0')).toEqual({
+      url: 'https://github.com/flyteorg/flyte/releases/download/v0.15.0/flyte-v0.15.0.tgz',
+      sha256: '1a433e78c0cf9f98128637cc7d6d03688010963d268f0ae1b9c9afe9723c5358',
+    });
+
+    expect(() => flyteChartPin(toolchain, 'v0.16.0', 'platform/clusters/gkp-test.yaml')).toThrow(SetupError);
+    expect(() => flyteChartPin(toolchain, 'v0.16.0', 'platform/clusters/gkp-test.yaml')).toThrow(
+      /^platform\/clusters\/gkp-test\.yaml names the flyte chart v0\.16\.0, and no package is pinned for it \(pinned now: v0\.15\.0\)\.\n.*Add "v0\.16\.0": \{ "url": .*"sha256": .* under "flyteChart" in tools\/toolchain\.json/,
+    );
+  });
+});
+
+describe('the flyte chart', () => {
+  const helm = join(repoRoot, '.tools/bin/helm');
+  const version = 'v9.9.9';
+  let server: Server;
+  let requests: string[];
+  let packages: Map<string, Buffer>;
+  let baseUrl: string;
+  let tiny: { tgz: string; folder: string; sha256: string };
+
+  /** A chart as `helm package` writes it: one top folder (tiny/) holding Chart.yaml and templates/. */
+  function packageChart(name: string, configMapName: string): { tgz: string; folder: string; sha256: string } {
+    const folder = join(tmp, 'chart-src', name);
+    mkdirSync(join(folder, 'templates'), { recursive: true });
+    writeFileSync(join(folder, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 9.9.9\n`);
+    writeFileSync(join(folder, 'templates/configmap.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${configMapName}\n  namespace: {{ .Release.Namespace }}\n`);
+    const out = join(tmp, 'chart-packages', name);
+    const helmPackage = spawnSync(helm, ['package', folder, '-d', out], { encoding: 'utf8' });
+    expect(helmPackage.stderr).toBe('');
+    const tgz = join(out, `${name}-9.9.9.tgz`);
+    return { tgz, folder, sha256: createHash('sha256').update(readFileSync(tgz)).digest('hex') };
+  }
+
+  const pinned = (url: string, sha256 = tiny.sha256): Toolchain => ({ ...toolchain, flyteChart: { [version]: { url, sha256 } } });
+  /** A repository root whose one cluster file names the chart version. */
+  function repo(name: string): string {
+    const root = join(tmp, name);
+    mkdirSync(join(root, 'platform/clusters'), { recursive: true });
+    writeFileSync(join(root, 'platform/clusters/dev.yaml'), `name: dev\nflyte:\n  chart: flyte\n  chartVersion: ${version}\n`);
+    return root;
+  }
+  /** What helm renders from the installed chart folder: the proof that it is a chart, not just files. */
+  function renderInstalled(root: string): string {
+    const rendered = spawnSync(helm, ['template', 'flyte', flyteChartDir(root, version), '-n', 'ns-a'], { encoding: 'utf8' });
+    expect(rendered.stderr).toBe('');
+    return rendered.stdout;
+  }
+  async function closedPortUrl(): Promise<string> {
+    const probe = createServer();
+    await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((done) => probe.close(done));
+    return `http://127.0.0.1:${port}/flyte-${version}.tgz`;
+  }
+
+  beforeAll(async () => {
+    tiny = packageChart('tiny', 'from-the-package');
+    packages = new Map([['/flyte-v9.9.9.tgz', readFileSync(tiny.tgz)]]);
+    requests = [];
+    server = createServer((request, response) => {
+      requests.push(request.url ?? '');
+      const body = packages.get(request.url ?? '');
+      response.writeHead(body ? 200 : 404).end(body);
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise((done) => server.close(done)));
+
+  it('downloads the pinned package once, checks its sha256 and installs the chart folder flattened', async () => {
+    const root = repo('chart-download');
+    const url = `${baseUrl}/flyte-${version}.tgz`;
+
+    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([`flyte chart ${version} installed into .tools/charts/flyte-${version} from ${url}, sha256 verified`]);
+    expect(readdirSync(flyteChartDir(root, version)).sort()).toEqual(['Chart.yaml', 'templates']);
+    expect(renderInstalled(root)).toContain('name: from-the-package\n  namespace: ns-a');
+    expect(JSON.parse(readFileSync(flyteChartStamp(root, version), 'utf8'))).toEqual({ pin: tiny.sha256, source: url, sha256: tiny.sha256 });
+
+    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([`flyte chart ${version} up to date (from ${url}, sha256 verified)`]);
+    expect(requests.filter((r) => r === `/flyte-${version}.tgz`)).toHaveLength(1);
+  });
+
+  it('refuses a package whose sha256 is not the pinned one, and installs nothing', async () => {
+    const root = repo('chart-mismatch');
+    const otherDigest = createHash('sha256').update('another package').digest('hex');
+    const attempt = ensureFlyteCharts(root, pinned(`${baseUrl}/flyte-${version}.tgz`, otherDigest), {});
+
+    await expect(attempt).rejects.toThrow(SetupError);
+    await expect(attempt).rejects.toThrow(
+      new RegExp(`has sha256 ${tiny.sha256}, not the one pinned for ${version} \\("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${otherDigest}\\); refusing it\\.\\n.*FLYTE_CHART_URL`),
+    );
+    expect(existsSync(flyteChartDir(root, version))).toBe(false);
+  });
+
+  it('says what to set when the URL cannot be reached, and takes a mirror from FLYTE_CHART_URL', async () => {
+    const root = repo('chart-mirror');
+    const unreachable = await closedPortUrl();
+
+    await expect(ensureFlyteCharts(root, pinned(unreachable), {})).rejects.toThrow(
+      new RegExp(`could not download the flyte chart ${version} from ${unreachable}: .*ECONNREFUSED.*\\n.*Set FLYTE_CHART_URL to a mirror .*sha256 ${tiny.sha256}.*\\n.*or FLYTE_CHART to a copy of it`),
+    );
+    const notThere = `${baseUrl}/elsewhere.tgz`;
+    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: notThere })).rejects.toThrow(`from ${notThere}: HTTP 404 Not Found.`);
+
+    const mirror = `${baseUrl}/flyte-{version}.tgz`;
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: mirror })).toEqual([
+      `flyte chart ${version} installed into .tools/charts/flyte-${version} from ${baseUrl}/flyte-${version}.tgz, sha256 verified`,
+    ]);
+    expect(renderInstalled(root)).toContain('name: from-the-package');
+  });
+
+  it('takes a package given by FLYTE_CHART only with the pinned sha256', async () => {
+    const root = repo('chart-given-package');
+    const other = packageChart('other', 'from-another-package');
+    const unreachable = await closedPortUrl();
+
+    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: other.tgz })).rejects.toThrow(
+      new RegExp(`the flyte chart package ${other.tgz} \\(FLYTE_CHART\\) has sha256 ${other.sha256}, not the one pinned for ${version}`),
+    );
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: tiny.tgz })).toEqual([
+      `flyte chart ${version} installed into .tools/charts/flyte-${version} from ${tiny.tgz}, sha256 verified`,
+    ]);
+    expect(readdirSync(flyteChartDir(root, version)).sort()).toEqual(['Chart.yaml', 'templates']);
+  });
+
+  it('takes a folder given by FLYTE_CHART as it is, says so, and copies it again when it changes', async () => {
+    const root = repo('chart-given-folder');
+    const folder = join(tmp, 'chart-folder-given');
+    mkdirSync(folder);
+    spawnSync('cp', ['-r', `${tiny.folder}/.`, folder]);
+    const unreachable = await closedPortUrl();
+    const given = `flyte chart ${version} installed into .tools/charts/flyte-${version} from the folder ${folder}, taken as given: a folder cannot be checked against the package's sha256`;
+
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([given]);
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([expect.stringMatching(/ up to date \(from the folder .*taken as given/)]);
+
+    writeFileSync(join(folder, 'templates/configmap.yaml'), readFileSync(join(folder, 'templates/configmap.yaml'), 'utf8').replace('from-the-package', 'edited'));
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([given]);
+    expect(renderInstalled(root)).toContain('name: edited');
+
+    // Unset again: the chart installed for this pin stays, no download is attempted.
+    expect(await ensureFlyteCharts(root, pinned(unreachable), {})).toEqual([expect.stringMatching(/ up to date \(from the folder /)]);
+  });
+
+  it('refuses a package holding a link or a path outside the chart folder', async () => {
+    for (const [name, make] of [
+      ['link', (dir: string) => symlinkSync('/etc/passwd', join(dir, 'tiny/templates/passwd'))],
+      ['parent', (dir: string) => writeFileSync(join(dir, 'escape.yaml'), 'x: 1\n')],
+    ] as const) {
+      const dir = join(tmp, `hostile-${name}`);
+      mkdirSync(dir);
+      spawnSync('cp', ['-r', tiny.folder, dir]);
+      make(dir);
+      const tgz = join(tmp, `hostile-${name}.tgz`);
+      // tar's --transform writes the extra file as ../escape.yaml
+      expect(spawnSync('tar', ['czf', tgz, '-C', dir, '--transform', 's,^\\./escape,../escape,', '.']).status).toBe(0);
+      const sha256 = createHash('sha256').update(readFileSync(tgz)).digest('hex');
+      const root = repo(`chart-hostile-${name}`);
+
+      await expect(ensureFlyteCharts(root, pinned(await closedPortUrl(), sha256), { FLYTE_CHART: tgz }), name).rejects.toThrow(
+        name === 'link' ? /holds \.\/tiny\/templates\/passwd, which is neither a file nor a folder: refusing it/ : /holds \.\.\/escape\.yaml, outside the chart folder: refusing it/,
+      );
+      expect(existsSync(flyteChartDir(root, version))).toBe(false);
+    }
+  });
+
+  it('needs {version} in FLYTE_CHART when the clusters use several chart versions', async () => {
+    const root = repo('chart-several');
+    writeFileSync(join(root, 'platform/clusters/prod.yaml'), 'flyte:\n  chartVersion: v0.15.0\n');
+
+    await expect(ensureFlyteCharts(root, toolchain, { FLYTE_CHART: tiny.tgz })).rejects.toThrow(
+      /FLYTE_CHART names one chart, and the clusters use several versions \(v9\.9\.9, v0\.15\.0\): write \{version\} in it/,
+    );
+  });
+});
+
 describe('setup.mjs as a command', () => {
   it('exits 1 with the actionable message and no stack trace', () => {
-    // A throw-away repository whose npm install and kubeconform are already in place.
+    // A throw-away repository whose npm install, kubeconform and helm are already in place.
     const root = join(tmp, 'cli-repo');
     mkdirSync(join(root, 'tools/setup'), { recursive: true });
     mkdirSync(join(root, 'node_modules'));
@@ -256,6 +523,8 @@ describe('setup.mjs as a command', () => {
     writeFileSync(join(root, 'node_modules/.setup-package-lock.sha256'), `${lockHash}\n`);
     writeFileSync(join(root, '.tools/bin/kubeconform'), 'stand-in: setup only checks that it exists\n');
     writeFileSync(join(root, '.tools/bin/kubeconform.version'), `${toolchain.kubeconform.version}\n`);
+    writeFileSync(join(root, '.tools/bin/helm'), 'stand-in\n');
+    writeFileSync(join(root, '.tools/bin/helm.version'), `${toolchain.helm.version}\n`);
 
     const run = spawnSync(process.execPath, [join(root, 'tools/setup/setup.mjs')], {
       cwd: root,
@@ -265,6 +534,7 @@ describe('setup.mjs as a command', () => {
 
     expect(run.stdout).toContain('setup: node_modules up to date');
     expect(run.stdout).toContain(`setup: kubeconform ${toolchain.kubeconform.version} up to date`);
+    expect(run.stdout).toContain(`setup: helm ${toolchain.helm.version} up to date`);
     expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
