@@ -1,2 +1,3 @@
 export { renderWorkspace, runGate, type GateOptions, type GateResult, type RenderResult } from './gate.js';
-export { listSpecFiles, loadWorkspace, type Workspace } from './workspace.js';
+export { diskTree, treeFolders, treeSource, type EntryType, type RepoTree, type TreeEntry, type TreeReader } from './read-tree.js';
+export { listSpecFiles, loadSpecs, loadWorkspace, renderClusters, type Loaded, type Workspace } from './workspace.js';

@@ -3,8 +3,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import { checkInstalled, openVerdictCache, runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
-import type { Cluster } from '@flyte-gkp/platform';
-import type { RenderedFile } from '@flyte-gkp/render';
+import type { StagedFolder, Tree } from '@flyte-gkp/output';
+import type { Cluster, Platform } from '@flyte-gkp/platform';
+import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
+import { textOf, type RepoTree } from './read-tree.js';
+
+/**
+ * Check stage "kubeconform": every manifest Argo CD will apply goes through the real kubeconform. The
+ * verdict cache (libs/kubeconform) sits behind it: content it passed before is not checked again.
+ */
 
 export interface FileOnDisk {
   /** Relative to the folder kubeconform runs in. */
@@ -50,6 +57,48 @@ export async function kubeconformOnContent(root: string, cluster: Cluster, files
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** Verdicts on the committed manifests of each cluster, by cluster name. */
+export type EarlyVerdicts = Map<string, Promise<ResourceVerdict[]>>;
+
+/**
+ * Starts kubeconform on the committed manifests (`paths`: repository paths by cluster) at once, so it
+ * runs while the specs load, render and lint; a file is read when the verdict cache asks for it. Where
+ * a committed file equals its fresh render, its verdicts are the render's.
+ */
+export function kubeconformCommitted(root: string, platform: Platform, tree: RepoTree, paths: Map<string, string[]>): EarlyVerdicts {
+  const running: EarlyVerdicts = new Map();
+  for (const { cluster } of platform.clusters) {
+    const files = (paths.get(cluster.name) ?? []).filter((path) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues).map((path) => ({ path, content: () => textOf(tree, path) }));
+    const verdicts = kubeconformOnDisk(root, cluster, root, files);
+    verdicts.catch(() => undefined); // awaited later; a failure must not surface as unhandled meanwhile
+    running.set(cluster.name, verdicts);
+  }
+  return running;
+}
+
+/**
+ * The findings on a cluster's rendered manifests: those committed as rendered take the verdicts of the
+ * early run on the committed files, the others are checked as rendered.
+ */
+export async function checkKubeconform(root: string, cluster: Cluster, manifests: RenderedFile[], committed: Tree, early: Promise<ResourceVerdict[]>): Promise<Diagnostic[]> {
+  const unchanged = new Set(manifests.filter((f) => committed.get(f.path) === f.content).map((f) => f.path));
+  const [fromDisk, fromContent] = await Promise.all([early, kubeconformOnContent(root, cluster, manifests.filter((f) => !unchanged.has(f.path)))]);
+  return verdictDiagnostics([...fromDisk.filter((v) => unchanged.has(v.file)), ...fromContent], manifests);
+}
+
+/**
+ * The findings on a cluster's rendered manifests as render staged them (`folder`: its staging folder):
+ * those it wrote there are checked there, the others take the early verdicts on the committed files.
+ */
+export async function checkKubeconformStaged(root: string, cluster: Cluster, folder: StagedFolder, manifests: RenderedFile[], early: Promise<ResourceVerdict[]>): Promise<Diagnostic[]> {
+  const prefix = `clusters/${cluster.name}/`;
+  const changed = new Set(folder.written.map((path) => prefix + path));
+  const staged = manifests.filter((f) => changed.has(f.path)).map((f) => ({ path: f.path.slice(prefix.length), content: f.content }));
+  const unchanged = new Set(manifests.filter((f) => !changed.has(f.path)).map((f) => f.path));
+  const [fromStaging, fromDisk] = await Promise.all([kubeconformOnDisk(root, cluster, folder.folder, staged, prefix), early]);
+  return verdictDiagnostics([...fromStaging, ...fromDisk.filter((v) => unchanged.has(v.file))], manifests);
 }
 
 /** Findings for the verdicts that fail, named by the rendered file and the spec it came from. */

@@ -1,22 +1,28 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from '@flyte-gkp/render';
-import { diskSource, loadProjectFile, type FileSource } from '@flyte-gkp/spec';
+import { loadProjectFile, type FileSource } from '@flyte-gkp/spec';
+import { diskTree, treeSource } from './read-tree.js';
 
 export const projectsDir = 'projects';
 export const specExtensions = /\.(ya?ml|json)$/;
 
-/** Everything the gate knows about a workspace, before any check beyond parsing and the schemas. */
-export interface Workspace {
-  root: string;
+/** Stage 2 of the gate, "load": the platform and every spec, each with its source for positions. */
+export interface Loaded {
   platform: Platform;
   /** Specs that parsed and passed the schema. */
   projects: ProjectInput[];
   /** Every spec file found, valid or not. */
   specFiles: string[];
-  /** Cluster name → what the valid specs render to. */
-  rendered: Map<string, RenderedFile[]>;
+  /** Schema and parse findings of the specs, and files in projects/ that are not specs. */
   diagnostics: Diagnostic[];
+}
+
+/** Everything the gate knows about a workspace, before any check beyond parsing and the schemas. */
+export interface Workspace extends Loaded {
+  root: string;
+  /** Stage 3, "render": cluster name → what the valid specs render to, each file with its provenance. */
+  rendered: Map<string, RenderedFile[]>;
 }
 
 /** Nothing renders without the platform: its findings stop the gate. */
@@ -32,13 +38,8 @@ export async function listSpecFiles(files: FileSource): Promise<string[]> {
 
 const specFilesIn = (names: string[]) => names.filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
 
-/**
- * Loads platform and specs and renders in memory. Platform errors stop here: nothing renders without it.
- * `files` defaults to the disk under `root`; a generator passes its virtual tree. `render.only` limits
- * the per-project output to those specs (every spec is still loaded: rules compare them all).
- */
-export async function loadWorkspace(root: string, files: FileSource = diskSource(root), preloaded?: Platform, render: RenderOptions = {}): Promise<Workspace> {
-  const platform = preloaded ?? (await loadPlatformOrThrow(files));
+/** Loads every spec under projects/ (the platform is loaded first: nothing renders without it). */
+export async function loadSpecs(files: FileSource, platform: Platform): Promise<Loaded> {
   const names = await files.list(projectsDir);
   const specFiles = specFilesIn(names);
   const diagnostics: Diagnostic[] = names
@@ -57,9 +58,24 @@ export async function loadWorkspace(root: string, files: FileSource = diskSource
     if (loaded.ok) projects.push({ ...loaded.value, file: specFiles[i] });
     else diagnostics.push(...loaded.diagnostics);
   });
-  const rendered = new Map<string, RenderedFile[]>();
-  for (const loadedCluster of platform.clusters) {
-    rendered.set(loadedCluster.cluster.name, renderCluster(loadedCluster, platform.pins, projects, render));
-  }
-  return { root, platform, projects, specFiles, rendered, diagnostics };
+  return { platform, projects, specFiles, diagnostics };
+}
+
+/**
+ * Stage 3, "render": pure, in memory. `options.only` limits the per-project output to those specs (every
+ * spec is still loaded: rules compare them all); `options.memo` spares serializing a text known already.
+ */
+export function renderClusters(loaded: Loaded, options: RenderOptions = {}): Map<string, RenderedFile[]> {
+  return new Map(loaded.platform.clusters.map((cluster) => [cluster.cluster.name, renderCluster(cluster, loaded.platform.pins, loaded.projects, options)]));
+}
+
+/**
+ * Load and render in one call, for the generator and the tests. `files` defaults to the working tree
+ * under `root` as the gate reads it (regular files only, links not followed).
+ */
+export async function loadWorkspace(root: string, files?: FileSource, preloaded?: Platform, render: RenderOptions = {}): Promise<Workspace> {
+  const source = files ?? treeSource(await diskTree(root).read([projectsDir, 'platform']));
+  const platform = preloaded ?? (await loadPlatformOrThrow(source));
+  const loaded = await loadSpecs(source, platform);
+  return { root, ...loaded, rendered: renderClusters(loaded, render) };
 }

@@ -16,7 +16,7 @@ export interface FileSource {
  * Text that is not UTF-8 would be decoded with replacement characters and rendered silently altered
  * ("Größe" as "Gr��e"): refused instead, at the first byte that is not UTF-8.
  */
-function decodeUtf8(file: string, bytes: Buffer): string {
+export function decodeUtf8(file: string, bytes: Buffer): string {
   const text = bytes.toString('utf8');
   if (isUtf8(bytes)) return text;
   const bad = text.indexOf('\ufffd');
