@@ -8,7 +8,7 @@ export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit']
  * Messages can quote what a user wrote (a key, a value): shown on one line with control characters
  * escaped, so no input can forge a line of the report.
  */
-function printable(text: string): string {
+export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
