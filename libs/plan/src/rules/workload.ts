@@ -1,7 +1,13 @@
-import { parseQuantity } from '@flyte-gkp/lint';
+import { compareQuantities, parseQuantity } from '@flyte-gkp/lint';
 import type { Change } from '../diff.js';
 import type { PlanObject } from '../model.js';
 import { asArray, at, isKind, isRecord, type RiskContext, type RiskFinding, type RiskRule } from '../risk.js';
+
+/** Both values quantities, the first the larger (an unreadable one is kubeconform's and the lint rules' to report). */
+function isMore(after: unknown, before: unknown): boolean {
+  const [a, b] = [parseQuantity(String(after)), parseQuantity(String(before))];
+  return a !== undefined && b !== undefined && compareQuantities(a, b) > 0;
+}
 
 export const quotaRaised: RiskRule = {
   id: 'quota/raised',
@@ -18,7 +24,7 @@ export const quotaRaised: RiskRule = {
         const hard = isRecord(after) ? after : {};
         const raised = Object.keys(before)
           .sort()
-          .filter((r) => !(r in hard) || (parseQuantity(String(hard[r])) ?? 0) > (parseQuantity(String(before[r])) ?? Infinity))
+          .filter((r) => !(r in hard) || isMore(hard[r], before[r]))
           .map((r) => (r in hard ? `${r} ${before[r]} → ${hard[r]}` : `${r} ${before[r]} → unlimited`));
         return raised.length ? [{ change, message: `quota ${change.namespace}/${change.name} raised: ${raised.join(', ')}` }] : [];
       }),
