@@ -19,7 +19,16 @@ export interface Cluster {
   reservedProjectIds: string[];
   argocd: { namespace: string; version: string; rootProject: string };
   repo: { url: string; revision: string };
-  flyte: { chart: string; chartVersion: string; helmRepo: string; host: string; dashboardHost: string; adminEndpoint: string };
+  flyte: {
+    chart: string;
+    chartVersion: string;
+    helmRepo: string;
+    host: string;
+    dashboardHost: string;
+    adminEndpoint: string;
+    ingressClass?: string;
+    grpcIngressAnnotations?: Record<string, string>;
+  };
   storage: { endpoint: string; region: string; metadataBucket: string; flyteCredentials: { vaultRole: string; vaultPath: string } };
   quota: { default: QuotaLimits; ceiling: QuotaLimits; containerDefaults: { cpu: string; memory: string } };
 }

@@ -66,6 +66,14 @@ const platformClusterKinds = [
   { group: '', kind: 'Namespace' },
 ];
 
+/**
+ * The chart repository as Argo CD names it: a Helm repository by its https URL, an OCI registry without
+ * the `oci://` scheme (Argo CD 2.x; the repository credentials carry `enableOCI: "true"`).
+ */
+export function chartRepoURL(cluster: Cluster): string {
+  return cluster.flyte.helmRepo.replace(/^oci:\/\//, '');
+}
+
 export function platformAppProject(cluster: Cluster): AppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -73,7 +81,7 @@ export function platformAppProject(cluster: Cluster): AppProject {
     metadata: argoMeta(cluster, platformAppProjectName(cluster), -1),
     spec: {
       description: `Flyte ${cluster.flyte.chartVersion} itself, in ${cluster.systemNamespace}`,
-      sourceRepos: [cluster.repo.url, cluster.flyte.helmRepo],
+      sourceRepos: [cluster.repo.url, chartRepoURL(cluster)],
       destinations: [{ server: cluster.server, namespace: cluster.systemNamespace }],
       clusterResourceWhitelist: platformClusterKinds.map((k) => ({ ...k })),
     },
@@ -91,7 +99,7 @@ export function flyteApplication(cluster: Cluster): Application {
       project: platformAppProjectName(cluster),
       sources: [
         {
-          repoURL: cluster.flyte.helmRepo,
+          repoURL: chartRepoURL(cluster),
           chart: cluster.flyte.chart,
           targetRevision: cluster.flyte.chartVersion,
           helm: { releaseName: 'flyte', valueFiles: [`$values/${paths.flyteValues}`] },

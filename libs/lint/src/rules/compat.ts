@@ -17,6 +17,16 @@ const chartKubernetesLimits = new Map([
   ['v0.15.0', { removedIn: '1.22', apis: 'Ingress networking.k8s.io/v1beta1, CustomResourceDefinition apiextensions.k8s.io/v1beta1, ClusterRoleBinding rbac.authorization.k8s.io/v1beta1' }],
 ]);
 
+/** Chart versions a public repository stopped serving: an Application pointing there cannot sync. */
+const retiredChartVersions = [
+  {
+    repo: 'https://flyteorg.github.io/flyte',
+    chart: 'flyte',
+    versions: ['v0.15.0'],
+    why: 'removed from its index on 2022-08-31 (flyteorg/flyte PR #2716, releases with a flyteadmin security issue)',
+  },
+];
+
 /** flyteadmin v0.6.13 added namespace_mapping.template; older ones ignore it and use <project>-<domain>. */
 const templateSince = 'v0.6.13';
 
@@ -93,6 +103,23 @@ export const pythonClients: LintRule = {
           ? { ...at('python'), message: `${name} is not pinned; ${pins.flyteRelease} speaks ${name} ${wanted}`, fix: `add python.${name}: ${wanted}` }
           : { ...at('python', name), message: `${name} is pinned to ${pinned}, but ${pins.flyteRelease} speaks ${name} ${wanted}`, fix: `set python.${name}: ${wanted}` },
       ];
+    });
+  },
+};
+
+export const chartSource: LintRule = {
+  id: 'compat/chart-source',
+  description: "A cluster's flyte chart comes from a repository that still serves its version (a mirror the platform team controls).",
+  fix: "push the chart package to the platform team's mirror and name it in flyte.helmRepo (see the README, How Argo CD picks it up)",
+  check({ platform }) {
+    const normalized = (url: string) => url.replace(/\/+$/, '').toLowerCase();
+    return platform.clusters.flatMap(({ cluster, source }) => {
+      const retired = retiredChartVersions.find(
+        (r) => normalized(r.repo) === normalized(cluster.flyte.helmRepo) && r.chart === cluster.flyte.chart && r.versions.includes(cluster.flyte.chartVersion),
+      );
+      if (!retired) return [];
+      const at = { file: source.file, ...source.locate(['flyte', 'helmRepo']) };
+      return [{ ...at, message: `${retired.repo} no longer serves the ${retired.chart} chart ${cluster.flyte.chartVersion}: ${retired.why}; Argo CD cannot pull it` }];
     });
   },
 };

@@ -1,5 +1,5 @@
 import type { LintRule } from '../rule.js';
-import { flyteadminVersion, kubernetesVersion, pythonClients } from './compat.js';
+import { chartSource, flyteadminVersion, kubernetesVersion, pythonClients } from './compat.js';
 import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
 import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
@@ -18,6 +18,7 @@ export const rules: readonly LintRule[] = [
   flyteadminVersion,
   kubernetesVersion,
   pythonClients,
+  chartSource,
   uniqueBucket,
   uniqueSecretName,
   ownerGroupIsTenant,
