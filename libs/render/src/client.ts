@@ -9,8 +9,9 @@ export function rawOutputPrefix(spec: ProjectSpec): string {
 }
 
 /**
- * flytekit configuration for registering and running the project's workflows: the right admin, no TLS
- * and no authentication (a POC limitation), the project's own raw-output location and service account.
+ * flytekit configuration for registering and running the project's workflows: the right admin over TLS
+ * (the ingress controller ends it; gRPC over plain HTTP/2 is not offered next to HTTP/1 on one port), no
+ * authentication (a POC limitation), the project's own raw-output location and service account.
  * Every value comes from a pattern-checked field, so nothing a tenant writes can add INI lines.
  */
 export function flytekitConfig(cluster: Cluster, spec: ProjectSpec, domains: ProjectDomain[]): string {
@@ -19,7 +20,7 @@ export function flytekitConfig(cluster: Cluster, spec: ProjectSpec, domains: Pro
     '# Use it with `pyflyte -c flytekit.config ...` or FLYTE_INTERNAL_CONFIGURATION_PATH.',
     '[platform]',
     `url = ${cluster.flyte.adminEndpoint}`,
-    'insecure = True',
+    'insecure = False',
     '',
     '[auth]',
     `raw_output_data_prefix = ${rawOutputPrefix(spec)}`,

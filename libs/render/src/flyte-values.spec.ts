@@ -1,86 +1,152 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+// Reads the flyte chart v0.15.0 RENDERED by the real helm with the COMMITTED values, as Argo CD will
+// render it, not the values themselves: what the components get is what the chart makes of them.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { chartFolder, helmSettings, helmTemplate, type ChartObject } from '@flyte-gkp/helm';
 import { imageReference, loadPlatform, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/spec';
+import { renderCommittedChart, repoRoot } from '@flyte-gkp/testing';
+import { flyteValues } from './flyte-values.js';
 
-/** Reads the COMMITTED values file, as Argo CD will hand it to Helm, and checks it against the platform inputs. */
-const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
-let values: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+/* eslint-disable @typescript-eslint/no-explicit-any */
+let chart: ChartObject[];
 let cluster: Cluster;
 let pins: Pins;
+let scratch: string;
 
 beforeAll(async () => {
   const loaded = await loadPlatform(diskSource(repoRoot));
   if (!loaded.ok) throw new Error('platform does not load');
   cluster = loaded.platform.clusters[0].cluster;
   pins = loaded.platform.pins;
-  values = parse(readFileSync(`${repoRoot}/clusters/${cluster.name}/platform/flyte-values.yaml`, 'utf8'), { version: '1.1' });
+  chart = await renderCommittedChart(repoRoot, cluster.name);
+  scratch = await mkdtemp(join(tmpdir(), 'flyte-values-spec-'));
 });
+afterAll(() => rm(scratch, { recursive: true, force: true }));
 
-const image = (v: { repository: string; tag: string }) => `${v.repository}:${v.tag}`;
+const named = (kind: string, name: string) => {
+  const found = chart.filter((o) => o.object.kind === kind && (o.object.metadata as any).name === name);
+  expect(found, `one ${kind} ${name} in the rendered chart`).toHaveLength(1);
+  return found[0].object as any;
+};
+/** One file of a component's config, as the component parses it. */
+const configFile = (configMap: string, file: string) => parse(named('ConfigMap', configMap).data[file]);
+const podTemplates = () => chart.filter((o) => o.object.kind === 'Deployment').map((o) => o.object as any);
+const initContainer = (deployment: any, name: string) => deployment.spec.template.spec.initContainers.find((c: any) => c.name === name);
 
-describe('flyte chart v0.15.0 values', () => {
-  it('pins every Flyte image to the pin file', () => {
-    for (const component of ['flyteadmin', 'datacatalog', 'flytepropeller', 'flyteconsole'] as const) {
-      expect(image(values[component].image)).toBe(imageReference(pins.images[component]));
-    }
-    expect(image(values.postgres.image)).toBe(imageReference(pins.images.postgres));
-    expect(image(values['kubernetes-dashboard'].image)).toBe(imageReference(pins.images['kubernetes-dashboard']));
+/**
+ * flytepropeller v0.12.9 pins flyteplugins v0.5.56, whose tasklog plugin replaces each placeholder
+ * matching (?i){{\s*[.$]<name>\s*}} (go/tasks/pluginmachinery/tasklog/template.go) by the pod's value.
+ */
+function propellerLogLink(template: string, pod: Record<string, string>): string {
+  return Object.entries(pod).reduce((uri, [name, value]) => uri.replace(new RegExp(`\\{\\{\\s*[.$]${name}\\s*\\}\\}`, 'gi'), value), template);
+}
+
+/** The Ingress rule and path that serve `host` and `path` (exact or `prefix/*`), with its backend. */
+function route(host: string, path: string) {
+  const matches = chart
+    .filter((o) => o.object.kind === 'Ingress')
+    .flatMap((o) => (o.object as any).spec.rules.filter((r: any) => r.host === host).flatMap((r: any) => r.http.paths.map((p: any) => ({ ingress: o.object as any, ...p }))))
+    .filter((p: any) => p.path === path || (p.path.endsWith('/*') && path.startsWith(p.path.slice(0, -1))) || p.path === '/');
+  expect(matches.length, `an Ingress routes ${host}${path}`).toBeGreaterThan(0);
+  return matches[0];
+}
+
+/** The Service port a backend names exists, and the Service selects the pods of a rendered Deployment. */
+function servedBy(backend: { serviceName: string; servicePort: number }) {
+  const service = named('Service', backend.serviceName);
+  const port = service.spec.ports.find((p: any) => p.port === backend.servicePort);
+  expect(port, `Service ${backend.serviceName} has port ${backend.servicePort}`).toBeDefined();
+  const selected = podTemplates().filter((d) => Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+  expect(selected.length, `Service ${backend.serviceName} selects a rendered Deployment`).toBe(1);
+  return { deployment: selected[0], port };
+}
+
+describe('the flyte chart v0.15.0 as Argo CD renders it with the committed values', () => {
+  it('runs the pinned Flyte images', () => {
+    const image = (deployment: string, container: string) => named('Deployment', deployment).spec.template.spec.containers.find((c: any) => c.name === container).image;
+    expect(image('flyteadmin', 'flyteadmin')).toBe(imageReference(pins.images.flyteadmin));
+    expect(image('datacatalog', 'datacatalog')).toBe(imageReference(pins.images.datacatalog));
+    expect(image('flytepropeller', 'flytepropeller')).toBe(imageReference(pins.images.flytepropeller));
+    expect(image('flyte-pod-webhook', 'webhook')).toBe(imageReference(pins.images.flytepropeller));
+    expect(image('flyteconsole', 'flyteconsole')).toBe(imageReference(pins.images.flyteconsole));
   });
 
-  it('runs a local postgres that flyteadmin and datacatalog both reach', () => {
-    expect(values.postgres.enabled).toBe(true);
-    expect(values.db.database).toMatchObject({ host: 'postgres', port: 5432 });
+  it('gives flyteadmin the cluster domains, the GKP namespace template, and strict-valid server config', () => {
+    expect(configFile('flyte-admin-config', 'domain.yaml').domains).toEqual(cluster.domains.map((d) => ({ id: d, name: d })));
+    const server = configFile('flyte-admin-config', 'server.yaml');
+    expect(server.namespace_mapping.template).toBe(`${cluster.namespacePrefix}{{ project }}-{{ domain }}`);
+    expect(server.flyteadmin).not.toHaveProperty('testing'); // a chart leftover flyteadmin rejects under --strict
+    expect(server.flyteadmin.metadataStoragePrefix).toEqual(['metadata', 'admin']); // the rest of the chart's section stays
   });
 
-  it('has no authentication (a POC limitation) in admin and console', () => {
-    expect(values.configmap.adminServer.server.security.useAuth).toBe(false);
-    expect(values.configmap.console.DISABLE_AUTH).toBe('1');
+  it('seeds exactly the projects of projects/, each as a string (project y included)', () => {
+    const seed = initContainer(named('Deployment', 'flyteadmin'), 'seed-projects');
+    expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual(['x', 'y']);
   });
 
-  it('configures the cluster domains, the GKP namespace template, every project to seed, and no namespace sync by flyteadmin', () => {
-    expect(values.configmap.domain.domains).toEqual(cluster.domains.map((d) => ({ id: d, name: d })));
-    expect(values.configmap.adminServer.namespace_mapping.template).toBe(`${cluster.namespacePrefix}{{ project }}-{{ domain }}`);
-    expect(values.flyteadmin.initialProjects).toEqual(['x', 'y']);
-    expect(values.cluster_resource_manager.enabled).toBe(false);
+  it('seeds any id YAML 1.1 reads as a boolean or null as that very string', async () => {
+    const ids = ['y', 'Y', 'n', 'yes', 'No', 'on', 'OFF', 'true', 'False', 'null', 'NULL', '~', 'plain'];
+    const values = join(scratch, 'tricky-values.yaml');
+    await writeFile(values, stringify(flyteValues(cluster, pins, ids)));
+    const rendered = await helmTemplate(
+      { releaseName: 'flyte', chartDir: chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion), namespace: cluster.systemNamespace, kubeVersion: cluster.kubernetesVersion, valueFiles: [values] },
+      helmSettings(repoRoot),
+    );
+    const admin = rendered.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object;
+    const seed = initContainer(admin, 'seed-projects');
+    expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual([...ids].sort());
   });
 
-  it('keeps propeller`s leader-election lock in the system namespace, not the chart`s hard-coded `flyte`', () => {
-    expect(values.configmap.core.propeller['leader-election']['lock-config-map'].namespace).toBe(cluster.systemNamespace);
+  it('keeps propeller`s leader-election lock in the system namespace', () => {
+    expect(configFile('flyte-propeller-config', 'core.yaml').propeller['leader-election']['lock-config-map'].namespace).toBe(cluster.systemNamespace);
   });
 
-  it('really disables spark (the subchart condition is spark.enabled) and the other sandbox parts', () => {
-    expect(values.spark.enabled).toBe(false);
-    for (const part of ['sparkoperator', 'pytorchoperator', 'minio', 'redis', 'contour']) expect(values[part].enabled).toBe(false);
-  });
-
-  it('stores on Mercury through its S3 endpoint, keys not in the values', () => {
-    expect(values.storage.type).toBe('custom');
-    expect(values.storage.custom.connection.endpoint).toBe(cluster.storage.endpoint);
-    expect(JSON.stringify(values)).not.toMatch(/access-key"\s*:\s*"[^{]/);
-    expect(values.storage.custom['enable-multicontainer']).toBe(true);
-  });
-
-  it('bootstraps Flyte`s own Mercury keys in the propeller pod from Vault, with a pinned agent image', () => {
-    const annotations = values.flytepropeller.podAnnotations;
-    expect(annotations['vault.hashicorp.com/agent-inject']).toBe('true');
-    expect(annotations['vault.hashicorp.com/agent-image']).toBe(imageReference(pins.images['vault-agent']));
-    expect(annotations['vault.hashicorp.com/agent-inject-secret-mercury.yaml']).toBe(cluster.storage.flyteCredentials.vaultPath);
-    // The agent writes next to the chart's config, and propeller reads both folders.
-    expect(values.flytepropeller.configPath).toBe('/etc/flyte/*/*.yaml');
-    expect(annotations['vault.hashicorp.com/secret-volume-path']).toBe('/etc/flyte/mercury');
-  });
-
-  it('turns kubernetes-dashboard on and links task logs to it, escaped for Helm`s tpl', () => {
-    expect(values['kubernetes-dashboard'].enabled).toBe(true);
-    const logs = values.configmap.task_logs.plugins.logs;
+  it('gives propeller a task-log link that its substitution turns into the dashboard page of the pod, routed to the dashboard', () => {
+    const logs = configFile('flyte-propeller-config', 'task_logs.yaml').plugins.logs;
     expect(logs['kubernetes-enabled']).toBe(true);
-    const uri: string = logs['kubernetes-template-uri'];
-    expect(uri.startsWith(`http://${cluster.flyte.dashboardHost}/#/log/`)).toBe(true);
-    // Helm evaluates this section: after its tpl pass, Flyte must still see {{ .namespace }} and {{ .podName }}.
-    expect(uri.replace(/\{\{ "\{\{" \}\}/g, '{{')).toContain('{{ .namespace }}/{{ .podName }}');
-    expect(uri).not.toMatch(/(?<!\{\{ ")\{\{ \./);
+    const pod = { podName: 'a1b2c3-n0-0', namespace: `${cluster.namespacePrefix}x-d-dev`, containerName: 'a1b2c3-n0-0', containerID: 'abc', logName: '', hostname: 'node-1' };
+    const link = new URL(propellerLogLink(logs['kubernetes-template-uri'], pod));
+    expect(link.href).toBe(`http://${cluster.flyte.dashboardHost}/#/log/${pod.namespace}/${pod.podName}/pod?namespace=${pod.namespace}`);
+    const { ingress, backend } = route(link.host, link.pathname);
+    expect(ingress.metadata.annotations['kubernetes.io/ingress.class']).toBe(cluster.flyte.ingressClass);
+    const { deployment } = servedBy(backend);
+    expect(deployment.spec.template.spec.containers[0].image).toBe(imageReference(pins.images['kubernetes-dashboard']));
+  });
+
+  it('exposes the admin endpoint of the generated flytekit.config: gRPC to flyteadmin through an Ingress of the cluster`s class', () => {
+    const [host, port] = cluster.flyte.adminEndpoint.split(':');
+    expect(port).toBe('443'); // the ingress controller's TLS port; the Ingress serves every port it listens on
+    const { ingress, backend } = route(host, '/flyteidl.service.AdminService/ListProjects');
+    expect(ingress.metadata.annotations).toMatchObject({ 'kubernetes.io/ingress.class': cluster.flyte.ingressClass, ...cluster.flyte.grpcIngressAnnotations });
+    const { deployment, port: servicePort } = servedBy(backend);
+    expect(deployment.metadata.name).toBe('flyteadmin');
+    expect(deployment.spec.template.spec.containers.find((c: any) => c.name === 'flyteadmin').ports.map((p: any) => p.containerPort)).toContain(servicePort.targetPort);
+    // The console and the REST API stay on the plain Ingress of the same host.
+    expect(servedBy(route(host, '/console').backend).deployment.metadata.name).toBe('flyteconsole');
+  });
+
+  it('lets flyteadmin serve execution data from Mercury, not through AWS', () => {
+    expect(configFile('flyte-admin-config', 'remoteData.yaml').remoteData.scheme).toBe('none');
+    expect(configFile('flyte-admin-config', 'storage.yaml').storage.connection.endpoint).toBe(cluster.storage.endpoint);
+  });
+
+  it('puts Flyte`s Mercury keys only in the containers that read them', () => {
+    const injected = podTemplates().filter((d) => d.spec.template.metadata.annotations?.['vault.hashicorp.com/agent-inject'] === 'true');
+    const mountedIn = injected.flatMap((d) => {
+      const wanted = d.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-containers'].split(',');
+      return d.spec.template.spec.containers.filter((c: any) => wanted.includes(c.name)).map((c: any) => `${d.metadata.name}/${c.name}`);
+    });
+    expect(mountedIn.sort()).toEqual(['datacatalog/datacatalog', 'flyteadmin/flyteadmin', 'flytepropeller/flytepropeller']);
+    // The webhook takes flyteadmin's annotations (chart v0.15.0): its agent runs, but no container mounts the keys.
+    expect(injected.map((d) => d.metadata.name).sort()).toEqual(['datacatalog', 'flyte-pod-webhook', 'flyteadmin', 'flytepropeller']);
+    for (const d of injected) expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(imageReference(pins.images['vault-agent']));
+  });
+
+  it('keeps datacatalog inside the cluster', () => {
+    expect(named('Service', 'datacatalog').spec.type).toBe('ClusterIP');
   });
 });

@@ -2,11 +2,6 @@ import { DiagnosticError } from '@flyte-gkp/diagnostics';
 import { pinsFile, type Cluster, type ImagePin, type Pins } from '@flyte-gkp/platform';
 import { namespaceTemplate } from './names.js';
 
-/** Helm evaluates `configmap.task_logs` with `tpl`: a literal `{{` must be written as `{{ "{{" }}`. */
-export function escapeForHelmTpl(text: string): string {
-  return text.replace(/\{\{/g, '{{ "{{" }}');
-}
-
 /** The image pin as the flyte chart's `image: {repository, tag}` reads it. */
 export function chartImage(pins: Pins, name: string): { repository: string; tag: string; pullPolicy: 'IfNotPresent' } {
   const pin: ImagePin | undefined = pins.images[name];
@@ -28,10 +23,13 @@ function chartImageReference(pins: Pins, name: string): string {
  * adds an init container that writes Flyte's own Mercury keys as a config file next to the chart's
  * (picked up because `configPath` globs every folder under the config root). No key is in git.
  */
-function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string): Record<string, string> {
+function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string, container: string): Record<string, string> {
   const file = 'mercury.yaml';
   return {
     'vault.hashicorp.com/agent-inject': 'true',
+    // Only the container that reads the file mounts it: the chart gives flyteadmin's annotations to the pod
+    // webhook too (templates/propeller/webhook.yaml), where no container of that name exists.
+    'vault.hashicorp.com/agent-inject-containers': container,
     'vault.hashicorp.com/agent-pre-populate-only': 'true',
     'vault.hashicorp.com/agent-image': chartImageReference(pins, 'vault-agent'),
     'vault.hashicorp.com/role': cluster.storage.flyteCredentials.vaultRole,
@@ -49,29 +47,41 @@ function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string):
   };
 }
 
+/**
+ * The chart writes each initial project as `- {{ . }}`, unquoted: an id YAML 1.1 reads as a boolean or
+ * null (`y`, `no`, `off`, `~`...) would become one in the seed-projects command. Quoted, every id is a string.
+ */
+export function seedProjectArgument(id: string): string {
+  return JSON.stringify(id);
+}
+
 /** Helm values for the `flyte` chart v0.15.0: the whole Flyte configuration of one cluster. */
 export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]): object {
   const flyteConfigRoot = '/etc/flyte';
   const datacatalogConfigRoot = '/etc/datacatalog';
   const adminInCluster = `http://flyteadmin.${cluster.systemNamespace}.svc.cluster.local:80`;
+  // Propeller fills in the placeholders itself (flyteplugins tasklog); chart v0.15.0 writes them as they are.
   const logLink = `http://${cluster.flyte.dashboardHost}/#/log/{{ .namespace }}/{{ .podName }}/pod?namespace={{ .namespace }}`;
+  const ingressClass = cluster.flyte.ingressClass ? { 'kubernetes.io/ingress.class': cluster.flyte.ingressClass } : {};
   return {
     flyteadmin: {
       image: chartImage(pins, 'flyteadmin'),
       // `flyteadmin migrate seed-projects`: every onboarded project exists in Flyte.
-      initialProjects: [...projectIds].sort(),
+      initialProjects: [...projectIds].sort().map(seedProjectArgument),
       configPath: `${flyteConfigRoot}/*/*.yaml`,
-      podAnnotations: mercuryKeysFromVault(cluster, pins, flyteConfigRoot),
+      podAnnotations: mercuryKeysFromVault(cluster, pins, flyteConfigRoot, 'flyteadmin'),
     },
     datacatalog: {
       image: chartImage(pins, 'datacatalog'),
       configPath: `${datacatalogConfigRoot}/*/*.yaml`,
-      podAnnotations: mercuryKeysFromVault(cluster, pins, datacatalogConfigRoot),
+      podAnnotations: mercuryKeysFromVault(cluster, pins, datacatalogConfigRoot, 'datacatalog'),
+      // The chart's default is NodePort: a port on every node of the cluster.
+      service: { type: 'ClusterIP' },
     },
     flytepropeller: {
       image: chartImage(pins, 'flytepropeller'),
       configPath: `${flyteConfigRoot}/*/*.yaml`,
-      podAnnotations: mercuryKeysFromVault(cluster, pins, flyteConfigRoot),
+      podAnnotations: mercuryKeysFromVault(cluster, pins, flyteConfigRoot, 'flytepropeller'),
     },
     flyteconsole: { image: chartImage(pins, 'flyteconsole') },
     webhook: { enabled: true },
@@ -91,9 +101,23 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       protocolHttp: true,
       extraArgs: ['--enable-skip-login', '--enable-insecure-login', '--disable-settings-authorizer'],
       service: { externalPort: 80 },
+      // The host task-log links name (plugins.logs below).
+      ingress: { enabled: true, hosts: [cluster.flyte.dashboardHost], annotations: ingressClass },
+      // Without it, the chart renders `data: null` (kubeconform -strict refuses it); the name titles the page.
+      settings: { clusterName: cluster.name },
+      // Its metrics view is off (metricsScraper): no ClusterRole for it.
+      rbac: { clusterRoleMetrics: false },
     },
     common: {
-      ingress: { enabled: true, host: cluster.flyte.host, tls: { enabled: false } },
+      ingress: {
+        enabled: true,
+        host: cluster.flyte.host,
+        tls: { enabled: false },
+        annotations: ingressClass,
+        // gRPC needs its own Ingress where the controller is told to speak HTTP/2 to flyteadmin (no contour here).
+        separateGrpcIngress: true,
+        separateGrpcIngressAnnotations: cluster.flyte.grpcIngressAnnotations ?? {},
+      },
       flyteNamespaceTemplate: { enabled: false },
     },
     storage: {
@@ -112,6 +136,8 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       adminServer: {
         server: { security: { secure: false, useAuth: false, allowCors: true, allowedOrigins: [`http://${cluster.flyte.host}`] } },
         auth: { authorizedUris: [`http://${cluster.flyte.host}`, 'http://flyteadmin:80', adminInCluster] },
+        // A chart leftover flyteadmin rejects under strict config validation; null removes it from the chart's defaults.
+        flyteadmin: { testing: null },
         namespace_mapping: { template: namespaceTemplate(cluster) },
       },
       core: {
@@ -124,9 +150,11 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       resource_manager: { propeller: { resourcemanager: { type: 'noop' } } },
       // The chart's default co-pilot image would otherwise slip past the pin file.
       copilot: { plugins: { k8s: { 'co-pilot': { image: chartImageReference(pins, 'flytecopilot') } } } },
-      remoteData: { remoteData: { region: cluster.storage.region, scheme: 'aws' } },
+      // `aws` would read inputs and outputs with AWS's endpoints and default credentials, not Mercury's:
+      // `none` answers with the data itself (no signed URLs).
+      remoteData: { remoteData: { region: cluster.storage.region, scheme: 'none' } },
       task_logs: {
-        plugins: { logs: { 'kubernetes-enabled': true, 'kubernetes-template-uri': escapeForHelmTpl(logLink), 'cloudwatch-enabled': false } },
+        plugins: { logs: { 'kubernetes-enabled': true, 'kubernetes-template-uri': logLink, 'cloudwatch-enabled': false } },
       },
     },
     // This repository creates every project namespace and what is in it; flyteadmin must not.

@@ -1,8 +1,11 @@
-import { cp, mkdtemp, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
+import { parse, parseAllDocuments } from 'yaml';
+import { chartFolder, helmSettings, helmTemplate, templateRequestOf, type ChartObject, type HelmApplication } from '@flyte-gkp/helm';
+import type { Cluster } from '@flyte-gkp/platform';
 
 /** The repository this code runs from. */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -56,4 +59,18 @@ export async function createTempWorkspace(options: { examples?: boolean } = {}):
 export async function git(cwd: string, ...args: string[]): Promise<string> {
   const { stdout } = await execa('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd });
   return stdout;
+}
+
+/**
+ * The flyte chart as Argo CD renders it from the COMMITTED files of a workspace: the platform
+ * Application's Helm source (release name, destination namespace, value files), the chart that
+ * `npm run setup` installs, the cluster's Kubernetes version.
+ */
+export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-dev'): Promise<ChartObject[]> {
+  const clusterFile = parse(await readFile(join(root, 'platform/clusters', `${clusterName}.yaml`), 'utf8')) as Cluster;
+  const applications = parseAllDocuments(await readFile(join(root, 'clusters', clusterName, 'platform/application.yaml'), 'utf8')).map((d) => d.toJS() as HelmApplication & { kind: string });
+  const application = applications.find((a) => a.kind === 'Application' && (a.spec.sources ?? []).some((s) => s.chart));
+  if (!application) throw new Error(`no Application with a chart source in clusters/${clusterName}/platform/application.yaml`);
+  const chartDir = chartFolder(root, clusterFile.flyte.chart, clusterFile.flyte.chartVersion);
+  return helmTemplate(templateRequestOf(application, { chartDir, kubeVersion: clusterFile.kubernetesVersion, refs: { values: root } }), helmSettings(root));
 }
