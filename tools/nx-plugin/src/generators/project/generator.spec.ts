@@ -37,7 +37,8 @@ describe('project generator', () => {
     expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
     expect(changed).toContain('clusters/gkp-dev/projects/z/manifests/d-dev.yaml');
     const values = parse(tree.read('clusters/gkp-dev/platform/flyte-values.yaml', 'utf-8')!);
-    expect(values.flyteadmin.initialProjects).toEqual(['z']);
+    // Quoted for the chart, which writes each one unquoted into the seed-projects command.
+    expect(values.flyteadmin.initialProjects).toEqual(['"z"']);
   });
 
   it('adds a second project without touching the first one', async () => {
