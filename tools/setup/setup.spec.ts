@@ -477,6 +477,20 @@ describe('the flyte chart', () => {
     expect(await ensureFlyteCharts(root, pinned(unreachable), {})).toEqual([expect.stringMatching(/ up to date \(from the folder /)]);
   });
 
+  it('names FLYTE_CHART when it points at nothing, or at a folder that is not a chart', async () => {
+    const root = repo('chart-given-wrong');
+    mkdirSync(join(root, 'not-a-chart'));
+    const unreachable = await closedPortUrl();
+
+    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: 'charts/none' })).rejects.toThrow(
+      `FLYTE_CHART names ${join(root, 'charts/none')}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
+    );
+    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: 'not-a-chart' })).rejects.toThrow(
+      `FLYTE_CHART names the folder ${join(root, 'not-a-chart')}, which holds no Chart.yaml`,
+    );
+    expect(existsSync(flyteChartDir(root, version))).toBe(false);
+  });
+
   it('refuses a package holding a link or a path outside the chart folder', async () => {
     for (const [name, make] of [
       ['link', (dir: string) => symlinkSync('/etc/passwd', join(dir, 'tiny/templates/passwd'))],
