@@ -2,21 +2,26 @@ import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagnosticError, formatDiagnostics, formatHuman, outputFormats, type OutputFormat } from '@flyte-gkp/diagnostics';
-import { renderWorkspace, runGate, type GateResult } from '@flyte-gkp/gate';
+import { planWorkspace, renderWorkspace, RevisionError, runGate, type GateResult } from '@flyte-gkp/gate';
+import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
 
 /** Exit codes, as documented in the README. */
 export const exitCodes = { ok: 0, findings: 1, usage: 2, toolFailure: 3 } as const;
 
-const usage = `usage: npm run <render|validate> -- [options]
+const usage = `usage: npm run <render|validate|plan> -- [options]
 
   render     validate every spec and the platform, then replace clusters/<cluster>/ with a fresh render
              (nothing is written when anything fails)
-  validate   the full gate: spec schema, lint rules, kubeconform, and drift of clusters/ from a fresh render
+  validate   the full gate: spec schema, lint rules, kubeconform, and drift of clusters/ from a fresh render;
+             with --base, also the blocking risks of the change since that revision
+  plan       what Argo CD will create, update and delete once this checkout is merged, compared with
+             --base (required), per cluster and project, with field diffs and risks
 
 options:
+  --base REV         a git revision (branch, tag, commit) to compare with: plan, validate
   --project FILE     report only on this spec (repeatable; platform and shared files are always checked)
   --shared-only      report only on the platform and the files no spec owns
-  --format FORMAT    human (default), json or junit
+  --format FORMAT    validate: human (default), json or junit; plan: human (default), markdown or json
   --output FILE      write the report to FILE instead of standard output
   --root DIR         the workspace (default: the current folder)
   --help
@@ -28,6 +33,7 @@ async function main(argv: string[]): Promise<number> {
     args: argv,
     allowPositionals: true,
     options: {
+      base: { type: 'string' },
       project: { type: 'string', multiple: true },
       'shared-only': { type: 'boolean', default: false },
       format: { type: 'string', default: 'human' },
@@ -41,8 +47,14 @@ async function main(argv: string[]): Promise<number> {
     console.log(usage);
     return exitCodes.ok;
   }
-  if ((command !== 'render' && command !== 'validate') || positionals.length > 1) {
+  if (!['render', 'validate', 'plan'].includes(command) || positionals.length > 1) {
     console.error(usage);
+    return exitCodes.usage;
+  }
+  const root = resolve(values.root);
+  if (command === 'plan') return plan(root, values.base, values.format, values.output);
+  if (command === 'render' && values.base !== undefined) {
+    console.error('--base: render writes the fresh render whatever the base; use `plan --base` to see the change');
     return exitCodes.usage;
   }
   const format = values.format as OutputFormat;
@@ -50,7 +62,6 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown --format ${values.format}: use one of ${outputFormats.join(', ')}`);
     return exitCodes.usage;
   }
-  const root = resolve(values.root);
   const focus = values['shared-only'] ? [] : values.project?.map((p) => p.replace(/^\.\//, ''));
 
   let summary: string;
@@ -63,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
         ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered and validated (${rendered.checkedFiles.length} files checked, ${rendered.changed.length} changed)`
         : `render: ${rendered.diagnostics.length} problem(s); clusters/ left as it was`;
   } else {
-    result = await runGate(root, { focus });
+    result = await runGate(root, { focus, base: values.base });
     summary = `validate: ${result.checkedFiles.length} files checked, ${result.diagnostics.length} problem(s)`;
   }
   const report = formatDiagnostics(format, result.diagnostics, result.checkedFiles);
@@ -73,6 +84,24 @@ async function main(argv: string[]): Promise<number> {
   return result.diagnostics.length === 0 ? exitCodes.ok : exitCodes.findings;
 }
 
+async function plan(root: string, base: string | undefined, format: string, output: string | undefined): Promise<number> {
+  if (base === undefined) {
+    console.error('plan needs --base REV: the revision to compare with (e.g. origin/main)');
+    return exitCodes.usage;
+  }
+  if (!planFormats.includes(format as PlanFormat)) {
+    console.error(`unknown --format ${format} for plan: use one of ${planFormats.join(', ')}`);
+    return exitCodes.usage;
+  }
+  const result = await planWorkspace(root, base);
+  const report = formatPlan(format as PlanFormat, result);
+  if (output) await writeFile(output, report);
+  else process.stdout.write(report);
+  const blocking = result.risks.filter((r) => r.severity === 'blocking').length;
+  console.error(`plan: ${result.changes.length} change(s), ${result.risks.length} risk(s), ${blocking} blocking`);
+  return exitCodes.ok;
+}
+
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
@@ -80,7 +109,11 @@ main(process.argv.slice(2)).then(
       console.error(formatHuman(error.diagnostics));
       process.exit(exitCodes.findings);
     }
-    if (error instanceof Error && error.name === 'ParseError') {
+    if (error instanceof RevisionError) {
+      console.error(`error: ${error.message}`);
+      process.exit(exitCodes.usage);
+    }
+    if (error instanceof Error && (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS'))) {
       console.error(`${error.message}\n\n${usage}`);
       process.exit(exitCodes.usage);
     }

@@ -19,7 +19,7 @@ describe('tools/cli/run.mjs', () => {
     const { exitCode, stdout } = await ws.cli('--help');
 
     expect(exitCode).toBe(0);
-    expect(stdout).toContain('usage: npm run <render|validate>');
+    expect(stdout).toContain('usage: npm run <render|validate|plan>');
     expect((await stat(bundle())).isFile()).toBe(true);
   });
 

@@ -1,8 +1,8 @@
 /**
  * The validation gate: one pipeline for `validate` (runGate) and `render` (renderWorkspace).
  *
- *   read tree ──► load ──► render ──► check ──► report (validate)
- *                                       │        commit (render, only when no check found anything)
+ *   read tree ──► load ──► render ──► check ──► compare with base ──► report (validate, plan)
+ *                                       │                           commit (render, only when no check found anything)
  *                                       └ rules, kubeconform, drift
  *
  * 1. read tree (read-tree.ts): every entry under platform/, projects/ and clusters/, typed as git would
@@ -11,7 +11,9 @@
  * 3. render (workspace.ts): in memory; every RenderedFile carries its provenance (type, spec, sources).
  * 4. check: rules-stage.ts (schema and lint), kubeconform-stage.ts (the real kubeconform on every
  *    manifest), drift-stage.ts (clusters/ is exactly the render). Each returns findings.
- * 5. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render stages
+ * 5. compare with base (compare-stage.ts; `plan`, `validate --base`): the tree at the base revision, read
+ *    from git's objects (git-tree.ts), against the render, object by object; blocking risks are findings.
+ * 6. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render stages
  *    what changed in every cluster folder, checks it there, and commits it all at once.
  *
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
@@ -19,18 +21,20 @@
  * verdict cache behind kubeconform, the YAML memo (serialization-memo.ts) behind render.
  */
 import { join } from 'node:path';
-import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { recoverInterruptedWrite } from '@flyte-gkp/output';
 import { SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/spec';
+import { compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared } from './compare-stage.js';
 import { commitRender, discardRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, clustersDir, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import { checkKubeconform, checkKubeconformStaged, kubeconformCommitted, type EarlyVerdicts } from './kubeconform-stage.js';
+import { gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
-import { listSpecFiles, loadPlatformOrThrow, loadSpecs, renderClusters, type Workspace } from './workspace.js';
+import { listSpecFiles, loadPlatformOrThrow, loadSpecs, renderClusters, type Loaded, type Workspace } from './workspace.js';
 
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
@@ -41,6 +45,8 @@ export interface GateOptions {
   files?: FileSource;
   /** Where to read the tree from (default: the disk under root). */
   tree?: TreeReader;
+  /** A git revision to compare with: the blocking risks of the change since then are findings. */
+  base?: string;
 }
 
 export type GateResult = Checked;
@@ -54,8 +60,10 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const withDrift = options.drift !== false;
   const readsClusters = withKubeconform || withDrift;
 
-  // 1. read tree
+  // 1. read tree (and the base's, from git, while the disk is read)
   if (readsClusters) await recoverInterruptedWrite(join(root, clustersDir));
+  const baseTree = options.base === undefined ? undefined : readBase(root, options.base);
+  baseTree?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
   const tree = options.files && !readsClusters ? emptyTree : await (options.tree ?? diskTree(root)).read(treeFolders);
   const files = options.files ?? treeSource(tree);
 
@@ -84,8 +92,41 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   }
   if (withDrift) diagnostics.push(...orphanDiagnostics(tree, platform));
 
-  // 5. report
-  return { diagnostics: diagnostics.filter((d) => inScope(d.file)), checkedFiles };
+  // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
+  const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
+  if (baseTree) diagnostics.push(...(await planAgainst(await baseTree, tree, loaded)).blocking.filter((d) => inScope(d.file) || removedSpec(d.file)));
+
+  // 6. report
+  return { diagnostics: diagnostics.filter((d) => inScope(d.file) || removedSpec(d.file)), checkedFiles };
+}
+
+async function readBase(root: string, revision: string): Promise<{ commit: string; tree: GitRepoTree }> {
+  const commit = await resolveCommit(root, revision);
+  return { commit, tree: await gitTree(root, commit).read(treeFolders) };
+}
+
+/** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
+function planAgainst(base: { tree: GitRepoTree }, tree: RepoTree, loaded: Loaded): Compared & { blocking: Diagnostic[] } {
+  const touched = touchedProjects(base.tree, tree);
+  const compared = compareWithBase(base.tree, renderClusters(loaded, { only: specsToRender(loaded, touched) }), touched);
+  return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
+}
+
+export interface PlanResult extends Compared {
+  base: { revision: string; commit: string };
+}
+
+/**
+ * `plan`: read tree here and at the base → load → render what the change touches → compare with base.
+ * No check runs (validate does that); specs that do not load stop it with their findings.
+ */
+export async function planWorkspace(root: string, revision: string): Promise<PlanResult> {
+  const [base, tree] = await Promise.all([readBase(root, revision), diskTree(root).read(treeFolders)]);
+  const files = treeSource(tree);
+  const loaded = await loadSpecs(files, await loadPlatformOrThrow(files));
+  if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
+  const { changes, risks } = planAgainst(base, tree, loaded);
+  return { base: { revision, commit: base.commit }, changes, risks };
 }
 
 export interface RenderResult extends GateResult {

@@ -2,4 +2,4 @@ export { clusterPaths, tenantNamespacedKinds, type AppProject, type Application 
 export { labels, namespaceName, projectDomains, projectOnCluster, tenantAppProjectName, type ProjectDomain } from './names.js';
 export { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from './render.js';
 export { SerializationMemo, serializerId } from './serialize.js';
-export { flyteServiceAccounts } from './tenant.js';
+export { flyteServiceAccounts, syncOptions } from './tenant.js';

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, symlink } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,14 @@ export async function createTempWorkspace(options: { examples?: boolean } = {}):
     },
     remove: () => rm(root, { recursive: true, force: true }),
   };
+}
+
+/** Makes the workspace a git repository whose first commit, on main, holds everything but the installed tools. */
+export async function commitWorkspace(root: string): Promise<void> {
+  await writeFile(join(root, '.gitignore'), 'node_modules\n.tools\n.nx\n');
+  await git(root, 'init', '-q', '-b', 'main');
+  await git(root, 'add', '-A');
+  await git(root, 'commit', '-q', '-m', 'base');
 }
 
 /** Runs git in `cwd` as a throwaway identity. */

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
+import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
 
 /**
  * The whole onboarding flow in a real git repository with the real Nx: generate a spec, render,
@@ -16,10 +16,7 @@ const ranValidate = (output: string) => [...output.matchAll(/nx run ([\w-]+):val
 
 beforeAll(async () => {
   ws = await createTempWorkspace();
-  await writeFile(join(ws.root, '.gitignore'), 'node_modules\n.tools\n.nx\n');
-  await git(ws.root, 'init', '-q', '-b', 'main');
-  await git(ws.root, 'add', '-A');
-  await git(ws.root, 'commit', '-q', '-m', 'base');
+  await commitWorkspace(ws.root);
 });
 afterAll(() => ws?.remove());
 

@@ -11,6 +11,11 @@ import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, ty
  */
 const specPattern = /^projects\/[^/]+\.(ya?ml|json)$/;
 const cli = 'node tools/cli/run.mjs';
+/**
+ * `nx affected` does not hand its --base to the tasks it runs; NX_BASE, which it reads as its base when
+ * no --base is given, reaches them unchanged. Set, validate also fails on the change's blocking risks.
+ */
+const againstBase = '${NX_BASE:+--base="$NX_BASE"}';
 
 /**
  * Platform, schemas and the gate's code. Nx treats `{workspaceRoot}` inputs as global: a change there
@@ -53,7 +58,7 @@ function specNodes(file: string, clusters: string[]): Record<string, ProjectConf
       tags: ['flyte-project'],
       implicitDependencies: clusters.map((cluster) => outputProjectName(cluster, id)),
       targets: {
-        validate: command(`validate --project ${file}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: sharedInputs }),
+        validate: command(`validate --project ${file} ${againstBase}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: sharedInputs }),
         render: renderTarget,
       },
     },
@@ -70,7 +75,7 @@ function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
       projectType: 'application',
       tags: ['flyte-cluster'],
       targets: {
-        validate: command('validate --shared-only', `Validate what no single spec owns: platform files, ${root}/root-app.yaml and ${root}/platform/.`, { inputs: ['{projectRoot}/**/*', ...sharedInputs] }),
+        validate: command(`validate --shared-only ${againstBase}`, `Validate what no single spec owns: platform files, ${root}/root-app.yaml and ${root}/platform/.`, { inputs: ['{projectRoot}/**/*', ...sharedInputs] }),
         render: renderTarget,
       },
     },

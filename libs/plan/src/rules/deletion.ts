@@ -1,8 +1,6 @@
-import { at, isKind, type RiskRule } from '../risk.js';
+import { labels, syncOptions } from '@flyte-gkp/render';
 import type { Change } from '../diff.js';
-
-const syncOptions = 'argocd.argoproj.io/sync-options';
-const domainLabel = 'flytepoc.gkp.io/domain';
+import { at, isKind, type RiskRule } from '../risk.js';
 
 /** Argo CD neither prunes nor deletes a namespace with `Prune=false` or `Delete=false` among its sync options. */
 export function isProtected(namespace: unknown): boolean {
@@ -16,7 +14,7 @@ const dataKinds = ['Secret', 'PersistentVolumeClaim', 'PersistentVolume'];
 
 /** `domain t-dev of projects/x.yaml` from the namespace's labels and the file its manifest was rendered from. */
 export function domainOf(change: Change): string {
-  const domain = at(change.base?.object, 'metadata', 'labels', domainLabel);
+  const domain = at(change.base?.object, 'metadata', 'labels', labels.domain);
   const spec = change.base?.sources.find((s) => s.startsWith('projects/'));
   if (typeof domain === 'string' && spec) return `domain ${domain} of ${spec}`;
   return `the source of namespace ${change.name}`;

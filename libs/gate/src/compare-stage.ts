@@ -1,0 +1,133 @@
+import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
+import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, valuesKind, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
+import { labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
+import { parseSource, type PathSegment } from '@flyte-gkp/spec';
+import { load } from 'js-yaml';
+import { blobId, type GitRepoTree } from './git-tree.js';
+import type { RepoTree } from './read-tree.js';
+import type { Loaded } from './workspace.js';
+
+/**
+ * Stage 5, "compare with base" (plan, validate --base): what Argo CD applies at the base revision against
+ * what it will apply once the change is merged, object by object, and the risks of the difference.
+ *
+ * The base side is the output committed at the base, read from git's objects: that is what Argo CD
+ * applies today (the gate at the base checked it equals a render). A render of the base's specs with
+ * this checkout's code would hide a change of the renderer itself, which widens every project at once.
+ * The head side is this checkout's fresh render. Only what the change touches is rendered and parsed:
+ * a file whose bytes are the same on both sides (same git object id) holds the same objects.
+ */
+
+/** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
+const appliedFile = /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
+/** The flyte chart's values: until the chart is rendered here, they stand for the objects it makes. */
+const valuesFile = /^clusters\/([^/]+)\/platform\/flyte-values\.yaml$/;
+const clusterOf = (path: string) => (appliedFile.exec(path) ?? valuesFile.exec(path))?.[1];
+
+/** What a change touches: every project (the platform changed), or those whose spec or output changed. */
+export interface Touched {
+  all: boolean;
+  projects: Set<string>;
+}
+
+const projectOfFile = (path: string) => /^projects\/([^/]+)\.(?:ya?ml|json)$/.exec(path)?.[1] ?? projectOfPath(path) ?? undefined;
+
+/**
+ * The projects whose spec or committed output differs from the base, by git object id. The committed
+ * output counts too: a change of the renderer shows there first (the drift check keeps it a fresh render).
+ */
+export function touchedProjects(base: GitRepoTree, head: RepoTree): Touched {
+  const paths = new Set<string>();
+  for (const tree of [base, head]) for (const entry of tree.entries.values()) if (entry.type !== 'directory') paths.add(entry.path);
+  const touched: Touched = { all: false, projects: new Set() };
+  for (const path of paths) {
+    const bytes = head.entries.get(path)?.type === 'symlink' ? Buffer.from(head.entries.get(path)!.target ?? '') : head.bytes(path);
+    if (base.oid(path) === (bytes && blobId(bytes))) continue;
+    if (path.startsWith('platform/')) touched.all = true;
+    const project = projectOfFile(path);
+    if (project !== undefined) touched.projects.add(project);
+  }
+  return touched;
+}
+
+/** The spec files to render at the head: those of touched projects (by file name or id), or every one. */
+export function specsToRender(loaded: Loaded, touched: Touched): Set<string> | undefined {
+  if (touched.all) return undefined;
+  return new Set(loaded.projects.filter((p) => touched.projects.has(p.spec.id) || touched.projects.has(projectOfFile(p.file)!)).map((p) => p.file));
+}
+
+const inScope = (touched: Touched) => (path: string) => {
+  const project = projectOfPath(path);
+  return touched.all || project === null || touched.projects.has(project);
+};
+
+function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
+  try {
+    if (!valuesFile.test(origin.file)) return objectsOfManifest(origin, text);
+    return planObjects(origin, [{ apiVersion: 'helm.sh/v3', kind: valuesKind, metadata: { name: 'flyte' }, values: load(text) ?? {} }]);
+  } catch (error) {
+    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'run `npm run render` at that revision' }]);
+  }
+}
+
+export interface Compared {
+  changes: Change[];
+  risks: Risk[];
+}
+
+/**
+ * The objects of every applied file (and the chart's values) that differs between the base's committed
+ * output and the head's render, within what the change touches; then their diff and its risks.
+ */
+export function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched): Compared {
+  const scoped = inScope(touched);
+  const headFiles = new Map<string, RenderedFile>();
+  for (const files of rendered.values()) for (const f of files) if (clusterOf(f.path) && scoped(f.path)) headFiles.set(f.path, f);
+  const baseFiles = [...base.entries.values()].filter((e) => e.type === 'file' && clusterOf(e.path) && scoped(e.path)).map((e) => e.path);
+
+  const before: PlanObject[] = [];
+  const after: PlanObject[] = [];
+  for (const path of new Set([...baseFiles, ...headFiles.keys()])) {
+    const head = headFiles.get(path);
+    if (head && base.oid(path) === blobId(head.content)) continue;
+    const cluster = clusterOf(path)!;
+    const project = projectOfPath(path);
+    const baseBytes = base.entries.get(path)?.type === 'file' ? base.bytes(path) : undefined;
+    if (baseBytes) {
+      const text = baseBytes.toString('utf8');
+      before.push(...objectsOf({ cluster, file: path, project, sources: sourcesOfHeader(text) }, text));
+    }
+    if (head) after.push(...objectsOf({ cluster, file: path, project, sources: head.sources }, head.content));
+  }
+  const changes = diffObjects(before, after);
+  return { changes, risks: runRisks(riskRules, { changes, base: before, head: after }) };
+}
+
+/**
+ * Blocking risks as findings of `validate --base`, located where the fix goes: the spec that removed a
+ * protected namespace's domain (or, for a spec removed whole, that spec's path at the base).
+ */
+export function riskDiagnostics(risks: readonly Risk[], base: GitRepoTree, loaded: Loaded): Diagnostic[] {
+  return risks
+    .filter((r) => r.severity === 'blocking')
+    .map((risk) => {
+      const spec = risk.change.base?.sources.find((s) => s.startsWith('projects/'));
+      const labels = (risk.change.base?.object.metadata as { labels?: Record<string, string> } | undefined)?.labels;
+      const located = spec ? locateRemoval(spec, labels?.[labelKeys.domain], risk.cluster, base, loaded) : { file: risk.change.base?.file ?? risk.cluster, message: '' };
+      return { ...located, rule: risk.rule, message: `${located.message}${risk.message}`, fix: risk.fix };
+    });
+}
+
+/** The head's spec where it still exists (at its `domains` or `clusters`), else the spec as the base had it. */
+function locateRemoval(spec: string, domain: string | undefined, cluster: string, base: GitRepoTree, loaded: Loaded): Omit<Diagnostic, 'rule'> {
+  const head = loaded.projects.find((p) => p.file === spec);
+  if (head) {
+    const path: PathSegment[] = head.spec.clusters && !head.spec.clusters.includes(cluster) ? ['clusters'] : ['domains'];
+    const what = path[0] === 'clusters' ? `cluster ${cluster} removed from its clusters` : `domain ${domain} removed from its domains`;
+    return { file: spec, ...head.source.locate(path, 'key'), message: `${what}: ` };
+  }
+  const text = base.bytes(spec)?.toString('utf8');
+  const parsed = text === undefined ? undefined : parseSource(spec, text);
+  const at = parsed?.ok ? parsed.source.locate(domain ? ['domains', domain] : [], 'key') : { line: 1, column: 1 };
+  return { file: spec, ...at, message: 'the spec was removed (a position in the spec as the base had it): ' };
+}

@@ -1,0 +1,192 @@
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
+
+/**
+ * Pull requests of each kind in a real git repository: the base is a commit, each change a commit on a
+ * branch of it, rendered as a contributor would. `plan --base` must report exactly what Argo CD will
+ * do, and `validate --base` must fail only where deleting would go wrong.
+ */
+let ws: TempWorkspace;
+const base = 'base';
+const ns = (project: string, domain: string) => `103020-flytepoc-${project}-${domain}`;
+
+interface PlanJson {
+  changes: { cluster: string; project: string | null; action: string; kind: string; namespace: string | null; name: string; diff: { path: string; before?: unknown; after?: unknown }[] }[];
+  risks: { rule: string; severity: string; message: string; cluster: string; project: string | null; kind: string; namespace: string | null; name: string }[];
+}
+
+async function plan(against = base): Promise<PlanJson> {
+  const result = await ws.cli('plan', '--base', against, '--format', 'json');
+  expect(result.exitCode, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as PlanJson;
+}
+const summary = (p: PlanJson) => p.changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.kind} ${c.namespace ?? ''}/${c.name}`);
+const risks = (p: PlanJson) => p.risks.map((r) => `${r.severity} ${r.rule} ${r.kind} ${r.name}`);
+
+/** A change on a branch of the base: edit, render, commit. */
+async function change(branch: string, edit: () => Promise<void>, from = base) {
+  await git(ws.root, 'checkout', '-q', '-B', branch, from);
+  await edit();
+  const render = await ws.cli('render');
+  expect(render.exitCode, render.stdout + render.stderr).toBe(0);
+  await git(ws.root, 'add', '-A');
+  await git(ws.root, 'commit', '-q', '-m', branch);
+}
+const editFile = async (file: string, from: string, to: string) => {
+  const path = join(ws.root, file);
+  const text = await readFile(path, 'utf8');
+  expect(text).toContain(from);
+  await writeFile(path, text.replace(from, to));
+};
+
+/** What one domain of a project holds, in the plan's order (namespace, kind, name): the cluster-scoped Namespace first. */
+const domainObjects = (project: string, domain: string, owners: string[]) => [
+  `Namespace /${ns(project, domain)}`,
+  `LimitRange ${ns(project, domain)}/container-defaults`,
+  `NetworkPolicy ${ns(project, domain)}/tenant-isolation`,
+  `ResourceQuota ${ns(project, domain)}/project-quota`,
+  `Role ${ns(project, domain)}/flyteadmin`,
+  `Role ${ns(project, domain)}/flytepropeller`,
+  `Role ${ns(project, domain)}/kubernetes-dashboard`,
+  `RoleBinding ${ns(project, domain)}/flyteadmin`,
+  `RoleBinding ${ns(project, domain)}/flytepropeller`,
+  `RoleBinding ${ns(project, domain)}/kubernetes-dashboard`,
+  ...owners.map((role) => `RoleBinding ${ns(project, domain)}/owners-${role}`),
+  `ServiceAccount ${ns(project, domain)}/flyte-workflow`,
+];
+
+beforeAll(async () => {
+  ws = await createTempWorkspace();
+  await commitWorkspace(ws.root);
+  await git(ws.root, 'tag', base);
+});
+afterAll(() => ws?.remove());
+
+describe('plan --base in a real repository', () => {
+  it('adding a project creates its Argo CD objects and namespaces, and seeds it in flyteadmin (a restart)', async () => {
+    await change('add-z', () =>
+      writeFile(
+        join(ws.root, 'projects/z.yaml'),
+        ['apiVersion: flytepoc.gkp.io/v1alpha1', 'kind: FlyteProject', 'id: z', 'displayName: Project Z', 'owners:', '  - { group: gkp-103020-z-admins, role: admin }',
+          'domains:', '  d-dev: {}', 'storage: { bucket: 103020-flytepoc-z, credentialsSecret: mercury-z }', ''].join('\n'),
+      ),
+    );
+    const result = await plan();
+    expect(summary(result)).toEqual([
+      'platform update HelmValues /flyte',
+      ...domainObjects('z', 'd-dev', ['admin']).map((o) => `z create ${o}`),
+      'z create AppProject argocd/flytepoc-z',
+      'z create Application argocd/flytepoc-z',
+    ]);
+    expect(result.changes[0].diff).toEqual([{ path: 'values.flyteadmin.initialProjects', before: ['x', 'y'], after: ['x', 'y', 'z'] }]);
+    expect(risks(result)).toEqual(['warning platform/restart HelmValues flyte']);
+    expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
+  });
+
+  it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {
+    await change('more-cpu', () => editFile('projects/x.yaml', 'quota: { cpu: "8", memory: 16Gi, pods: 100 }', 'quota: { cpu: "16", memory: 16Gi, pods: 100 }'));
+    const result = await plan();
+    expect(result.changes).toEqual([
+      {
+        cluster: 'gkp-dev', project: 'x', action: 'update', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota',
+        diff: [
+          { path: 'spec.hard["limits.cpu"]', before: '8', after: '16' },
+          { path: 'spec.hard["requests.cpu"]', before: '8', after: '16' },
+        ],
+      },
+    ]);
+    expect(result.risks).toEqual([
+      { rule: 'quota/raised', severity: 'warning', message: `quota ${ns('x', 'd-dev')}/project-quota raised: limits.cpu 8 → 16, requests.cpu 8 → 16`, cluster: 'gkp-dev', project: 'x', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota' },
+    ]);
+    expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
+  });
+
+  it('removing a domain without decommissioning it first is blocking, and validate fails on the spec with the fix', async () => {
+    await change('drop-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', ''));
+    const result = await plan();
+    expect(summary(result)).toEqual([
+      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      'x update AppProject argocd/flytepoc-x',
+    ]);
+    expect(result.changes.at(-1)!.diff).toEqual([
+      { path: 'spec.destinations[1].namespace', before: ns('x', 't-dev'), after: ns('x', 'p-dev') },
+      { path: 'spec.destinations[2].namespace', before: ns('x', 'p-dev') },
+      { path: 'spec.destinations[2].server', before: 'https://kubernetes.default.svc' },
+    ]);
+    expect(risks(result)).toEqual([`blocking deletion/protected-namespace Namespace ${ns('x', 't-dev')}`]);
+
+    const validate = await ws.cli('validate', '--base', base);
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toContain(`projects/x.yaml:12:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`);
+    expect(validate.stdout).toContain('fix: first set `decommission: true` on domain t-dev of projects/x.yaml in a pull request of its own');
+    // Without a base, the same checkout passes: the risk is in the change, not in the state.
+    expect((await ws.cli('validate')).exitCode).toBe(0);
+  });
+
+  it('decommissioning first drops the protection (a warning), and the removal after it deletes the namespace and passes', async () => {
+    await change('decommission-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', '  t-dev: { decommission: true }\n'));
+    const first = await plan();
+    expect(summary(first)).toEqual([`x update Namespace /${ns('x', 't-dev')}`]);
+    expect(first.changes[0].diff).toEqual([{ path: 'metadata.annotations["argocd.argoproj.io/sync-options"]', before: 'Prune=false,Delete=false' }]);
+    expect(risks(first)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
+    expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
+
+    await change('drop-decommissioned-t-dev', () => editFile('projects/x.yaml', '  t-dev: { decommission: true }\n', ''), 'decommission-t-dev');
+    const second = await plan('decommission-t-dev');
+    expect(summary(second)).toEqual([
+      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      'x update AppProject argocd/flytepoc-x',
+    ]);
+    expect(risks(second)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
+    expect((await ws.cli('validate', '--base', 'decommission-t-dev')).exitCode).toBe(0);
+  });
+
+  it('removing a whole spec is blocking on the spec as the base had it', async () => {
+    await change('drop-y', () => rm(join(ws.root, 'projects/y.json')));
+    const result = await plan();
+    expect(result.risks.filter((r) => r.severity === 'blocking').map((r) => r.name)).toEqual([ns('y', 'd-dev'), ns('y', 'p-dev'), ns('y', 't-dev')]);
+    const validate = await ws.cli('validate', '--shared-only', '--base', base);
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toMatch(/^projects\/y\.json:1:1 the spec was removed \(a position in the spec as the base had it\): namespace 103020-flytepoc-y-d-dev is protected/m);
+    expect(validate.stdout).toContain('fix: first set `decommission: true` on domain d-dev of projects/y.json');
+  });
+
+  it('a new image pin rolls Flyte: the chart`s values change, no project does', async () => {
+    await change('roll-postgres', () => editFile('platform/pins.yaml', 'tag: "10.16"', 'tag: "10.17"'));
+    const result = await plan();
+    expect(result.changes).toEqual([
+      { cluster: 'gkp-dev', project: null, action: 'update', kind: 'HelmValues', namespace: null, name: 'flyte', diff: [{ path: 'values.postgres.image.tag', before: '10.16', after: '10.17' }] },
+    ]);
+    expect(risks(result)).toEqual(['warning platform/restart HelmValues flyte']);
+  });
+
+  it('a revision that names no commit is a usage error, and the checkout is never touched', async () => {
+    const before = await git(ws.root, 'status', '--porcelain');
+    for (const args of [['plan', '--base', 'no-such-branch'], ['validate', '--base', 'no-such-branch'], ['plan', '--base', '--upload-pack=x']]) {
+      const result = await ws.cli(...args);
+      expect(result.exitCode, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain('--base');
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    }
+    expect(await git(ws.root, 'status', '--porcelain')).toBe(before);
+  });
+
+  it('markdown for the pull request: counts per project, the blocking risk, details folded', async () => {
+    await git(ws.root, 'checkout', '-q', 'drop-t-dev');
+    const result = await ws.cli('plan', '--base', base, '--format', 'markdown');
+    expect(result.stdout).toContain('### Plan: 0 to create, 1 to update, 13 to delete; 1 blocking risk, 0 warnings');
+    expect(result.stdout).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 13 | **1 blocking** |');
+    expect(result.stdout).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 14 changes</summary>');
+  });
+
+  it('`nx affected -t validate` with NX_BASE set fails the change on its blocking risk', async () => {
+    await git(ws.root, 'checkout', '-q', 'drop-t-dev');
+    const env = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', NX_BASE: base, NX_HEAD: 'HEAD' };
+    const result = await execa(join(repoRoot, 'node_modules/.bin/nx'), ['affected', '-t', 'validate', '--outputStyle=static'], { cwd: ws.root, env, reject: false, all: true });
+    expect(result.exitCode).not.toBe(0);
+    expect(result.all).toContain(`domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected`);
+  });
+});
