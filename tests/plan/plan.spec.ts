@@ -81,7 +81,8 @@ describe('plan --base in a real repository', () => {
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
-    expect(result.changes[0].diff).toEqual([{ path: 'values.flyteadmin.initialProjects', before: ['x', 'y'], after: ['x', 'y', 'z'] }]);
+    // Quoted in the values: the chart writes each one into a YAML list unquoted (see flyte-values.ts).
+    expect(result.changes[0].diff).toEqual([{ path: 'values.flyteadmin.initialProjects', before: ['"x"', '"y"'], after: ['"x"', '"y"', '"z"'] }]);
     expect(risks(result)).toEqual(['warning platform/restart HelmValues flyte']);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
