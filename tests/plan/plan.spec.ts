@@ -175,12 +175,15 @@ describe('plan --base in a real repository', () => {
     expect(await git(ws.root, 'status', '--porcelain')).toBe(before);
   });
 
-  it('markdown for the pull request: counts per project, the blocking risk, details folded', async () => {
+  it('markdown for the pull request: counts per project, the blocking risk, details folded, written where asked', async () => {
     await git(ws.root, 'checkout', '-q', 'drop-t-dev');
-    const result = await ws.cli('plan', '--base', base, '--format', 'markdown');
-    expect(result.stdout).toContain('### Plan: 0 to create, 1 to update, 13 to delete; 1 blocking risk, 0 warnings');
-    expect(result.stdout).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 13 | **1 blocking** |');
-    expect(result.stdout).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 14 changes</summary>');
+    // As CI writes it for the job summary: into a folder a fresh checkout does not have.
+    expect((await ws.cli('plan', '--base', base, '--format', 'markdown', '--output', 'reports/plan.md')).exitCode).toBe(0);
+    const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
+    await rm(join(ws.root, 'reports'), { recursive: true });
+    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 13 to delete; 1 blocking risk, 0 warnings');
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 13 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 14 changes</summary>');
   });
 
   it('`nx affected -t validate` with NX_BASE set fails the change on its blocking risk', async () => {

@@ -1,5 +1,5 @@
-import { writeFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagnosticError, formatDiagnostics, formatHuman, outputFormats, type OutputFormat } from '@flyte-gkp/diagnostics';
 import { planWorkspace, renderWorkspace, RevisionError, runGate, type GateResult } from '@flyte-gkp/gate';
@@ -78,10 +78,16 @@ async function main(argv: string[]): Promise<number> {
     summary = `validate: ${result.checkedFiles.length} files checked, ${result.diagnostics.length} problem(s)`;
   }
   const report = formatDiagnostics(format, result.diagnostics, result.checkedFiles);
-  if (values.output) await writeFile(values.output, report);
+  if (values.output) await writeReport(values.output, report);
   else process.stdout.write(report);
   console.error(summary);
   return result.diagnostics.length === 0 ? exitCodes.ok : exitCodes.findings;
+}
+
+/** A report goes where asked, its folder created if need be (CI writes reports/ into a fresh checkout). */
+async function writeReport(file: string, report: string): Promise<void> {
+  await mkdir(dirname(resolve(file)), { recursive: true });
+  await writeFile(file, report);
 }
 
 async function plan(root: string, base: string | undefined, format: string, output: string | undefined): Promise<number> {
@@ -95,7 +101,7 @@ async function plan(root: string, base: string | undefined, format: string, outp
   }
   const result = await planWorkspace(root, base);
   const report = formatPlan(format as PlanFormat, result);
-  if (output) await writeFile(output, report);
+  if (output) await writeReport(output, report);
   else process.stdout.write(report);
   const blocking = result.risks.filter((r) => r.severity === 'blocking').length;
   console.error(`plan: ${result.changes.length} change(s), ${result.risks.length} risk(s), ${blocking} blocking`);
