@@ -1,2 +1,12 @@
 export { clustersDir, loadPlatform, pinsFile, type LoadedCluster, type Platform, type PlatformResult } from './load.js';
-export { imageReference, type Cluster, type ImagePin, type Pins, type QuotaLimits } from './types.js';
+export {
+  imageReference,
+  type Cluster,
+  type ClusterNetwork,
+  type ContainerResources,
+  type ImagePin,
+  type PeerSelector,
+  type Pins,
+  type PortSpec,
+  type QuotaLimits,
+} from './types.js';

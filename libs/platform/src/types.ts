@@ -1,8 +1,43 @@
 /** The TypeScript shapes of cluster.schema.json and pins.schema.json. */
+/** A namespace's ResourceQuota: quantities as Kubernetes writes them, counts as numbers. */
 export interface QuotaLimits {
   cpu: string;
   memory: string;
   pods: number;
+  ephemeralStorage: string;
+  persistentVolumeClaims: number;
+  storage: string;
+  configMaps: number;
+  secrets: number;
+  services: number;
+  loadBalancers: number;
+  nodePorts: number;
+}
+
+/** Per container: the requests it gets when it sets none, or the most it may use. */
+export interface ContainerResources {
+  cpu: string;
+  memory: string;
+  ephemeralStorage: string;
+}
+
+export interface PortSpec {
+  protocol: 'TCP' | 'UDP';
+  port: number;
+}
+
+/** Pods chosen by the labels of their namespace and, optionally, their own. */
+export interface PeerSelector {
+  namespaceLabels: Record<string, string>;
+  podLabels?: Record<string, string>;
+}
+
+/** Every destination outside their own namespace that the rendered NetworkPolicies let pods reach. */
+export interface ClusterNetwork {
+  dns: PeerSelector & { ports: PortSpec[] };
+  ingressController: PeerSelector;
+  apiServer: { cidrs: string[] };
+  mercury: { cidrs: string[]; ports: PortSpec[] };
 }
 
 export interface Cluster {
@@ -30,7 +65,8 @@ export interface Cluster {
     grpcIngressAnnotations?: Record<string, string>;
   };
   storage: { endpoint: string; region: string; metadataBucket: string; flyteCredentials: { vaultRole: string; vaultPath: string } };
-  quota: { default: QuotaLimits; ceiling: QuotaLimits; containerDefaults: { cpu: string; memory: string } };
+  quota: { default: QuotaLimits; ceiling: QuotaLimits; containerDefaults: ContainerResources; containerMax: ContainerResources };
+  network: ClusterNetwork;
 }
 
 export interface ImagePin {

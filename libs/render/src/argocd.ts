@@ -78,7 +78,7 @@ export function platformAppProject(cluster: Cluster): AppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
-    metadata: argoMeta(cluster, platformAppProjectName(cluster), -1),
+    metadata: { ...argoMeta(cluster, platformAppProjectName(cluster), -1), finalizers: [cascadeDelete] },
     spec: {
       description: `Flyte ${cluster.flyte.chartVersion} itself, in ${cluster.systemNamespace}`,
       sourceRepos: [cluster.repo.url, chartRepoURL(cluster)],
@@ -128,7 +128,8 @@ export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: P
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
-    metadata: argoMeta(cluster, name, -1, { [labels.project]: spec.id }),
+    // Deleted on its own (not in the root's ordered prune), it waits until no Application uses it.
+    metadata: { ...argoMeta(cluster, name, -1, { [labels.project]: spec.id }), finalizers: [cascadeDelete] },
     spec: {
       description: spec.displayName,
       sourceRepos: [cluster.repo.url],

@@ -28,6 +28,10 @@ export function platformAppProjectName(cluster: Cluster): string {
   return `${cluster.pocName}-platform`;
 }
 
+/** The quota entries that are Kubernetes quantities (the others are counts). */
+export const quantityKeys = ['cpu', 'memory', 'ephemeralStorage', 'storage'] as const;
+type QuantityKey = (typeof quantityKeys)[number];
+
 export interface ProjectDomain {
   domain: string;
   namespace: string;
@@ -44,13 +48,17 @@ export function projectDomains(cluster: Cluster, spec: ProjectSpec): ProjectDoma
     .map((domain) => {
       const settings = chosen[domain];
       const quota = settings.quota ?? {};
+      const quantity = (key: QuantityKey) => String(quota[key] ?? cluster.quota.default[key]);
       return {
         domain,
         namespace: namespaceName(cluster, spec.id, domain),
         quota: {
-          cpu: String(quota.cpu ?? cluster.quota.default.cpu),
-          memory: String(quota.memory ?? cluster.quota.default.memory),
-          pods: quota.pods ?? cluster.quota.default.pods,
+          ...cluster.quota.default,
+          ...quota,
+          cpu: quantity('cpu'),
+          memory: quantity('memory'),
+          ephemeralStorage: quantity('ephemeralStorage'),
+          storage: quantity('storage'),
         },
         decommission: settings.decommission === true,
       };

@@ -66,17 +66,33 @@ describe('tenant namespaces', () => {
 
 describe('quotas', () => {
   it('takes the spec quota per domain and the cluster default for what the spec leaves out', () => {
-    const files = render(project('q', 'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi }\n  p-dev: {}\n'));
+    const files = render(project('q', 'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n  p-dev: {}\n'));
     const quota = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/q/manifests/${domain}.yaml`).find((o) => o.kind === 'ResourceQuota').spec.hard;
-    expect(quota('d-dev')).toEqual({ 'requests.cpu': '6', 'limits.cpu': '6', 'requests.memory': '12Gi', 'limits.memory': '12Gi', pods: String(platform.clusters[0].cluster.quota.default.pods) });
-    const { cpu, memory } = platform.clusters[0].cluster.quota.default;
-    expect(quota('p-dev')['requests.cpu']).toBe(cpu);
-    expect(quota('p-dev')['limits.memory']).toBe(memory);
+    const defaults = platform.clusters[0].cluster.quota.default;
+    expect(quota('d-dev')).toEqual({
+      'requests.cpu': '6',
+      'requests.memory': '12Gi',
+      'requests.ephemeral-storage': defaults.ephemeralStorage,
+      pods: String(defaults.pods),
+      persistentvolumeclaims: '2',
+      'requests.storage': '20Gi',
+      configmaps: String(defaults.configMaps),
+      secrets: String(defaults.secrets),
+      services: String(defaults.services),
+      'services.loadbalancers': '0',
+      'services.nodeports': '0',
+    });
+    expect(quota('p-dev')['requests.cpu']).toBe(defaults.cpu);
+    expect(quota('p-dev')['requests.memory']).toBe(defaults.memory);
   });
 
-  it('gives containers default requests so pods without resources are admitted under the quota', () => {
+  it('gives containers default requests (ephemeral storage too: propeller strips it from task pods) and the per-container maximum as default limit', () => {
     const limitRange = all(render(project('x'))).find((o) => o.kind === 'LimitRange');
-    expect(limitRange.spec.limits[0].defaultRequest).toEqual(platform.clusters[0].cluster.quota.containerDefaults);
+    const { containerDefaults, containerMax } = platform.clusters[0].cluster.quota;
+    const asKubernetes = (r: typeof containerMax) => ({ cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage });
+    expect(limitRange.spec.limits).toEqual([
+      { type: 'Container', defaultRequest: asKubernetes(containerDefaults), default: asKubernetes(containerMax), max: asKubernetes(containerMax) },
+    ]);
   });
 });
 
@@ -90,10 +106,23 @@ describe('access', () => {
     expect(admins[0].subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-x' }]);
   });
 
-  it('keeps other namespaces out with a NetworkPolicy admitting only the namespace itself and Flyte', () => {
-    const policy = all(render(project('x'))).find((o) => o.kind === 'NetworkPolicy');
+  it('keeps other namespaces out and lets pods out only to DNS and Mercury, as the cluster file declares them', () => {
+    const policy = all(render(project('x'))).find((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === '103020-flytepoc-x-d-dev');
+    const { dns, mercury } = platform.clusters[0].cluster.network;
     expect(policy.spec.podSelector).toEqual({});
-    expect(policy.spec.ingress[0].from).toEqual([{ podSelector: {} }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': '103020-flytepoc-dev' } } }]);
+    expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
+    expect(policy.spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
+    expect(policy.spec.egress).toEqual([
+      { to: [{ podSelector: {} }] },
+      { to: [{ namespaceSelector: { matchLabels: dns.namespaceLabels }, podSelector: { matchLabels: dns.podLabels } }], ports: dns.ports },
+      { to: mercury.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: mercury.ports },
+    ]);
+  });
+
+  it('gives every AppProject the resources finalizer, so it outlives the Applications that use it', () => {
+    const projects = all(render(project('x'))).filter((o) => o.kind === 'AppProject');
+    expect(projects.map((p) => p.metadata.name).sort()).toEqual(['flytepoc-platform', 'flytepoc-x']);
+    for (const p of projects) expect(p.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 });
 

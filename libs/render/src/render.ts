@@ -5,6 +5,7 @@ import { clusterPaths, flyteApplication, platformAppProject, rootApplication, te
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteValues } from './flyte-values.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
+import { systemNetworkPolicies } from './network.js';
 import { header, toYamlDocuments, type SerializationMemo } from './serialize.js';
 import { keepNamespace, syncOptions, syncWave, tenantNamespaceObjects } from './tenant.js';
 
@@ -57,6 +58,15 @@ function systemNamespace(cluster: Cluster): object {
   };
 }
 
+/** The NetworkPolicies of the system namespace: only the flows Flyte needs get in (see network.ts). */
+function systemNetwork(cluster: Cluster): object[] {
+  return systemNetworkPolicies(cluster, (name) => ({
+    name,
+    namespace: cluster.systemNamespace,
+    labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy },
+  }));
+}
+
 /**
  * Everything under clusters/<cluster>/ for the projects on that cluster, sorted by path. Pure: the same
  * inputs give the same files, byte for byte. `only` (spec files) limits the per-project files to those
@@ -73,6 +83,7 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)], memo),
     manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)], memo),
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
+    manifest(`${paths.flyteManifests}/network-policies.yaml`, [clusterFile], systemNetwork(cluster), memo),
     valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id)), memo),
   ];
 

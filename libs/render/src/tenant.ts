@@ -1,9 +1,9 @@
 import type { LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1';
-import type { NetworkPolicy } from 'kubernetes-types/networking/v1';
 import type { PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1';
-import type { Cluster } from '@flyte-gkp/platform';
+import type { Cluster, ContainerResources } from '@flyte-gkp/platform';
 import type { OwnerRole, ProjectSpec } from '@flyte-gkp/spec';
 import { labels, managedBy, type ProjectDomain } from './names.js';
+import { tenantNetworkPolicy } from './network.js';
 
 /** The service account workflow pods of the project run as (set in the generated flytekit config). */
 export const workflowServiceAccount = 'flyte-workflow';
@@ -17,6 +17,8 @@ export const syncOptions = 'argocd.argoproj.io/sync-options';
 export const keepNamespace = 'Prune=false,Delete=false';
 
 type Labelled = { [key: string]: string };
+
+const containerResources = ({ cpu, memory, ephemeralStorage }: ContainerResources) => ({ cpu, memory, 'ephemeral-storage': ephemeralStorage });
 
 function tenantLabels(cluster: Cluster, spec: ProjectSpec, d: ProjectDomain): Labelled {
   return { [labels.appId]: cluster.appId, [labels.project]: spec.id, [labels.domain]: d.domain, [labels.managedBy]: managedBy };
@@ -64,16 +66,26 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     kind: 'ResourceQuota',
     metadata: meta('project-quota', -1),
     spec: {
+      // Requests, what the scheduler reserves; each container's limits are bounded by the LimitRange.
       hard: {
         'requests.cpu': d.quota.cpu,
-        'limits.cpu': d.quota.cpu,
         'requests.memory': d.quota.memory,
-        'limits.memory': d.quota.memory,
+        'requests.ephemeral-storage': d.quota.ephemeralStorage,
         pods: String(d.quota.pods),
+        persistentvolumeclaims: String(d.quota.persistentVolumeClaims),
+        'requests.storage': d.quota.storage,
+        configmaps: String(d.quota.configMaps),
+        secrets: String(d.quota.secrets),
+        services: String(d.quota.services),
+        // Nothing leaves the cluster but through the ingress controller (lint: quota/no-exposed-services).
+        'services.loadbalancers': String(d.quota.loadBalancers),
+        'services.nodeports': String(d.quota.nodePorts),
       },
     },
   };
-  // Under a quota, a pod without requests is refused: give containers defaults.
+  // Under a quota on requests, a container without requests is refused: give it defaults. flyteplugins
+  // v0.5.56 (propeller v0.12.9) strips ephemeral-storage from task pods, so that default comes from here.
+  // The default LIMIT is the per-container maximum: a container that sets only requests up to it is admitted.
   const limitRange: LimitRange = {
     apiVersion: 'v1',
     kind: 'LimitRange',
@@ -82,8 +94,9 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
       limits: [
         {
           type: 'Container',
-          default: { ...cluster.quota.containerDefaults },
-          defaultRequest: { ...cluster.quota.containerDefaults },
+          defaultRequest: containerResources(cluster.quota.containerDefaults),
+          default: containerResources(cluster.quota.containerMax),
+          max: containerResources(cluster.quota.containerMax),
         },
       ],
     },
@@ -122,24 +135,6 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
       },
     ];
   });
-  // Other tenants are kept out: only this namespace and Flyte's own may open connections to its pods.
-  const networkPolicy: NetworkPolicy = {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'NetworkPolicy',
-    metadata: meta('tenant-isolation', -1),
-    spec: {
-      podSelector: {},
-      policyTypes: ['Ingress'],
-      ingress: [
-        {
-          from: [
-            { podSelector: {} },
-            { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': cluster.systemNamespace } } },
-          ],
-        },
-      ],
-    },
-  };
   return [
     namespace,
     quota,
@@ -152,6 +147,6 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     flyteRole('kubernetes-dashboard', dashboardRules),
     flyteBinding('kubernetes-dashboard', flyteServiceAccounts.dashboard),
     ...ownerBindings,
-    networkPolicy,
+    tenantNetworkPolicy(cluster, meta('tenant-isolation', -1)),
   ];
 }

@@ -7,6 +7,14 @@ export interface Quota {
   cpu?: string | number;
   memory?: string | number;
   pods?: number;
+  ephemeralStorage?: string | number;
+  persistentVolumeClaims?: number;
+  storage?: string | number;
+  configMaps?: number;
+  secrets?: number;
+  services?: number;
+  loadBalancers?: number;
+  nodePorts?: number;
 }
 
 export interface DomainSettings {
