@@ -5,7 +5,7 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Document } from 'yaml';
-import { compareQuantities, parseQuantity } from '@flyte-gkp/lint';
+import { compareQuantities, fits, parseQuantity } from '@flyte-gkp/lint';
 import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
 import { diskSource, projectApiVersion, type DomainSettings, type OwnerRole, type ProjectSpec, type Quota } from '@flyte-gkp/spec';
 
@@ -97,6 +97,9 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
         if (random() < 0.6) quota.cpu = pick(cpus);
         if (random() < 0.6) quota.memory = pick(memories);
         if (random() < 0.4) quota.pods = pick(pods);
+        // The cpu and memory quotas hold the pods quota at the default requests (lint: quota/reachable).
+        const held = Math.min(...(['cpu', 'memory'] as const).map((r) => Number(fits(quota[r] ?? cluster.quota.default[r], cluster.quota.containerDefaults[r]))));
+        if ((quota.pods ?? cluster.quota.default.pods) > held) quota.pods = held;
         domains[domain] = Object.keys(quota).length > 0 ? { quota } : {};
       }
     }

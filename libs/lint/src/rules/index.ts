@@ -3,7 +3,8 @@ import { chartSource, flyteadminVersion, kubernetesVersion, pythonClients } from
 import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
 import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
-import { quotaCeiling } from './quota.js';
+import { narrowCidr, peerNamespace } from './network.js';
+import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
 import { noPlaintextSecret, ownerGroupIsTenant, tenantScope, uniqueBucket, uniqueSecretName } from './tenancy.js';
 
 /** Every rule, in the order findings are reported. */
@@ -25,4 +26,8 @@ export const rules: readonly LintRule[] = [
   tenantScope,
   noPlaintextSecret,
   quotaCeiling,
+  quotaNoExposedServices,
+  quotaReachable,
+  narrowCidr,
+  peerNamespace,
 ];

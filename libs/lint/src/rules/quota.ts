@@ -61,7 +61,10 @@ export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
   return left < right ? -1 : left > right ? 1 : 0;
 }
 
-const resources = ['cpu', 'memory', 'pods'] as const;
+const resources = [
+  'cpu', 'memory', 'pods', 'ephemeralStorage', 'persistentVolumeClaims', 'storage',
+  'configMaps', 'secrets', 'services', 'loadBalancers', 'nodePorts',
+] as const;
 
 /** Why a quota value cannot be compared with a ceiling, or undefined when it can. */
 function unreadable(value: string | number): string | undefined {
@@ -118,5 +121,91 @@ export const quotaCeiling: LintRule = {
       ),
     );
     return [...clusters, ...domains];
+  },
+};
+
+const exposing = ['loadBalancers', 'nodePorts'] as const;
+
+export const quotaNoExposedServices: LintRule = {
+  id: 'quota/no-exposed-services',
+  description: "No cluster quota allows LoadBalancer or NodePort Services: on GKP nothing is exposed but through the ingress controller.",
+  fix: 'set loadBalancers and nodePorts to 0 in quota.default and quota.ceiling, and route the service through the ingress controller',
+  check({ platform }) {
+    // A spec asking for more than the ceiling's 0 is reported by quota/ceiling.
+    return platform.clusters.flatMap(({ cluster: { quota }, source }) =>
+      (['default', 'ceiling'] as const).flatMap((limit) =>
+        exposing
+          .filter((key) => quota[limit][key] !== 0)
+          .map((key) => ({
+            file: source.file,
+            ...source.locate(['quota', limit, key]),
+            message: `quota.${limit}.${key} is ${quota[limit][key]}: a tenant could expose its pods outside the cluster`,
+          })),
+      ),
+    );
+  },
+};
+
+/** Resources a pod asks for per container, defaulted by the LimitRange (containerDefaults). */
+const requested = ['cpu', 'memory', 'ephemeralStorage'] as const;
+
+/** How many whole `request`s fit in `quota`, or undefined when either is unreadable (reported by quota/ceiling). */
+export function fits(quota: string | number, request: string | number): bigint | undefined {
+  const [q, r] = [parseQuantity(quota), parseQuantity(request)];
+  if (!q || !r || r.numerator <= 0n || q.numerator < 0n) return undefined;
+  return (q.numerator * r.denominator) / (q.denominator * r.numerator);
+}
+
+export const quotaReachable: LintRule = {
+  id: 'quota/reachable',
+  description: 'Every pods quota is reachable: its cpu, memory and ephemeral-storage quotas hold that many pods at the containers\' default requests, which are within the per-container maximum.',
+  fix: 'lower pods to what the other quotas hold, or raise them',
+  check({ platform, projects }) {
+    const limitRanges = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
+      requested.flatMap((key) => {
+        const at = (entry: 'containerDefaults' | 'containerMax') => ({ file: source.file, ...source.locate(['quota', entry, key]) });
+        const unreadables = (['containerDefaults', 'containerMax'] as const)
+          .filter((entry) => unreadable(quota[entry][key]) !== undefined)
+          .map((entry) => ({ ...at(entry), message: `quota.${entry}.${key} ${unreadable(quota[entry][key])}`, fix: quantityFix }));
+        // The API server refuses a LimitRange whose default request is above its maximum.
+        const beyondMax = above(quota.containerDefaults[key], quota.containerMax[key])
+          ? [{ ...at('containerDefaults'), message: `the default ${key} request ${quota.containerDefaults[key]} is above the per-container maximum ${quota.containerMax[key]}`, fix: `lower quota.containerDefaults.${key} to at most ${quota.containerMax[key]}` }]
+          : [];
+        return [...unreadables, ...beyondMax];
+      }),
+    );
+    const clusterDefaults = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
+      requested.flatMap((key) => {
+        const most = fits(quota.default[key], quota.containerDefaults[key]);
+        if (most === undefined || most >= BigInt(quota.default.pods)) return [];
+        return [{
+          file: source.file,
+          ...source.locate(['quota', 'default', 'pods']),
+          message: `the default pods quota ${quota.default.pods} is unreachable: the default ${key} quota ${quota.default[key]} holds ${most} pods at the default request ${quota.containerDefaults[key]}`,
+          fix: `lower quota.default.pods to at most ${most}, or raise quota.default.${key}`,
+        }];
+      }),
+    );
+    // What a spec sets: its own pods, or a smaller cpu/memory/storage quota under the cluster's default pods.
+    const domains = projects.flatMap(({ spec, source, file }) =>
+      clustersOf(platform, spec).flatMap(({ cluster }) =>
+        projectDomains(cluster, spec).flatMap(({ domain, quota }) => {
+          const own = spec.domains?.[domain]?.quota ?? {};
+          return requested.flatMap((key) => {
+            if (own.pods === undefined && own[key] === undefined) return [];
+            const most = fits(quota[key], cluster.quota.containerDefaults[key]);
+            if (most === undefined || most >= BigInt(quota.pods)) return [];
+            const reported = own.pods !== undefined ? 'pods' : key;
+            return [{
+              file,
+              ...source.locate(['domains', domain, 'quota', reported]),
+              message: `the pods quota ${quota.pods} of ${domain} is unreachable: its ${key} quota ${quota[key]} holds ${most} pods at the default request ${cluster.quota.containerDefaults[key]} of ${cluster.name}`,
+              fix: `set pods to at most ${most}, or ask for more ${key}`,
+            }];
+          });
+        }),
+      ),
+    );
+    return [...limitRanges, ...clusterDefaults, ...domains];
   },
 };
