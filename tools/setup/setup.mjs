@@ -489,6 +489,7 @@ export async function main(root = defaultRepoRoot) {
     const toolchain = readToolchain(root);
     log(ensureGoTool(root, toolchain.kubeconform));
     log(ensureGoTool(root, toolchain.helm));
+    log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));
     (await ensureFlyteCharts(root, toolchain)).forEach(log);
