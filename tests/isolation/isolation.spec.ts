@@ -220,6 +220,16 @@ describe('safe deletes', () => {
     }
   });
 
+  it.each(identities.map((i) => [i.id, i] as const))('%s: a kept namespace stays isolated and bounded: its NetworkPolicy, ResourceQuota and LimitRange are kept too', (_, self) => {
+    const guards = outputs.get(self.id)!.objects.filter((o) => ['NetworkPolicy', 'ResourceQuota', 'LimitRange'].includes(o.kind));
+    expect(guards).toHaveLength(3 * self.namespaces.length);
+    for (const o of guards) {
+      const what = `${o.kind} in ${o.metadata.namespace}`;
+      if (self.decommissioned.has(o.metadata.namespace)) expect(options(o), what).not.toContain('Prune=false');
+      else expect(options(o), what).toEqual(expect.arrayContaining(['Prune=false', 'Delete=false']));
+    }
+  });
+
   it('the workspace has decommissioned and protected namespaces side by side', () => {
     expect(identities.flatMap((i) => [...i.decommissioned]).length).toBeGreaterThanOrEqual(2);
   });

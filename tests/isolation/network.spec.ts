@@ -187,7 +187,7 @@ await (async () => {
     .flatMap((o) => o.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)))
     .filter((p: unknown): p is number => typeof p === 'number');
   const tcp = [...new Set([...chartPorts, ...flyteFlows.flatMap(([, , ports]) => ports), 443, 22])].sort((a, b) => a - b);
-  probes = [...tcp.map((port) => ({ protocol: 'TCP' as const, port })), ...dnsPorts.filter((p) => p.protocol === 'UDP'), ...mercuryPorts.filter((p) => p.protocol === 'UDP')];
+  probes = [...tcp.map((port) => ({ protocol: 'TCP' as const, port })), ...dnsPorts, ...mercuryPorts];
   probes = probes.filter((p, i) => probes.findIndex((q) => same(p, q)) === i);
 
   const containers = probes.map((p) => ({ Name: `p${p.port}-${p.protocol.toLowerCase()}`, Port: p.port, Protocol: p.protocol }));

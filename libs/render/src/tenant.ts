@@ -13,7 +13,7 @@ export const flyteServiceAccounts = { admin: 'flyteadmin', propeller: 'flyteprop
 
 export const syncWave = 'argocd.argoproj.io/sync-wave';
 export const syncOptions = 'argocd.argoproj.io/sync-options';
-/** Removing a spec or a domain must never delete a namespace and the data in it. */
+/** Removing a spec or a domain must never delete a namespace and the data in it, nor open it up. */
 export const keepNamespace = 'Prune=false,Delete=false';
 
 type Labelled = { [key: string]: string };
@@ -47,6 +47,12 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     labels: metaLabels,
     annotations: { [syncWave]: String(wave) },
   });
+  // A namespace kept after its spec or domain is removed stays isolated and bounded: its pods and
+  // Secrets are still there. Only a decommissioned domain lets Argo CD remove these.
+  const keptMeta = (name: string, wave: number) => {
+    const base = meta(name, wave);
+    return d.decommission ? base : { ...base, annotations: { ...base.annotations, [syncOptions]: keepNamespace } };
+  };
 
   const namespace: Namespace = {
     apiVersion: 'v1',
@@ -64,7 +70,7 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
   const quota: ResourceQuota = {
     apiVersion: 'v1',
     kind: 'ResourceQuota',
-    metadata: meta('project-quota', -1),
+    metadata: keptMeta('project-quota', -1),
     spec: {
       // Requests, what the scheduler reserves; each container's limits are bounded by the LimitRange.
       hard: {
@@ -89,7 +95,7 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
   const limitRange: LimitRange = {
     apiVersion: 'v1',
     kind: 'LimitRange',
-    metadata: meta('container-defaults', -1),
+    metadata: keptMeta('container-defaults', -1),
     spec: {
       limits: [
         {
@@ -147,6 +153,6 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     flyteRole('kubernetes-dashboard', dashboardRules),
     flyteBinding('kubernetes-dashboard', flyteServiceAccounts.dashboard),
     ...ownerBindings,
-    tenantNetworkPolicy(cluster, meta('tenant-isolation', -1)),
+    tenantNetworkPolicy(cluster, keptMeta('tenant-isolation', -1)),
   ];
 }
