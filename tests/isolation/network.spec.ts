@@ -11,14 +11,12 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { createPlatformFolder } from '@flyte-gkp/testing';
+import { createPlatformFolder, renderCommittedChart } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cluster = parse(readFileSync(join(repoRoot, 'platform/clusters/gkp-dev.yaml'), 'utf8'));
 const toolchain = JSON.parse(readFileSync(join(repoRoot, 'tools/toolchain.json'), 'utf8'));
 const cyclonus = join(repoRoot, '.tools/bin/cyclonus');
-const helm = join(repoRoot, '.tools/bin/helm');
-const chart = join(repoRoot, `.tools/charts/flyte-${cluster.flyte.chartVersion}`);
 const system: string = cluster.systemNamespace;
 
 type Labels = Record<string, string>;
@@ -116,9 +114,7 @@ function parseCombined(output: string): Map<string, Map<string, string>> {
 
 // Built at collection time, so that every pair below is a test of its own.
 await (async () => {
-  for (const [tool, what] of [[cyclonus, 'cyclonus'], [helm, 'helm'], [chart, 'the flyte chart']] as const) {
-    if (!existsSync(tool)) throw new Error(`${what} is not installed at ${tool}: run \`npm run setup\``);
-  }
+  if (!existsSync(cyclonus)) throw new Error(`cyclonus is not installed at ${cyclonus}: run \`npm run setup\``);
   root = await createPlatformFolder('isolation-network-');
   await mkdir(join(root, 'projects'));
   for (const s of specs) {
@@ -145,11 +141,10 @@ await (async () => {
   const podIp = () => `100.64.0.${++address}`;
   const add = (namespace: string, name: string, labels: Labels, role: string, ip = podIp()) => pods.push({ namespace, name, labels, role, ip });
 
-  // Flyte's pods as the real chart renders them with the rendered values; Argo CD puts the few objects
-  // without a namespace into the Application's destination, the system namespace.
-  const values = join(rendered, 'platform/flyte-values.yaml');
-  const chartOutput = await execa(helm, ['template', 'flyte', chart, '-n', system, '--kube-version', cluster.kubernetesVersion, '-f', values]);
-  for (const object of docs(chartOutput.stdout).filter((o) => o.kind === 'Deployment')) {
+  // Flyte's pods as Argo CD renders the real chart from the rendered Application and values; it puts
+  // the few objects without a namespace into the Application's destination, the system namespace.
+  const deployments = (await renderCommittedChart(root, cluster.name)).map((o) => o.object as Record<string, any>).filter((o) => o.kind === 'Deployment');
+  for (const object of deployments) {
     const labels: Labels = object.spec.template.metadata.labels;
     expect(object.metadata.namespace ?? system, `${object.metadata.name} runs in the system namespace`).toBe(system);
     add(system, object.metadata.name, labels, labels['app.kubernetes.io/name']);
@@ -182,8 +177,7 @@ await (async () => {
   }
 
   // Every port anything here listens on or is allowed to: each pod of the model listens on all of them.
-  const chartPorts = docs(chartOutput.stdout)
-    .filter((o) => o.kind === 'Deployment')
+  const chartPorts = deployments
     .flatMap((o) => o.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)))
     .filter((p: unknown): p is number => typeof p === 'number');
   const tcp = [...new Set([...chartPorts, ...flyteFlows.flatMap(([, , ports]) => ports), 443, 22])].sort((a, b) => a - b);
