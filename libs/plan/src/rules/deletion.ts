@@ -32,8 +32,8 @@ export const protectedNamespaceRemoved: RiskRule = {
       .map((change) => ({
         change,
         message:
-          `namespace ${change.name} is protected, so Argo CD will not delete it: it stays, stripped of its NetworkPolicy, ` +
-          'quota and bindings but keeping its Secrets and pods, and its Application stays OutOfSync',
+          `namespace ${change.name} is protected, so Argo CD will not delete it: it stays with its Secrets, pods, ` +
+          'NetworkPolicy and quota, stripped of its bindings (owners and Flyte lose access), and its Application stays OutOfSync',
         fix: `first set \`decommission: true\` on ${domainOf(change)} in a pull request of its own; remove it in a later one, after the data's retention`,
       })),
 };
