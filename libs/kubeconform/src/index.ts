@@ -5,6 +5,8 @@ export {
   kubeconformFlags,
   runKubeconform,
   toolchainSettings,
+  toolTimeoutMs,
+  toolTimeoutVariable,
   verdictFlags,
   type KubeconformSettings,
   type RunOptions,

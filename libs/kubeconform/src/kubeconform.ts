@@ -14,6 +14,8 @@ export interface KubeconformSettings {
   binary: string;
   /** where verdicts are cached (see verdict-cache.ts); none when undefined */
   cacheDir?: string;
+  /** how long one run may take before it is killed (toolTimeoutMs); none when undefined */
+  timeoutMs?: number;
 }
 
 export interface ResourceVerdict {
@@ -36,6 +38,18 @@ export class KubeconformUnavailableError extends Error {
 
 const SETUP_HINT = 'run `npm run setup`';
 
+/** How long an external tool may run: FLYTE_GKP_TOOL_TIMEOUT_SECONDS, 300 s unless set. */
+export const toolTimeoutVariable = 'FLYTE_GKP_TOOL_TIMEOUT_SECONDS';
+const defaultToolTimeoutSeconds = 300;
+
+export function toolTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
+  const text = env[toolTimeoutVariable];
+  if (text === undefined || text === '') return defaultToolTimeoutSeconds * 1000;
+  const seconds = Number(text);
+  if (!Number.isFinite(seconds) || seconds <= 0) throw new KubeconformUnavailableError(`${toolTimeoutVariable}=${text} is not a number of seconds above 0`);
+  return seconds * 1000;
+}
+
 /** The binary and schema locations as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
 export function toolchainSettings(repoRoot: string, kubernetesVersion: string, argoCdVersion: string): KubeconformSettings {
   const tools = join(repoRoot, '.tools');
@@ -48,6 +62,7 @@ export function toolchainSettings(repoRoot: string, kubernetesVersion: string, a
     ],
     binary: join(tools, 'bin/kubeconform'),
     cacheDir: join(tools, 'cache/kubeconform'),
+    timeoutMs: toolTimeoutMs(),
   };
 }
 
@@ -85,7 +100,7 @@ export async function runKubeconform(files: string[], cwd: string, settings: Kub
   const verdicts: ResourceVerdict[] = [];
   // No files, no run: without file arguments kubeconform would read stdin.
   for (const chunk of argumentChunks(files)) {
-    verdicts.push(...(await runChunk(chunk, cwd, options, settings.binary)));
+    verdicts.push(...(await runChunk(chunk, cwd, options, settings)));
   }
   // kubeconform validates in parallel goroutines: sort for a stable report.
   const key = (v: ResourceVerdict) => [v.file, v.apiVersion, v.kind, v.name].join('\0');
@@ -162,8 +177,23 @@ const STATUSES: Record<string, ResourceVerdict['status']> = {
   statusSkipped: 'skipped',
 };
 
-async function runChunk(files: string[], cwd: string, options: string[], binary: string): Promise<ResourceVerdict[]> {
-  const result = await execa(binary, [...options, ...files], { cwd, reject: false, stdin: 'ignore' });
+async function runChunk(files: string[], cwd: string, options: string[], { binary, timeoutMs }: KubeconformSettings): Promise<ResourceVerdict[]> {
+  const run = execa(binary, [...options, ...files], { cwd, reject: false, stdin: 'ignore' });
+  let timedOut = false;
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
+    timedOut = true;
+    run.kill('SIGKILL');
+    // A child of the binary may hold its output open: stop waiting for it.
+    run.stdout?.destroy();
+    run.stderr?.destroy();
+  }, timeoutMs);
+  const result = await run.finally(() => clearTimeout(timer));
+  if (timedOut) {
+    throw new KubeconformUnavailableError(
+      `kubeconform at ${shown(binary)} did not finish within ${(timeoutMs ?? 0) / 1000} s and was stopped: a hanging binary, or a machine too busy; ` +
+        `set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
+    );
+  }
   // Exit code 1 only means "something is invalid": the verdicts are on stdout.
   let output: KubeconformOutput | undefined;
   if (result.exitCode === 0 || result.exitCode === 1) {
