@@ -1,6 +1,6 @@
 // A render killed part-way (a real SIGKILL, as a CI timeout or an OOM killer sends it) must leave the
 // previous clusters/<cluster>/ intact, byte for byte, if killed before its commit point, and have its
-// change finished by the next run if killed after; the next validate/render must recover either way.
+// change finished by the next render if killed after. validate reports what was left and changes nothing.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -83,8 +83,8 @@ describe('a render killed with SIGKILL while it writes', () => {
   let root: string;
   let before: Map<string, Buffer>;
   const current = () => join(root, 'clusters', cluster);
-  const staging = () => join(root, 'clusters', `.staging-${cluster}`);
-  const plan = () => join(root, 'clusters', '.render-plan.json');
+  const staging = () => join(root, 'clusters', '.render/staging', cluster);
+  const plan = () => join(root, 'clusters', '.render/plan.json');
 
   beforeAll(async () => {
     root = await workspace();
@@ -120,10 +120,10 @@ describe('a render killed with SIGKILL while it writes', () => {
       }
       expect(result.signal, `killed, not failed: ${result.stdout}\n${result.stderr}`).toBe('SIGKILL');
       if (existsSync(plan())) {
-        // Killed after its commit point: the next run finishes the write, and the new render is in place.
+        // Killed after its commit point: the next render finishes the write, and the new render is in place.
         attempts.push(`delay ${delay} ms: killed after the commit`);
-        const validate = await cli(root, 'validate');
-        expect(validate.exitCode, validate.output).toBe(0);
+        const render = await cli(root, 'render');
+        expect(render.exitCode, render.output).toBe(0);
         expect(differences(await expectedRender(root), await tree(current())), 'the committed render, finished').toEqual([]);
         before = await tree(current());
         continue;
@@ -135,17 +135,19 @@ describe('a render killed with SIGKILL while it writes', () => {
       break;
     }
     console.log(`kill attempts (${projectCount} projects): ${attempts.join('; ')}`);
-    expect(landed, `a kill while clusters/.staging-${cluster} existed: ${attempts.join('; ')}`).toBe(true);
+    expect(landed, `a kill while clusters/.render/staging/${cluster} existed: ${attempts.join('; ')}`).toBe(true);
   }, 300_000);
 
-  it('the next validate cleans up without touching the previous output, and reports the drift', async () => {
-    expect((await hidden(root)).length, 'the kill left staging behind').toBeGreaterThan(0);
+  it('the next validate reports the drift and what the kill left, and changes nothing', async () => {
+    expect(await hidden(root), 'the kill left staging behind').toEqual(['.render']);
+    const left = await tree(join(root, 'clusters/.render'));
     const validate = await cli(root, 'validate');
     // The specs changed and clusters/ still holds the previous render: that is drift, not a crash.
     expect(validate.exitCode, validate.output).toBe(1);
     expect(validate.output).toMatch(/\[drift\]/);
+    expect(validate.output).toMatch(/^clusters\/\.render .*\[tree\/render-state\]$/m);
     expect(validate.output).not.toMatch(/^\s+at /m);
-    expect(await hidden(root), 'no staging folder left').toEqual([]);
+    expect(differences(left, await tree(join(root, 'clusters/.render'))), 'validate is read-only: the staging stays').toEqual([]);
     expect(differences(before, await tree(current())), 'clusters/gkp-dev as before the kill').toEqual([]);
   }, 180_000);
 

@@ -1,6 +1,5 @@
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { commitStaged, discardStaged, prepareStaging, writeStaged, type StagedFolder, type Tree } from '@flyte-gkp/output';
+import { commitStaged, prepareStaging, writeStaged, type StagedFolder, type Tree, type WriteSession } from '@flyte-gkp/output';
 import type { RenderedFile } from '@flyte-gkp/render';
 import { clustersDir } from './drift-stage.js';
 
@@ -9,6 +8,7 @@ import { clustersDir } from './drift-stage.js';
  * there, and then committed for every cluster at once, or dropped.
  */
 export interface Staged {
+  session: WriteSession;
   folders: StagedFolder[];
   /** Is `path` (relative to the cluster folder `name`) a manifest of the render. */
   isManifest(path: string, name: string): boolean;
@@ -17,23 +17,21 @@ export interface Staged {
 const inCluster = (name: string, files: RenderedFile[]) => new Map(files.map((f) => [f.path.slice(`${clustersDir}/${name}/`.length), f.content]));
 const inParent = (tree: Tree) => new Map([...tree].map(([path, content]) => [path.slice(`${clustersDir}/`.length), content]));
 
+export const clustersFolder = (root: string) => join(root, clustersDir);
+
 /** Finds what differs from the committed files (`committed`: cluster name → files, as the tree holds them); writes nothing yet. */
-export async function stageRender(root: string, rendered: Map<string, RenderedFile[]>, committed: Map<string, Tree>): Promise<Staged> {
-  const parent = join(root, clustersDir);
-  const folders = await prepareStaging(parent, new Map([...rendered].map(([name, files]) => [name, inCluster(name, files)])), new Map([...committed].map(([name, tree]) => [name, inParent(tree)])));
+export async function stageRender(session: WriteSession, rendered: Map<string, RenderedFile[]>, committed: Map<string, Tree>): Promise<Staged> {
+  const folders = await prepareStaging(session, new Map([...rendered].map(([name, files]) => [name, inCluster(name, files)])), new Map([...committed].map(([name, tree]) => [name, inParent(tree)])));
   const manifests = new Map([...rendered].map(([name, files]) => [name, new Set(files.filter((f) => f.type === 'manifest').map((f) => f.path.slice(`${clustersDir}/${name}/`.length)))]));
-  return { folders, isManifest: (path, name) => manifests.get(name)?.has(path) ?? false };
+  return { session, folders, isManifest: (path, name) => manifests.get(name)?.has(path) ?? false };
 }
 
 /** Writes the staged files that `which` selects (all by default): in two calls, work can start on the first ones. */
 export const writeStagedFiles = (staged: Staged, which?: (path: string, name: string) => boolean) => writeStaged(staged.folders, which);
 
-export const discardRender = (staged: Staged) => discardStaged(staged.folders);
 
-/** Makes the staged render the committed one, removes the folders of clusters no longer defined; what changed. */
-export async function commitRender(root: string, staged: Staged, orphans: string[]): Promise<string[]> {
-  const parent = join(root, clustersDir);
-  await commitStaged(parent, staged.folders);
-  for (const name of orphans) await rm(join(parent, name), { recursive: true, force: true });
+/** Makes the staged render the committed one and removes the folders of clusters no longer defined; what changed. */
+export async function commitRender(staged: Staged, orphans: string[]): Promise<string[]> {
+  await commitStaged(staged.session, staged.folders, orphans);
   return staged.folders.flatMap((s) => [...s.written, ...s.removed].map((path) => `${clustersDir}/${s.name}/${path}`)).sort();
 }
