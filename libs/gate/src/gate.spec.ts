@@ -1,5 +1,6 @@
-import { mkdir, readdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readdir, readFile, readlink, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readTree } from '@flyte-gkp/output';
 import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
@@ -10,6 +11,18 @@ beforeEach(async () => {
   ws = await createTempWorkspace();
 });
 afterEach(() => ws.remove());
+
+/** Every entry under `dir` but the linked node_modules/.tools: path → content, link target or 'dir'. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  const result = new Map<string, string>();
+  for (const e of entries) {
+    const path = relative(dir, join(e.parentPath, e.name));
+    if (/^(node_modules|\.tools)(\/|$)/.test(path)) continue;
+    result.set(path, e.isSymbolicLink() ? `link:${await readlink(join(dir, path))}` : e.isDirectory() ? 'dir' : e.isFile() ? await readFile(join(dir, path), 'utf8') : 'other');
+  }
+  return result;
+}
 
 const edit = async (file: string, change: (text: string) => string) => writeFile(join(ws.root, file), change(await readFile(join(ws.root, file), 'utf8')));
 
@@ -63,6 +76,62 @@ describe('workspace files', () => {
     const findings = (await runGate(ws.root)).diagnostics;
     expect(findings.map((d) => [d.file, d.rule])).toEqual([['projects/z.YAML', 'naming/file-name']]);
   });
+
+  it('reports every entry of projects/ that is no spec: a link, a folder (also one named like a spec), a FIFO, a spec in a folder', async () => {
+    await symlink('x.yaml', join(ws.root, 'projects/linked.yaml'));
+    await mkdir(join(ws.root, 'projects/z.yaml'));
+    await mkdir(join(ws.root, 'projects/team'));
+    await writeFile(join(ws.root, 'projects/team/w.yaml'), 'id: w\n');
+    execFileSync('mkfifo', [join(ws.root, 'projects/pipe.yaml')]);
+
+    const findings = (await runGate(ws.root, { kubeconform: false })).diagnostics;
+
+    expect(findings.map((d) => [d.file, d.rule])).toEqual([
+      ['projects/linked.yaml', 'tree/symlink'],
+      ['projects/pipe.yaml', 'tree/special-file'],
+      ['projects/team', 'tree/folder'],
+      ['projects/team/w.yaml', 'tree/folder'],
+      ['projects/z.yaml', 'tree/folder'],
+    ]);
+    // A stray is nobody's spec: the shared check reports it, a check of one spec does not.
+    expect((await runGate(ws.root, { focus: [], kubeconform: false })).diagnostics).toHaveLength(5);
+    expect((await runGate(ws.root, { focus: ['projects/x.yaml'], kubeconform: false })).diagnostics).toEqual([]);
+  });
+});
+
+describe('the tree under clusters/: what Argo CD could read', () => {
+  it('refuses a link in place of a rendered file, and never reads through it', async () => {
+    const app = 'clusters/gkp-dev/projects/x/application.yaml';
+    await writeFile(join(ws.root, 'docs-app.yaml'), await readFile(join(ws.root, app), 'utf8'));
+    await rm(join(ws.root, app));
+    await symlink('../../../../docs-app.yaml', join(ws.root, app));
+
+    const findings = (await runGate(ws.root)).diagnostics;
+
+    expect(findings.map((d) => [d.file, d.rule])).toEqual([
+      [app, 'tree/symlink'],
+      [app, 'drift'],
+    ]);
+    expect(findings.find((d) => d.rule === 'tree/symlink')?.message).toContain('../../../../docs-app.yaml');
+  });
+
+  it('reports a committed plan or staging of a render, and any other stray beside the cluster folders, and changes nothing', async () => {
+    const plan = { folders: [{ name: 'gkp-dev', written: [], removed: ['projects/x/application.yaml', '../../../victim.txt'], whole: false }] };
+    await writeFile(join(ws.root, 'clusters/.render-plan.json'), JSON.stringify(plan));
+    await mkdir(join(ws.root, 'clusters/.render/staging'), { recursive: true });
+    await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify(plan));
+    await writeFile(join(ws.root, 'clusters/notes.md'), 'hello\n');
+    const before = await snapshot(ws.root);
+
+    const findings = (await runGate(ws.root)).diagnostics;
+
+    expect(findings.map((d) => [d.file, d.rule])).toEqual([
+      ['clusters/.render', 'tree/render-state'],
+      ['clusters/.render-plan.json', 'tree/render-state'],
+      ['clusters/notes.md', 'tree/stray'],
+    ]);
+    expect(await snapshot(ws.root)).toEqual(before);
+  });
 });
 
 describe('render', () => {
@@ -111,6 +180,41 @@ describe('render', () => {
     expect(rejected).toEqual(expect.arrayContaining(['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'clusters/gkp-dev/projects/y/manifests/d-dev.yaml']));
     expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(/^LimitRange .*does not match the Kubernetes schema/);
     expect(await readTree(ws.root, 'clusters')).toEqual(before);
+  });
+
+  it('refuses to write when the tree holds a link: a linked folder is never written through', async () => {
+    // projects/x/manifests -> ../y/manifests: writing x's manifests there would overwrite y's.
+    await rm(join(ws.root, 'clusters/gkp-dev/projects/x/manifests'), { recursive: true });
+    await symlink('../y/manifests', join(ws.root, 'clusters/gkp-dev/projects/x/manifests'));
+    await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
+    const before = await snapshot(join(ws.root, 'clusters'));
+
+    const result = await renderWorkspace(ws.root);
+
+    expect(result.written).toEqual([]);
+    expect(result.diagnostics.map((d) => [d.file, d.rule])).toEqual([['clusters/gkp-dev/projects/x/manifests', 'tree/symlink']]);
+    expect(await snapshot(join(ws.root, 'clusters'))).toEqual(before);
+  });
+
+  it('never applies a committed .render/ nor a plan, and leaves the checkout as it was', async () => {
+    await mkdir(join(ws.root, 'clusters/.render'));
+    await writeFile(join(ws.root, 'clusters/.render/lock.json'), JSON.stringify({ pid: 1, dev: '1', ino: '1' }));
+    await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify({ folders: [{ name: 'gkp-dev', staged: false }] }));
+    const before = await snapshot(ws.root);
+
+    const result = await renderWorkspace(ws.root);
+
+    expect(result.diagnostics.map((d) => [d.file, d.rule])).toEqual([['clusters/.render', 'tree/render-state']]);
+    expect(await snapshot(ws.root)).toEqual(before);
+  });
+
+  it('runs one at a time: a second render at once fails with a clear message, the first completes', async () => {
+    await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
+    const [first, second] = await Promise.allSettled([renderWorkspace(ws.root), renderWorkspace(ws.root)]);
+
+    expect(first.status === 'fulfilled' && first.value.written).toEqual(['gkp-dev']);
+    expect(second.status === 'rejected' ? String(second.reason) : second.value.diagnostics).toMatch(/another render \(pid \d+\) is writing clusters\//);
+    expect((await runGate(ws.root)).diagnostics).toEqual([]);
   });
 
   it('is byte-identical on a second run', async () => {

@@ -20,20 +20,20 @@
  * tree is listed, and runs while the specs load, render and lint. Caches sit behind their stage: the
  * verdict cache behind kubeconform, the YAML memo (serialization-memo.ts) behind render.
  */
-import { join } from 'node:path';
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
-import { recoverInterruptedWrite } from '@flyte-gkp/output';
+import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/spec';
 import { compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared } from './compare-stage.js';
-import { commitRender, discardRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
-import { checkDrift, clustersDir, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
+import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
+import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import { checkKubeconform, checkKubeconformStaged, kubeconformCommitted, type EarlyVerdicts } from './kubeconform-stage.js';
 import { gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
+import { checkTree } from './tree-stage.js';
 import { listSpecFiles, loadPlatformOrThrow, loadSpecs, renderClusters, type Loaded, type Workspace } from './workspace.js';
 
 export interface GateOptions {
@@ -53,24 +53,23 @@ export type GateResult = Checked;
 
 const emptyTree: RepoTree = { entries: new Map(), bytes: () => undefined };
 
-/** The validation gate: schema, lint, kubeconform and drift; all findings at once. */
+/** The validation gate: tree, schema, lint, kubeconform and drift; all findings at once. Reads, never writes. */
 export async function runGate(root: string, options: GateOptions = {}): Promise<GateResult> {
   const focus = options.focus ? new Set(options.focus) : undefined;
   const withKubeconform = options.kubeconform !== false;
   const withDrift = options.drift !== false;
-  const readsClusters = withKubeconform || withDrift;
 
-  // 1. read tree (and the base's, from git, while the disk is read)
-  if (readsClusters) await recoverInterruptedWrite(join(root, clustersDir));
+  // 1. read tree (and the base's, from git, while the disk is read); a generator's virtual files stand for
+  // platform/ and projects/ when it checks no output
   const baseTree = options.base === undefined ? undefined : readBase(root, options.base);
   baseTree?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
-  const tree = options.files && !readsClusters ? emptyTree : await (options.tree ?? diskTree(root)).read(treeFolders);
+  const tree = options.files && !withKubeconform && !withDrift ? emptyTree : await (options.tree ?? diskTree(root)).read(treeFolders);
   const files = options.files ?? treeSource(tree);
 
   // 2. load the platform, then start kubeconform on the committed files: it runs during load, render and lint
   const platform = await loadPlatformOrThrow(files);
   const inScope = scope(focus, await listSpecFiles(files));
-  const paths = readsClusters ? committedPaths(tree, platform, inScope) : new Map<string, string[]>();
+  const paths = withKubeconform || withDrift ? committedPaths(tree, platform, inScope) : new Map<string, string[]>();
   const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : new Map();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform);
@@ -81,6 +80,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   // 4. check
   const { diagnostics, checkedFiles } = checkRules(workspace, inScope);
+  diagnostics.push(...checkTree(tree, platform));
   for (const { cluster } of platform.clusters) {
     const rendered = workspace.rendered.get(cluster.name) ?? [];
     const onDisk = committed.get(cluster.name) ?? new Map<string, string>();
@@ -136,40 +136,52 @@ export interface RenderResult extends GateResult {
   changed: string[];
 }
 
+const refused = (diagnostics: Diagnostic[], checkedFiles: string[] = []): RenderResult => ({ diagnostics, checkedFiles, written: [], changed: [] });
+
 /**
- * Renders every cluster; stages what changed in every cluster folder and checks the new tree with
- * kubeconform: the committed files from the start, while the specs load and render (where a file comes
- * out unchanged, its verdicts are the render's), the changed ones as soon as they are staged, with the
- * other files written and the lint rules running meanwhile. Only when all of that passes is the change
- * committed, for every cluster at once. Any finding, or a failure, leaves clusters/ exactly as it was.
+ * Renders every cluster, one render at a time (a second one fails at once: RenderBusyError); stages what
+ * changed in every cluster folder and checks the new tree with kubeconform: the committed files from the
+ * start, while the specs load and render (where a file comes out unchanged, its verdicts are the
+ * render's), the changed ones as soon as they are staged, with the other files written and the lint
+ * rules running meanwhile. Only when all of that passes is the change committed, for every cluster at
+ * once. Any finding, or a failure, leaves clusters/ exactly as it was.
  */
 export async function renderWorkspace(root: string): Promise<RenderResult> {
-  // 1. read tree
-  await recoverInterruptedWrite(join(root, clustersDir));
-  const tree = await diskTree(root).read(treeFolders);
-  const files = treeSource(tree);
-
-  // 2. load, with kubeconform started on the committed files meanwhile
-  const platform = await loadPlatformOrThrow(files);
-  const paths = committedPaths(tree, platform, everything);
-  const early = kubeconformCommitted(root, platform, tree, paths);
-  const committed = committedFiles(tree, paths);
-  const loaded = await loadSpecs(files, platform);
-
-  // 3. render
-  const memo = openSerializationMemo(root) ?? new SerializationMemo();
-  const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { memo }) };
-  // A spec that does not load renders nothing: report it with the rules' findings, before writing anything.
-  if (workspace.diagnostics.length > 0) {
-    await Promise.allSettled(early.values());
-    return { ...checkRules(workspace, everything), written: [], changed: [] };
-  }
-
-  // 4. check, on the staged render: the manifests first, kubeconform checks them while the other files
-  // are written and the rules run
-  let staged: Staged | undefined;
+  let session: WriteSession;
   try {
-    staged = await stageRender(root, workspace.rendered, committed);
+    session = await acquireWrite(clustersFolder(root)); // recovers what a killed render of this machine left
+  } catch (error) {
+    if (!(error instanceof ForeignStateError)) throw error;
+    return refused([{ file: error.path, rule: 'tree/render-state', message: error.message, fix: 'never commit it; if no render is running, delete it' }]);
+  }
+  let staged: Staged | undefined;
+  let early: EarlyVerdicts = new Map();
+  try {
+    // 1. read tree
+    const tree = await diskTree(root).read(treeFolders);
+    const files = treeSource(tree);
+
+    // 2. load, with kubeconform started on the committed files meanwhile
+    const platform = await loadPlatformOrThrow(files);
+    const paths = committedPaths(tree, platform, everything);
+    early = kubeconformCommitted(root, platform, tree, paths);
+    const committed = committedFiles(tree, paths);
+    const loaded = await loadSpecs(files, platform);
+
+    // 3. render
+    const memo = openSerializationMemo(root) ?? new SerializationMemo();
+    const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { memo }) };
+    // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not
+    // written to: report it with the rules' findings, before writing anything.
+    const treeFindings = checkTree(tree, platform, { ownsRenderState: true });
+    if (workspace.diagnostics.length > 0 || treeFindings.length > 0) {
+      const checked = checkRules(workspace, everything);
+      return refused([...checked.diagnostics, ...treeFindings], checked.checkedFiles);
+    }
+
+    // 4. check, on the staged render: the manifests first, kubeconform checks them while the other files
+    // are written and the rules run
+    staged = await stageRender(session, workspace.rendered, committed);
     await writeStagedFiles(staged, staged.isManifest);
     const running = platform.clusters.map(({ cluster }) => {
       const manifests = (workspace.rendered.get(cluster.name) ?? []).filter((f) => f.type === 'manifest');
@@ -185,15 +197,11 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const diagnostics: Diagnostic[] = [...checked.diagnostics, ...(await Promise.all(running)).flat()];
 
     // 5. commit, or leave clusters/ as it was
-    if (diagnostics.length > 0) {
-      await discardRender(staged);
-      return { diagnostics, checkedFiles: checked.checkedFiles, written: [], changed: [] };
-    }
-    const changed = await commitRender(root, staged, orphanClusterFolders(tree, platform));
+    if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);
+    const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     return { ...checked, written: staged.folders.map((s) => s.name), changed };
-  } catch (error) {
+  } finally {
     await Promise.allSettled(early.values());
-    await recoverInterruptedWrite(join(root, clustersDir)); // applies the plan if it was committed, else drops what was staged
-    throw error;
+    await session.release(); // drops what was staged and not committed, and the lock
   }
 }

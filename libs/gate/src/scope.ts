@@ -24,13 +24,16 @@ function ownerOf(path: string, specByStem: Map<string, string>): string | undefi
 
 /**
  * A file is in scope when it is a focused spec or a file that spec owns, or the platform and the
- * cluster-wide files. The leftovers of a removed spec go to the cluster-wide check (empty focus).
+ * cluster-wide files. The leftovers of a removed spec and the entries of projects/ that are no spec go
+ * to the cluster-wide check (empty focus).
  */
 export function scope(focus: ReadonlySet<string> | undefined, specFiles: string[]): Scope {
   if (!focus) return everything;
   const specByStem = stemsOf(specFiles);
+  const specs = new Set(specFiles);
   return (file) => {
-    if (file.startsWith('projects/')) return focus.has(file);
+    // An entry of projects/ that is no spec (a stray file, a folder, a link) is no spec's: the shared check's.
+    if (file.startsWith('projects/')) return specs.has(file) ? focus.has(file) : focus.size === 0;
     if (!isProjectOutput(file)) return true;
     const owner = ownerOf(file, specByStem);
     return owner === undefined ? focus.size === 0 : focus.has(owner);
