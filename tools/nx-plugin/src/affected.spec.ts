@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,6 +75,45 @@ describe('onboarding a project in a real repository', () => {
     await writeFile(pins, `${await readFile(pins, 'utf8')}# reviewed\n`);
     await git(ws.root, 'commit', '-q', '-am', 'touch pins');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
-    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z']);
+    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z', 'projects-folder']);
+  });
+});
+
+describe('`nx affected` in a pull request that adds something that is no spec', () => {
+  /** Commits `change` on top, runs `nx affected -t validate` for that commit, then reverts it. */
+  async function affectedBy(change: () => Promise<void>) {
+    await change();
+    await git(ws.root, 'add', '-A');
+    await git(ws.root, 'commit', '-q', '-m', 'a pull request');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    const changed = await changedFiles();
+    await git(ws.root, 'revert', '--no-edit', 'HEAD');
+    return { exitCode: result.exitCode, ran: ranValidate(result.all ?? ''), output: result.all ?? '', changed };
+  }
+
+  it('validates a stray file in projects/, and fails on it', async () => {
+    const result = await affectedBy(() => writeFile(join(ws.root, 'projects/team-notes.yml.orig'), 'notes\n'));
+    expect(result.ran).toEqual(['projects-folder']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/projects\/team-notes\.yml\.orig:1:1 .*\[naming\/file-name\]/);
+  });
+
+  it('validates a spec in a folder under projects/, and fails on it', async () => {
+    const result = await affectedBy(async () => {
+      await mkdir(join(ws.root, 'projects/team'));
+      await writeFile(join(ws.root, 'projects/team/z.yaml'), await readFile(join(ws.root, 'projects/z.yaml'), 'utf8'));
+    });
+    expect(result.ran).toEqual(['projects-folder']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/projects\/team\/z\.yaml .*\[tree\/folder\]/);
+  });
+
+  it('validates a plan committed beside the cluster folders, and never applies it', async () => {
+    const plan = JSON.stringify({ folders: [{ name: 'gkp-dev', written: [], removed: ['projects/z/application.yaml'], whole: false }] });
+    const result = await affectedBy(() => writeFile(join(ws.root, 'clusters/.render-plan.json'), plan));
+    expect(result.ran).toEqual(['projects-folder']);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toMatch(/clusters\/\.render-plan\.json .*\[tree\/render-state\]/);
+    expect(result.changed, 'validate left the checkout as the pull request made it').toEqual([]);
   });
 });

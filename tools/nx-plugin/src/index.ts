@@ -7,7 +7,11 @@ import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, ty
  * - one per spec, rooted at the spec file itself (two specs never share a root), with `validate` and `render`;
  * - one per rendered project folder clusters/<cluster>/projects/<id>/, which the spec depends on, so a
  *   hand edit there marks the spec affected and its `validate` runs the drift check;
- * - one per cluster, rooted at clusters/<cluster>/, whose `validate` covers the files no spec owns.
+ * - one per cluster, rooted at clusters/<cluster>/, whose `validate` covers the files no spec owns;
+ * - one rooted at projects/ (`projects-folder`), whose `validate` is the same shared check: any entry of
+ *   projects/ that is no spec (a stray file, a folder, a link) belongs to it, so it fails the pull request
+ *   that adds it; and one rooted at clusters/ (`clusters-folder`, no targets) that it depends on, so an
+ *   entry beside the cluster folders (a committed plan, a stray) runs it too.
  */
 const specPattern = /^projects\/[^/]+\.(ya?ml|json)$/;
 const cli = 'node tools/cli/run.mjs';
@@ -26,6 +30,9 @@ const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/
 export const specProjectName = (id: string) => `flyte-${id}`;
 export const outputProjectName = (cluster: string, id: string) => `flyte-${id}-output-${cluster}`;
 export const clusterProjectName = (cluster: string) => `cluster-${cluster}`;
+/** Not `flyte-<id>`: no spec id can take these names. */
+export const projectsFolderName = 'projects-folder';
+export const clustersFolderName = 'clusters-folder';
 
 function clusterNames(context: CreateNodesContextV2): string[] {
   try {
@@ -66,16 +73,26 @@ function specNodes(file: string, clusters: string[]): Record<string, ProjectConf
   };
 }
 
+const sharedCheck = (what: string, inputs: string[]) => command(`validate --shared-only ${againstBase}`, `Validate what no single spec owns: ${what}.`, { inputs: [...inputs, ...sharedInputs] });
+
 function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
   const root = `clusters/${cluster}`;
   return {
+    projects: {
+      root: 'projects',
+      name: projectsFolderName,
+      tags: ['flyte-tree'],
+      implicitDependencies: [clustersFolderName],
+      targets: { validate: sharedCheck('every entry of projects/ that is no spec, and of clusters/ beside the cluster folders', ['{projectRoot}/**/*', '{workspaceRoot}/clusters/*']) },
+    },
+    clusters: { root: 'clusters', name: clustersFolderName, tags: ['flyte-tree'], targets: {} },
     [root]: {
       root,
       name: clusterProjectName(cluster),
       projectType: 'application',
       tags: ['flyte-cluster'],
       targets: {
-        validate: command(`validate --shared-only ${againstBase}`, `Validate what no single spec owns: platform files, ${root}/root-app.yaml and ${root}/platform/.`, { inputs: ['{projectRoot}/**/*', ...sharedInputs] }),
+        validate: sharedCheck(`platform files, ${root}/root-app.yaml, ${root}/platform/ and any file under ${root}/ no spec renders`, ['{projectRoot}/**/*']),
         render: renderTarget,
       },
     },
