@@ -34,6 +34,12 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
   const platform = await loadPlatform(files);
   if (!platform.ok) fail(formatHuman(platform.diagnostics));
   const [firstCluster] = platform.platform.clusters.map((c) => c.cluster);
+  // The files every spec shares (the Flyte values) cannot be rendered right while another spec does not
+  // load: nothing is written until it is fixed.
+  const before = await loadWorkspace(tree.root, files, platform.platform);
+  if (before.diagnostics.length > 0) {
+    fail(`nothing written: other files under projects/ do not load, fix them first (\`npm run validate\` shows every finding):\n${formatHuman(before.diagnostics)}`);
+  }
 
   const domains = options.domains?.split(',').map((d) => d.trim()).filter(Boolean);
   const spec: ProjectSpec = {
@@ -70,17 +76,12 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     logger.info(`Wrote ${file}. Render it with: npm run render`);
     return;
   }
-  const workspace = await loadWorkspace(tree.root, files);
-  for (const [cluster, rendered] of workspace.rendered) {
-    const wanted = new Map(rendered.map((f) => [f.path, f.content]));
-    for (const path of listTree(tree, `clusters/${cluster}`)) if (!wanted.has(path)) tree.delete(path);
-    for (const [path, content] of wanted) if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
+  // Only the new project's files and the files every project shares: another tenant's output is never
+  // deleted nor rewritten here (a difference there is for `npm run validate` to report).
+  const workspace = await loadWorkspace(tree.root, files, platform.platform);
+  const ours = (file: { project?: string }) => file.project === undefined || file.project === spec.id;
+  for (const rendered of workspace.rendered.values()) {
+    for (const { path, content } of rendered.filter(ours)) if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
   }
   logger.info(`Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`);
-}
-
-function listTree(tree: Tree, dir: string): string[] {
-  if (!tree.exists(dir)) return [];
-  if (tree.isFile(dir)) return [dir];
-  return tree.children(dir).flatMap((child) => listTree(tree, `${dir}/${child}`));
 }
