@@ -172,6 +172,20 @@ async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult>
   return { changedSpec: changed.file, expectedProject, ranProjects, warm, cold };
 }
 
+/**
+ * `plan --base HEAD` right after the nx measure: the one changed spec rendered, not committed. Its
+ * changes must all be that project's (nothing else changed), and there must be some.
+ */
+async function planOneChanged(ws: string, changed: string): Promise<Summary> {
+  const id = changed.replace(/^projects\/|\.[a-z]+$/g, '');
+  return repeat(repeats, 'plan --base HEAD, 1 spec changed', async () => {
+    const run = check(await measure(...cli(ws, ['plan', '--base', 'HEAD', '--format', 'json'])), 'plan');
+    const projects = [...new Set((JSON.parse(run.stdout) as { changes: { project: string | null }[] }).changes.map((c) => c.project))];
+    if (projects.length !== 1 || projects[0] !== id) throw new Error(`plan after changing ${changed} reports changes of ${JSON.stringify(projects)}, not of ${id} alone`);
+    return run;
+  });
+}
+
 interface SizeResult {
   projects: number;
   specFiles: Record<string, number>;
@@ -197,6 +211,8 @@ interface SizeResult {
   /** in-process: the parts once (renderClusterMs the median of `repeats` runs), renderWorkspace and runGate once */
   stagesMs: Record<StageName, number> & { renderInProcessMs: number; validateInProcessMs: number; renderClusterRunsMs: number[]; lintByRuleMs: Record<string, number> };
   nxAffected: NxResult;
+  /** `plan --base HEAD` after one spec changed and was rendered */
+  plan: Summary;
 }
 
 async function benchSize(base: string, projects: number): Promise<SizeResult> {
@@ -261,6 +277,7 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
   const validateWarm = await repeat(repeats, 'validate, caches filled', validate);
 
   const nx = await nxAffected(ws, specs);
+  const plan = await planOneChanged(ws, nx.changedSpec);
   if (!options.keep) rmSync(ws, { recursive: true, force: true });
   return {
     projects,
@@ -279,6 +296,7 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
     gateOverhead: { runs: pairRatios, median: round(median(pairRatios), 3) },
     stagesMs,
     nxAffected: nx,
+    plan,
   };
 }
 
@@ -350,6 +368,7 @@ const measures: { key: string; label: string; pick: (s: SizeResult) => number; l
   { key: 'kubeconformAlone', label: 'kubeconform alone, same files', pick: (s) => s.kubeconformAlone.medianMs, linearTarget: false },
   { key: 'nxAffectedWarm', label: 'nx affected, 1 spec changed, warm', pick: (s) => s.nxAffected.warm.medianMs, linearTarget: false },
   { key: 'nxAffectedCold', label: 'nx affected, 1 spec changed, cold (1 run)', pick: (s) => s.nxAffected.cold.medianMs, linearTarget: false },
+  { key: 'plan', label: 'plan --base, 1 spec changed', pick: (s) => s.plan.medianMs, linearTarget: false },
   { key: 'renderInProcess', label: '  render in-process (renderWorkspace)', pick: (s) => s.stagesMs.renderInProcessMs, linearTarget: true },
   { key: 'validateInProcess', label: '  validate in-process (runGate)', pick: (s) => s.stagesMs.validateInProcessMs, linearTarget: true },
 ];
@@ -384,7 +403,10 @@ function evaluateTargets(results: SizeResult[]): Target[] {
       targets.push({ id: `nx-affected-${mode}-${s.projects}`, description: `nx affected -t validate, one spec changed, ${mode}, ${s.projects} projects (wall incl. Nx start-up)`, value: `${round(value / 1000, 2)} s`, limit: '≤ 5 s', pass: value <= 5000 });
     }
   }
-  const peaks = results.flatMap((s) => [s.renderFromScratch, s.renderFreshClone, s.render, s.renderOneAdded, s.validateCold, s.validate].map((m) => m.maxRssMiB)).filter((v): v is number => v !== undefined);
+  for (const s of results) {
+    targets.push({ id: `plan-${s.projects}`, description: `plan --base HEAD, one spec changed, ${s.projects} projects (CLI wall, median)`, value: `${round(s.plan.medianMs / 1000, 2)} s`, limit: '≤ 3 s', pass: s.projects === 1000 ? s.plan.medianMs <= 3000 : null });
+  }
+  const peaks = results.flatMap((s) => [s.renderFromScratch, s.renderFreshClone, s.render, s.renderOneAdded, s.validateCold, s.validate, s.plan].map((m) => m.maxRssMiB)).filter((v): v is number => v !== undefined);
   if (peaks.length > 0) {
     const peak = Math.max(...peaks);
     targets.push({ id: 'peak-memory', description: 'peak memory (max RSS) of render and validate, any size', value: `${Math.round(peak)} MiB`, limit: '≤ 1 GiB', pass: peak <= GiB });
@@ -477,6 +499,7 @@ async function main() {
       kubeconformAlone: 'the kubeconform binary run directly, once, with the wrapper\'s flags on every rendered manifest (cwd: the workspace), in turns with validateCold (validate, kubeconform, validate, …)',
       gateOverhead: 'validateCold ÷ kubeconformAlone for each pair of runs made one after the other; the target takes their median',
       nxAffected: '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
+      plan: '`node tools/cli/run.mjs plan --base HEAD --format json` right after: the changed spec rendered, not committed; every change it reports must be of that project',
       stages: 'in the bench process, without start-up: renderWorkspace and runGate once each, and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
       linearity: `per-project cost at 1,000 ÷ per-project cost at 100; > 1 means super-linear; target ≤ ${linearityLimit} for render and validate, CLI and in-process, and renderCluster`,
       cpu: 'user + system CPU time of the child process tree (GNU time), less sensitive to a busy machine than wall time',

@@ -1,10 +1,10 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, valuesKind, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
 import { labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
-import { parseSource, type PathSegment } from '@flyte-gkp/spec';
+import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
 import { load } from 'js-yaml';
 import { blobId, type GitRepoTree } from './git-tree.js';
-import type { RepoTree } from './read-tree.js';
+import { treeSource } from './read-tree.js';
 import type { Loaded } from './workspace.js';
 
 /**
@@ -28,26 +28,46 @@ const clusterOf = (path: string) => (appliedFile.exec(path) ?? valuesFile.exec(p
 export interface Touched {
   all: boolean;
   projects: Set<string>;
+  /** The files no project owns (root Application, platform, Flyte's values) differ, or may. */
+  clusterWide: boolean;
 }
 
 const projectOfFile = (path: string) => /^projects\/([^/]+)\.(?:ya?ml|json)$/.exec(path)?.[1] ?? projectOfPath(path) ?? undefined;
 
 /**
- * The projects whose spec or committed output differs from the base, by git object id. The committed
- * output counts too: a change of the renderer shows there first (the drift check keeps it a fresh render).
+ * The projects whose spec or committed output changed since the base (`changed`: git's list, see
+ * changedSince). The committed output counts too: a change of the renderer shows there first (the
+ * drift check keeps it a fresh render).
  */
-export function touchedProjects(base: GitRepoTree, head: RepoTree): Touched {
-  const paths = new Set<string>();
-  for (const tree of [base, head]) for (const entry of tree.entries.values()) if (entry.type !== 'directory') paths.add(entry.path);
-  const touched: Touched = { all: false, projects: new Set() };
-  for (const path of paths) {
-    const bytes = head.entries.get(path)?.type === 'symlink' ? Buffer.from(head.entries.get(path)!.target ?? '') : head.bytes(path);
-    if (base.oid(path) === (bytes && blobId(bytes))) continue;
-    if (path.startsWith('platform/')) touched.all = true;
+export function touchedProjects(changed: readonly string[]): Touched {
+  const touched: Touched = { all: changed.some((path) => path.startsWith('platform/')), projects: new Set(), clusterWide: false };
+  for (const path of changed) {
     const project = projectOfFile(path);
     if (project !== undefined) touched.projects.add(project);
+    else if (path.startsWith('clusters/')) touched.clusterWide = true;
   }
+  touched.clusterWide ||= touched.all;
   return touched;
+}
+
+const membership = (spec: LoadedProject['spec'] | undefined) => spec && JSON.stringify([spec.id, spec.clusters ?? null]);
+
+/**
+ * Whether the files no project owns need rendering: they list every project on a cluster (Flyte's
+ * values), so they change when the platform, a committed one, or a touched spec's id or clusters does.
+ * When none did, the specs no change touched need not even be loaded: at 1,000 projects, most of a plan.
+ */
+export async function clusterWideTouched(touched: Touched, specFiles: readonly string[], base: GitRepoTree, head: FileSource): Promise<boolean> {
+  if (touched.clusterWide) return true;
+  const files = specFiles.filter((f) => touched.projects.has(projectOfFile(f)!));
+  const baseFiles = [...base.entries.values()].filter((e) => e.type === 'file' && touched.projects.has(projectOfFile(e.path) ?? '') && e.path.startsWith('projects/')).map((e) => e.path);
+  if (files.length !== touched.projects.size || baseFiles.length !== files.length || baseFiles.some((f) => !files.includes(f))) return true;
+  await base.prefetch(files);
+  for (const file of files) {
+    const [before, after] = await Promise.all([loadProjectFile(treeSource(base), file), loadProjectFile(head, file)]);
+    if (!before.ok || !after.ok || membership(before.value.spec) !== membership(after.value.spec)) return true;
+  }
+  return false;
 }
 
 /** The spec files to render at the head: those of touched projects (by file name or id), or every one. */
@@ -58,7 +78,7 @@ export function specsToRender(loaded: Loaded, touched: Touched): Set<string> | u
 
 const inScope = (touched: Touched) => (path: string) => {
   const project = projectOfPath(path);
-  return touched.all || project === null || touched.projects.has(project);
+  return touched.all || (project === null ? touched.clusterWide : touched.projects.has(project));
 };
 
 function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
@@ -79,17 +99,22 @@ export interface Compared {
  * The objects of every applied file (and the chart's values) that differs between the base's committed
  * output and the head's render, within what the change touches; then their diff and its risks.
  */
-export function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched): Compared {
+export async function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched): Promise<Compared> {
   const scoped = inScope(touched);
   const headFiles = new Map<string, RenderedFile>();
   for (const files of rendered.values()) for (const f of files) if (clusterOf(f.path) && scoped(f.path)) headFiles.set(f.path, f);
   const baseFiles = [...base.entries.values()].filter((e) => e.type === 'file' && clusterOf(e.path) && scoped(e.path)).map((e) => e.path);
 
+  const differ = [...new Set([...baseFiles, ...headFiles.keys()])].filter((path) => {
+    const head = headFiles.get(path);
+    return !head || base.oid(path) !== blobId(head.content);
+  });
+  await base.prefetch(differ);
+
   const before: PlanObject[] = [];
   const after: PlanObject[] = [];
-  for (const path of new Set([...baseFiles, ...headFiles.keys()])) {
+  for (const path of differ) {
     const head = headFiles.get(path);
-    if (head && base.oid(path) === blobId(head.content)) continue;
     const cluster = clusterOf(path)!;
     const project = projectOfPath(path);
     const baseBytes = base.entries.get(path)?.type === 'file' ? base.bytes(path) : undefined;

@@ -24,17 +24,17 @@ import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/spec';
-import { compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared } from './compare-stage.js';
+import { clusterWideTouched, compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared, type Touched } from './compare-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import { checkKubeconform, checkKubeconformStaged, kubeconformCommitted, type EarlyVerdicts } from './kubeconform-stage.js';
-import { gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
+import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
 import { checkTree } from './tree-stage.js';
-import { listSpecFiles, loadPlatformOrThrow, loadSpecs, renderClusters, type Loaded, type Workspace } from './workspace.js';
+import { listSpecFiles, loadPlatformOrThrow, loadSpecs, projectsDir, renderClusters, specExtensions, type Loaded, type Workspace } from './workspace.js';
 
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
@@ -94,21 +94,28 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
   const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
-  if (baseTree) diagnostics.push(...(await planAgainst(await baseTree, tree, loaded)).blocking.filter((d) => inScope(d.file) || removedSpec(d.file)));
+  if (baseTree) diagnostics.push(...(await planAgainst(await baseTree, loaded, { ...touchedProjects((await baseTree).changed), clusterWide: true })).blocking.filter((d) => inScope(d.file) || removedSpec(d.file)));
 
   // 6. report
   return { diagnostics: diagnostics.filter((d) => inScope(d.file) || removedSpec(d.file)), checkedFiles };
 }
 
-async function readBase(root: string, revision: string): Promise<{ commit: string; tree: GitRepoTree }> {
+interface Base {
+  commit: string;
+  tree: GitRepoTree;
+  /** Paths that differ in the working tree from the base. */
+  changed: string[];
+}
+
+async function readBase(root: string, revision: string): Promise<Base> {
   const commit = await resolveCommit(root, revision);
-  return { commit, tree: await gitTree(root, commit).read(treeFolders) };
+  const [tree, changed] = await Promise.all([gitTree(root, commit).read(treeFolders), changedSince(root, commit, treeFolders)]);
+  return { commit, tree, changed };
 }
 
 /** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
-function planAgainst(base: { tree: GitRepoTree }, tree: RepoTree, loaded: Loaded): Compared & { blocking: Diagnostic[] } {
-  const touched = touchedProjects(base.tree, tree);
-  const compared = compareWithBase(base.tree, renderClusters(loaded, { only: specsToRender(loaded, touched) }), touched);
+async function planAgainst(base: Base, loaded: Loaded, touched: Touched): Promise<Compared & { blocking: Diagnostic[] }> {
+  const compared = await compareWithBase(base.tree, renderClusters(loaded, { only: specsToRender(loaded, touched) }), touched);
   return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
 }
 
@@ -123,9 +130,16 @@ export interface PlanResult extends Compared {
 export async function planWorkspace(root: string, revision: string): Promise<PlanResult> {
   const [base, tree] = await Promise.all([readBase(root, revision), diskTree(root).read(treeFolders)]);
   const files = treeSource(tree);
-  const loaded = await loadSpecs(files, await loadPlatformOrThrow(files));
+  const platform = await loadPlatformOrThrow(files);
+  const touched = touchedProjects(base.changed);
+  const specFiles = await listSpecFiles(files);
+  touched.clusterWide = await clusterWideTouched(touched, specFiles, base.tree, files);
+  // Only the touched specs are loaded when no file listing every project can change.
+  const touchedSpecs = specFiles.filter((f) => touched.projects.has(f.slice(`${projectsDir}/`.length).replace(specExtensions, '')));
+  const specs: FileSource = touched.clusterWide ? files : { ...files, list: async (dir) => (dir === projectsDir ? touchedSpecs.map((f) => f.slice(dir.length + 1)) : files.list(dir)) };
+  const loaded = await loadSpecs(specs, platform);
   if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
-  const { changes, risks } = planAgainst(base, tree, loaded);
+  const { changes, risks } = await planAgainst(base, loaded, touched);
   return { base: { revision, commit: base.commit }, changes, risks };
 }
 

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { execa } from 'execa';
 import type { EntryType, RepoTree, TreeEntry, TreeReader } from './read-tree.js';
@@ -19,6 +19,8 @@ export class RevisionError extends Error {
 /** A tree with the object id of each file and link, as git names content: equal ids, equal bytes. */
 export interface GitRepoTree extends RepoTree {
   oid(path: string): string | undefined;
+  /** Reads these files' contents in one `git cat-file --batch`; bytes() of any other reads it alone. */
+  prefetch(paths: Iterable<string>): Promise<void>;
 }
 
 /** The object id git gives these bytes as a file (`git hash-object`), to compare a working tree with a commit. */
@@ -65,15 +67,15 @@ function readBatch(root: string, oids: string[]): Promise<Map<string, Buffer>> {
   });
 }
 
-/**
- * The tree of `commit` under the folders asked for: every entry listed by one `git ls-tree`, the content
- * of every file and link read by one `git cat-file --batch`.
- */
 /** A TreeReader: what it reads is a GitRepoTree, with each entry's object id. */
 export interface GitTreeReader extends TreeReader {
   read(folders: readonly string[]): Promise<GitRepoTree>;
 }
 
+/**
+ * The tree of `commit` under the folders asked for: every entry listed by one `git ls-tree`; a file's
+ * content read when a stage asks for it, many at once with prefetch (one `git cat-file --batch`).
+ */
 export function gitTree(root: string, commit: string): GitTreeReader {
   return {
     async read(folders) {
@@ -88,15 +90,39 @@ export function gitTree(root: string, commit: string): GitTreeReader {
         entries.set(path, { path, type: typeOfMode(mode) });
         oids.set(path, oid);
       }
-      const wanted = [...entries.values()].filter((e) => e.type === 'file' || e.type === 'symlink').map((e) => oids.get(e.path)!);
-      const blobs = await readBatch(root, [...new Set(wanted)]);
-      for (const entry of entries.values()) if (entry.type === 'symlink') entry.target = blobs.get(oids.get(entry.path)!)!.toString('utf8');
+      const contents = new Map<string, Buffer>();
+      const prefetch = async (paths: Iterable<string>) => {
+        const wanted = [...new Set([...paths].map((p) => oids.get(p)).filter((oid): oid is string => oid !== undefined && !contents.has(oid)))];
+        for (const [oid, bytes] of await readBatch(root, wanted)) contents.set(oid, bytes);
+      };
+      const links = [...entries.values()].filter((e) => e.type === 'symlink');
+      await prefetch(links.map((e) => e.path));
+      for (const link of links) link.target = contents.get(oids.get(link.path)!)!.toString('utf8');
       const sorted = new Map([...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
       return {
         entries: sorted,
-        bytes: (path) => (sorted.get(path)?.type === 'file' ? blobs.get(oids.get(path)!) : undefined),
         oid: (path) => oids.get(path),
+        prefetch,
+        bytes(path) {
+          if (sorted.get(path)?.type !== 'file') return undefined;
+          const oid = oids.get(path)!;
+          if (!contents.has(oid)) contents.set(oid, execFileSync('git', ['cat-file', 'blob', oid], { cwd: root, maxBuffer: 1 << 30 }));
+          return contents.get(oid);
+        },
       };
     },
   };
+}
+
+/**
+ * The paths under `folders` whose content in the working tree differs from `commit`: changed, added or
+ * deleted since, committed or not, and files git does not track yet (those it ignores are no change).
+ */
+export async function changedSince(root: string, commit: string, folders: readonly string[]): Promise<string[]> {
+  const run = (args: string[]) => execa('git', args, { cwd: root, stdin: 'ignore', maxBuffer: 1 << 30 }).then((r) => r.stdout.split('\0').filter(Boolean));
+  const [changed, untracked] = await Promise.all([
+    run(['diff', '--name-only', '--no-renames', '-z', commit, '--', ...folders]),
+    run(['ls-files', '--others', '--exclude-standard', '-z', '--', ...folders]),
+  ]);
+  return [...new Set([...changed, ...untracked])].sort();
 }
