@@ -93,14 +93,11 @@ describe('plan --base in a real repository', () => {
     expect(result.changes).toEqual([
       {
         cluster: 'gkp-dev', project: 'x', action: 'update', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota',
-        diff: [
-          { path: 'spec.hard["limits.cpu"]', before: '8', after: '16' },
-          { path: 'spec.hard["requests.cpu"]', before: '8', after: '16' },
-        ],
+        diff: [{ path: 'spec.hard["requests.cpu"]', before: '8', after: '16' }],
       },
     ]);
     expect(result.risks).toEqual([
-      { rule: 'quota/raised', severity: 'warning', message: `quota ${ns('x', 'd-dev')}/project-quota raised: limits.cpu 8 → 16, requests.cpu 8 → 16`, cluster: 'gkp-dev', project: 'x', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota' },
+      { rule: 'quota/raised', severity: 'warning', message: `quota ${ns('x', 'd-dev')}/project-quota raised: requests.cpu 8 → 16`, cluster: 'gkp-dev', project: 'x', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota' },
     ]);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
@@ -130,8 +127,16 @@ describe('plan --base in a real repository', () => {
   it('decommissioning first drops the protection (a warning), and the removal after it deletes the namespace and passes', async () => {
     await change('decommission-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', '  t-dev: { decommission: true }\n'));
     const first = await plan();
-    expect(summary(first)).toEqual([`x update Namespace /${ns('x', 't-dev')}`]);
-    expect(first.changes[0].diff).toEqual([{ path: 'metadata.annotations["argocd.argoproj.io/sync-options"]', before: 'Prune=false,Delete=false' }]);
+    // The namespace and the fences kept with it (quota, limits, network policy) all lose the protection.
+    expect(summary(first)).toEqual([
+      `x update Namespace /${ns('x', 't-dev')}`,
+      `x update LimitRange ${ns('x', 't-dev')}/container-defaults`,
+      `x update NetworkPolicy ${ns('x', 't-dev')}/tenant-isolation`,
+      `x update ResourceQuota ${ns('x', 't-dev')}/project-quota`,
+    ]);
+    for (const change of first.changes) {
+      expect(change.diff).toEqual([{ path: 'metadata.annotations["argocd.argoproj.io/sync-options"]', before: 'Prune=false,Delete=false' }]);
+    }
     expect(risks(first)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
 
