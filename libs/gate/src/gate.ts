@@ -94,7 +94,11 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
   const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
-  if (baseTree) diagnostics.push(...(await planAgainst(await baseTree, loaded, { ...touchedProjects((await baseTree).changed), clusterWide: true })).blocking.filter((d) => inScope(d.file) || removedSpec(d.file)));
+  if (baseTree) {
+    // Every spec is loaded here: the files that list them all are compared too.
+    const base = await baseTree;
+    diagnostics.push(...(await planAgainst(base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking);
+  }
 
   // 6. report
   return { diagnostics: diagnostics.filter((d) => inScope(d.file) || removedSpec(d.file)), checkedFiles };
