@@ -51,7 +51,7 @@ describe('formatHuman', () => {
       '    ~ update ResourceQuota ns-x/project-quota',
       '        spec.hard["requests.cpu"]: "8" → "16"',
       '  project y',
-      '    - delete Namespace ns-y',
+      '    - delete Namespace ns-y (kept by Argo CD: Prune=false)',
       '  project z',
       '    + create Namespace ns-z',
     ]);

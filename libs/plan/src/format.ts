@@ -1,6 +1,7 @@
 import { printable } from '@flyte-gkp/diagnostics';
 import type { Action, Change, FieldChange } from './diff.js';
 import type { Risk } from './risk.js';
+import { isProtected } from './rules/deletion.js';
 
 export interface Plan {
   /** The base revision as the user named it, and the commit it resolved to. */
@@ -24,6 +25,8 @@ function show(value: unknown): string {
 export const fieldLine = ({ path, before, after }: FieldChange) => `${printable(path)}: ${show(before)} → ${show(after)}`;
 
 const objectName = (c: { kind: string; namespace: string; name: string }) => printable(`${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
+/** Argo CD leaves an object with Prune=false or Delete=false in the cluster when git no longer has it. */
+const kept = (c: Change) => (c.action === 'delete' && isProtected(c.base?.object) ? ' (kept by Argo CD: Prune=false)' : '');
 const projectLabel = (project: string | null) => (project === null ? 'platform' : `project ${printable(project)}`);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -64,7 +67,7 @@ export function formatHuman(plan: Plan): string {
     cluster = group.cluster;
     lines.push(`  ${projectLabel(group.project)}`);
     for (const change of group.changes) {
-      lines.push(`    ${symbols[change.action]} ${change.action} ${objectName(change)}`);
+      lines.push(`    ${symbols[change.action]} ${change.action} ${objectName(change)}${kept(change)}`);
       if (change.action === 'update') lines.push(...change.diff.map((d) => `        ${fieldLine(d)}`));
     }
   }
@@ -118,7 +121,7 @@ export function formatMarkdown(plan: Plan): string {
     const body = group.changes.flatMap((c) => {
       const fields = c.action === 'update' ? c.diff.slice(0, fieldsPerObject).map((d) => `    ${fieldLine(d)}`) : [];
       const more = c.action === 'update' && c.diff.length > fieldsPerObject ? [`    ... ${c.diff.length - fieldsPerObject} more fields`] : [];
-      return [`${symbols[c.action]} ${objectName(c)}`, ...fields, ...more];
+      return [`${symbols[c.action]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
     });
     const block = `<details><summary>${code(group.cluster)} · ${group.project === null ? 'platform' : code(group.project)}: ${plural(group.changes.length, 'change')}</summary>\n\n${fenced(body.join('\n'), 'diff')}\n\n</details>`;
     if (size + block.length > markdownBudget) break;

@@ -2,9 +2,9 @@ import { labels, syncOptions } from '@flyte-gkp/render';
 import type { Change } from '../diff.js';
 import { at, isKind, type RiskRule } from '../risk.js';
 
-/** Argo CD neither prunes nor deletes a namespace with `Prune=false` or `Delete=false` among its sync options. */
-export function isProtected(namespace: unknown): boolean {
-  const options = at(namespace, 'metadata', 'annotations', syncOptions);
+/** Argo CD neither prunes nor deletes an object with `Prune=false` or `Delete=false` among its sync options. */
+export function isProtected(object: unknown): boolean {
+  const options = at(object, 'metadata', 'annotations', syncOptions);
   return typeof options === 'string' && options.split(',').some((o) => ['Prune=false', 'Delete=false'].includes(o.trim()));
 }
 
