@@ -20,7 +20,12 @@ import type { Loaded } from './workspace.js';
 
 /** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
 const appliedFile = /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
-/** The flyte chart's values: until the chart is rendered here, they stand for the objects it makes. */
+/**
+ * The flyte chart's values. Until the chart stage's objects join the plan, they stand for the objects
+ * the chart makes (a `HelmValues` object, see objectsOf). The seam: where the values differ, render the
+ * chart on both sides (the base's committed values, the head's rendered ones) and take its objects,
+ * each filed under its template (helm's `# Source:`), in place of this one.
+ */
 const valuesFile = /^clusters\/([^/]+)\/platform\/flyte-values\.yaml$/;
 const clusterOf = (path: string) => (appliedFile.exec(path) ?? valuesFile.exec(path))?.[1];
 
