@@ -191,6 +191,16 @@ describe('plan --base in a real repository', () => {
     expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 14 changes</summary>');
   });
 
+  it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {
+    await git(ws.root, 'checkout', '-q', '-B', 'broken', base);
+    await editFile('projects/x.yaml', 'displayName: Project X', 'displayName: [not, a, string]');
+    const validate = await ws.cli('validate', '--base', base);
+    await git(ws.root, 'checkout', '-q', '--', 'projects/x.yaml');
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toContain('[spec/schema]');
+    expect(validate.stdout).not.toContain('deletion/protected-namespace');
+  });
+
   it('`nx affected -t validate` with NX_BASE set fails the change on its blocking risk', async () => {
     await git(ws.root, 'checkout', '-q', 'drop-t-dev');
     const env = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', NX_BASE: base, NX_HEAD: 'HEAD' };

@@ -94,7 +94,9 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
   const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
-  if (baseTree) {
+  // A spec that does not load renders nothing: compared, it would read as removed. Its findings come first.
+  if (baseTree && loaded.diagnostics.length > 0) await baseTree;
+  else if (baseTree) {
     // Every spec is loaded here: the files that list them all are compared too.
     const base = await baseTree;
     diagnostics.push(...(await planAgainst(base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking);
