@@ -91,7 +91,8 @@ function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
     if (!valuesFile.test(origin.file)) return objectsOfManifest(origin, text);
     return planObjects(origin, [{ apiVersion: 'helm.sh/v3', kind: valuesKind, metadata: { name: 'flyte' }, values: load(text) ?? {} }]);
   } catch (error) {
-    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'run `npm run render` at that revision' }]);
+    const message = `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`;
+    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message, fix: 'run `npm run render` at that revision' }]);
   }
 }
 

@@ -38,7 +38,9 @@ const hasObjects = (list: unknown[]) => list.some((v) => typeof v === 'object' &
 
 /** Every leaf under `value`, as field changes with `side` set (an empty map, or a list of scalars, is a leaf). */
 function leaves(path: string, value: unknown, side: 'before' | 'after', out: FieldChange[]): void {
-  const entries = Array.isArray(value) && hasObjects(value) ? value.map((v, i) => [i, v] as const) : isRecord(value) ? Object.keys(value).sort().map((k) => [k, value[k]] as const) : [];
+  const entries = Array.isArray(value) && hasObjects(value)
+    ? value.map((v, i) => [i, v] as const)
+    : isRecord(value) ? Object.keys(value).sort().map((k) => [k, value[k]] as const) : [];
   if (entries.length === 0) {
     out.push({ path, [side]: value });
     return;

@@ -31,7 +31,8 @@ const projectLabel = (project: string | null) => (project === null ? 'platform' 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function counts(changes: readonly Change[]): Record<Action, number> {
-  return { create: changes.filter((c) => c.action === 'create').length, update: changes.filter((c) => c.action === 'update').length, delete: changes.filter((c) => c.action === 'delete').length };
+  const count = (action: Action) => changes.filter((c) => c.action === action).length;
+  return { create: count('create'), update: count('update'), delete: count('delete') };
 }
 
 const countLine = (changes: readonly Change[]) => {
@@ -55,12 +56,14 @@ function groups(changes: readonly Change[]): { cluster: string; project: string 
 }
 
 function riskText(r: Risk): string[] {
-  return [`${r.severity === 'blocking' ? 'BLOCKING' : 'warning'} [${r.rule}] ${r.cluster} ${objectName(r)}: ${printable(r.message)}`, `  fix: ${printable(r.fix)}`];
+  const severity = r.severity === 'blocking' ? 'BLOCKING' : 'warning';
+  return [`${severity} [${r.rule}] ${r.cluster} ${objectName(r)}: ${printable(r.message)}`, `  fix: ${printable(r.fix)}`];
 }
 
 /** For a terminal: every change with its field diff (creates and deletes by name), then the risks. */
 export function formatHuman(plan: Plan): string {
-  const lines = [`plan against ${printable(plan.base.revision)} (${plan.base.commit.slice(0, 12)}): ${countLine(plan.changes)}; ${riskLine(plan.risks)}`];
+  const against = `${printable(plan.base.revision)} (${plan.base.commit.slice(0, 12)})`;
+  const lines = [`plan against ${against}: ${countLine(plan.changes)}; ${riskLine(plan.risks)}`];
   let cluster: string | undefined;
   for (const group of groups(plan.changes)) {
     if (group.cluster !== cluster) lines.push('', `cluster ${printable(group.cluster)}`);
@@ -90,7 +93,9 @@ const fieldsPerObject = 20;
 /** Rows of the per-project table, and risks listed, before the rest is summed up in one line. */
 const listedRows = 50;
 
-const capped = (lines: string[], what: string) => (lines.length > listedRows ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | |`] : lines);
+const capped = (lines: string[], what: string) =>
+  lines.length > listedRows ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | |`] : lines;
+const projectCell = (project: string | null) => (project === null ? 'platform' : code(project));
 
 /** For a pull request: counts per project, the risks, then each project's changes folded in <details>. */
 export function formatMarkdown(plan: Plan): string {
@@ -106,11 +111,16 @@ export function formatMarkdown(plan: Plan): string {
     const n = counts(group.changes);
     const risks = plan.risks.filter((r) => r.cluster === group.cluster && r.project === group.project);
     const blocking = risks.filter((r) => r.severity === 'blocking').length;
-    const riskCell = [blocking ? `**${blocking} blocking**` : '', risks.length - blocking ? plural(risks.length - blocking, 'warning') : ''].filter(Boolean).join(', ');
-    rows.push(`| ${code(group.cluster)} | ${group.project === null ? 'platform' : code(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${riskCell} |`);
+    const warnings = risks.length - blocking;
+    const riskCell = [blocking ? `**${blocking} blocking**` : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ');
+    rows.push(`| ${code(group.cluster)} | ${projectCell(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${riskCell} |`);
   }
   const table = ['| Cluster | Project | Create | Update | Delete | Risks |', '| --- | --- | --: | --: | --: | --- |', ...capped(rows, 'projects')];
-  const risks = plan.risks.slice(0, listedRows).map((r) => `- ${r.severity === 'blocking' ? '⛔ **blocking**' : '⚠️ warning'} \`${r.rule}\` ${code(`${r.cluster} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`)}: ${code(r.message)}<br>fix: ${code(r.fix)}`);
+  const risks = plan.risks.slice(0, listedRows).map((r) => {
+    const severity = r.severity === 'blocking' ? '⛔ **blocking**' : '⚠️ warning';
+    const object = `${r.cluster} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+    return `- ${severity} \`${r.rule}\` ${code(object)}: ${code(r.message)}<br>fix: ${code(r.fix)}`;
+  });
   if (plan.risks.length > listedRows) risks.push(`- ... ${plan.risks.length - listedRows} more risks (the blocking ones are listed first)`);
   const summary = [...head, ...table, '', ...(risks.length ? ['#### Risks', '', ...risks, ''] : [])].join('\n');
 
@@ -123,20 +133,27 @@ export function formatMarkdown(plan: Plan): string {
       const more = c.action === 'update' && c.diff.length > fieldsPerObject ? [`    ... ${c.diff.length - fieldsPerObject} more fields`] : [];
       return [`${symbols[c.action]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
     });
-    const block = `<details><summary>${code(group.cluster)} · ${group.project === null ? 'platform' : code(group.project)}: ${plural(group.changes.length, 'change')}</summary>\n\n${fenced(body.join('\n'), 'diff')}\n\n</details>`;
+    const summary = `${code(group.cluster)} · ${projectCell(group.project)}: ${plural(group.changes.length, 'change')}`;
+    const block = `<details><summary>${summary}</summary>\n\n${fenced(body.join('\n'), 'diff')}\n\n</details>`;
     if (size + block.length > markdownBudget) break;
     details.push(block);
     size += block.length;
     shown += group.changes.length;
   }
-  if (shown < plan.changes.length) details.push(`_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`);
+  if (shown < plan.changes.length) {
+    details.push(`_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`);
+  }
   return `${[summary, ...details].join('\n')}\n`;
 }
 
 /** For machines: exactly the fields documented in the README, nothing of the objects themselves. */
 export function formatJson(plan: Plan): string {
-  const changes = plan.changes.map((c) => ({ cluster: c.cluster, project: c.project, action: c.action, kind: c.kind, namespace: c.namespace || null, name: c.name, diff: c.diff }));
-  const risks = plan.risks.map((r) => ({ rule: r.rule, severity: r.severity, message: r.message, cluster: r.cluster, project: r.project, kind: r.kind, namespace: r.namespace || null, name: r.name }));
+  const changes = plan.changes.map((c) => ({
+    cluster: c.cluster, project: c.project, action: c.action, kind: c.kind, namespace: c.namespace || null, name: c.name, diff: c.diff,
+  }));
+  const risks = plan.risks.map((r) => ({
+    rule: r.rule, severity: r.severity, message: r.message, cluster: r.cluster, project: r.project, kind: r.kind, namespace: r.namespace || null, name: r.name,
+  }));
   return `${JSON.stringify({ changes, risks }, null, 2)}\n`;
 }
 

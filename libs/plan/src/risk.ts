@@ -60,7 +60,8 @@ export function runRisks(rules: readonly RiskRule[], context: RiskContext): Risk
 }
 
 /** Helpers the rules share. */
-export const isKind = (change: Pick<Change, 'apiVersion' | 'kind'>, group: string, ...kinds: string[]) => groupOf(change.apiVersion) === group && kinds.includes(change.kind);
+export const isKind = (change: Pick<Change, 'apiVersion' | 'kind'>, group: string, ...kinds: string[]) =>
+  groupOf(change.apiVersion) === group && kinds.includes(change.kind);
 
 export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
 

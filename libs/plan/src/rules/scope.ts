@@ -9,7 +9,8 @@ function permissions(role: unknown): Set<string> {
   const granted = new Set<string>();
   for (const rule of asArray(at(role, 'rules'))) {
     const groups = asStrings(at(rule, 'apiGroups'));
-    const resources = [...asStrings(at(rule, 'resources')).flatMap((r) => (groups.length ? groups : ['']).map((g) => (g ? `${r}.${g}` : r))), ...asStrings(at(rule, 'nonResourceURLs'))];
+    const inGroups = (r: string) => (groups.length ? groups : ['']).map((g) => (g ? `${r}.${g}` : r));
+    const resources = [...asStrings(at(rule, 'resources')).flatMap(inGroups), ...asStrings(at(rule, 'nonResourceURLs'))];
     const names = asStrings(at(rule, 'resourceNames'));
     for (const verb of asStrings(at(rule, 'verbs'))) for (const r of resources) granted.add(`${verb} ${r}${names.length ? ` (${names.join(', ')})` : ''}`);
   }
@@ -58,7 +59,14 @@ const appProjectScope: [string, (project: unknown) => string[]][] = [
   ['sourceRepos', (p) => asStrings(at(p, 'spec', 'sourceRepos'))],
   ['clusterResourceWhitelist', (p) => asArray(at(p, 'spec', 'clusterResourceWhitelist')).map((k) => `${at(k, 'group') || 'core'}/${at(k, 'kind')}`)],
   ['namespaceResourceWhitelist', (p) => asArray(at(p, 'spec', 'namespaceResourceWhitelist')).map((k) => `${at(k, 'group') || 'core'}/${at(k, 'kind')}`)],
-  ['roles', (p) => asArray(at(p, 'spec', 'roles')).flatMap((r) => [...asStrings(at(r, 'groups')).map((g) => `${at(r, 'name')}: group ${g}`), ...asStrings(at(r, 'policies')).map((x) => `${at(r, 'name')}: ${x}`)])],
+  [
+    'roles',
+    (p) =>
+      asArray(at(p, 'spec', 'roles')).flatMap((r) => [
+        ...asStrings(at(r, 'groups')).map((g) => `${at(r, 'name')}: group ${g}`),
+        ...asStrings(at(r, 'policies')).map((x) => `${at(r, 'name')}: ${x}`),
+      ]),
+  ],
 ];
 
 export const appProjectWidened: RiskRule = {

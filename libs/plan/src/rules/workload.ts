@@ -66,12 +66,17 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
   const findings: RiskFinding[] = [];
   for (const change of changes.filter((c) => c.action === 'update' && isPlatform(c))) {
     if (workloadKinds.includes(change.kind) && change.diff.some((d) => d.path.startsWith('spec.template'))) {
-      findings.push({ change, message: `the pods of ${change.kind} ${change.name} will be replaced (${fields(change)}): every project's executions are affected meanwhile` });
+      const message = `the pods of ${change.kind} ${change.name} will be replaced (${fields(change)}): every project's executions are affected meanwhile`;
+      findings.push({ change, message });
     } else if (isKind(change, '', 'ConfigMap')) {
-      const users = workloads.filter((w) => w.cluster === change.cluster && w.namespace === change.namespace && configMapsOf(w).has(change.name)).map((w) => `${w.kind} ${w.name}`);
-      if (users.length) findings.push({ change, message: `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): they restart, or run with the new configuration from their next restart` });
+      const users = workloads
+        .filter((w) => w.cluster === change.cluster && w.namespace === change.namespace && configMapsOf(w).has(change.name))
+        .map((w) => `${w.kind} ${w.name}`);
+      const message = `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): they run with it from their next restart`;
+      if (users.length) findings.push({ change, message });
     } else if (change.kind === valuesKind) {
-      findings.push({ change, message: `the values of the ${change.name} chart change (${fields(change)}): the Flyte components they configure are rolled out again` });
+      const message = `the values of the ${change.name} chart change (${fields(change)}): the Flyte components they configure are rolled out again`;
+      findings.push({ change, message });
     }
   }
   return findings;
