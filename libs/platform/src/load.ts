@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { parseSource, schemaChecker, type FileSource, type SourceDocument } from '@flyte-gkp/spec';
+import { displayPath, parseSource, schemaChecker, type FileSource, type PathSegment, type SourceDocument } from '@flyte-gkp/spec';
 import clusterSchema from '../cluster.schema.json' with { type: 'json' };
 import pinsSchema from '../pins.schema.json' with { type: 'json' };
 import type { Cluster, Pins } from './types.js';
@@ -23,10 +23,52 @@ export type PlatformResult = { ok: true; platform: Platform } | { ok: false; dia
 const checkCluster = schemaChecker(clusterSchema, 'platform/schema');
 const checkPins = schemaChecker(pinsSchema, 'platform/schema');
 
+/** Line breaks, and the controls that act like one or drive a terminal. */
+const breaksLine = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
+/** Free text read by people only (pins' `why`): never rendered, so it may span lines. */
+const freeText = new Set(['why']);
+
+/**
+ * Every other platform value and key lands on one line of something: a flytekit.config entry, a Helm
+ * value, a URL, a label. A line break there writes lines of its own: an admin endpoint with a newline
+ * injects an `[auth]` section into every generated flytekit.config.
+ */
+function multiLineValues(source: SourceDocument): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  const report = (path: PathSegment[], text: string, where: 'key' | 'value') => {
+    const code = text.codePointAt(text.search(breaksLine))!;
+    const what = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    found.push({
+      file: source.file,
+      ...source.locate(path, where),
+      rule: 'platform/schema',
+      message: `${where === 'key' ? `the key of ${displayPath(path)}` : displayPath(path)} holds a line break or control character (${what}): it must be one line`,
+      fix: 'write it on one line, without control characters (a YAML block scalar `|` or `>` keeps a final line break: use a plain or quoted value)',
+    });
+  };
+  const walk = (value: unknown, path: PathSegment[]) => {
+    if (typeof value === 'string') {
+      if (breaksLine.test(value)) report(path, value, 'value');
+    } else if (value !== null && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) {
+        const at = [...path, Array.isArray(value) ? Number(key) : key];
+        if (breaksLine.test(key)) report(at, key, 'key');
+        if (!freeText.has(key)) walk(item, at);
+      }
+    }
+  };
+  walk(source.value, []);
+  return found;
+}
+
 function loadChecked(file: string, text: string, check: (s: SourceDocument) => Diagnostic[]) {
   const parsed = parseSource(file, text);
   if (!parsed.ok) return { diagnostics: parsed.diagnostics };
-  const diagnostics = check(parsed.source);
+  const schema = check(parsed.source);
+  // A value the schema already refuses (a name with a newline fails its pattern) is reported once.
+  const refused = new Set(schema.map((d) => `${d.line}:${d.column}`));
+  const diagnostics = [...schema, ...multiLineValues(parsed.source).filter((d) => !refused.has(`${d.line}:${d.column}`))];
   return diagnostics.length ? { diagnostics } : { source: parsed.source, diagnostics };
 }
 
@@ -45,6 +87,10 @@ export async function loadPlatform(files: FileSource): Promise<PlatformResult> {
     if (loaded.source) {
       const cluster = loaded.source.value as Cluster;
       clusters.push({ cluster, source: loaded.source });
+      const first = clusters.find((c) => c.cluster.name === cluster.name && c.source !== loaded.source);
+      if (first) {
+        diagnostics.push({ file, ...loaded.source.locate(['name']), rule: 'platform/schema', message: `the cluster ${cluster.name} is also defined by ${first.source.file}`, fix: `keep one file per cluster: remove ${file} or rename its cluster` });
+      }
       if (`${cluster.name}.yaml` !== name && `${cluster.name}.yml` !== name) {
         diagnostics.push({ file, ...loaded.source.locate(['name']), rule: 'platform/schema', message: `the cluster is named ${cluster.name} but its file is ${name}`, fix: `rename the file to ${cluster.name}.yaml` });
       }
