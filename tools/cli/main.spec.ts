@@ -40,6 +40,38 @@ describe('the command line', () => {
     expect((await ws.cli('validate', '--format', 'xml')).exitCode).toBe(2);
   });
 
+  it.each([['--bogus'], ['--project'], ['--format']])('exits 2 with the usage, not a stack trace, on %s', async (option) => {
+    const { exitCode, stdout, stderr } = await ws.cli('validate', option);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(option);
+    expect(stderr).toMatch(/^usage: npm run <render\|validate/m);
+    expect(stdout).toBe('');
+    expect(stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it.each([
+    ['a spec that does not exist', 'projects/nope.yaml', 'there is no spec projects/nope.yaml'],
+    ['a file of projects/ that is no spec', 'projects/notes.txt', 'there is no spec projects/notes.txt'],
+    ['a path out of the repository', '../x.yaml', 'is not a file of projects/'],
+    ['an absolute path', '/etc/passwd', 'is not a file of projects/'],
+    ['a rendered file', 'clusters/gkp-dev/root-app.yaml', 'is not a file of projects/'],
+    ['a path that climbs out of projects/ and back', 'projects/../clusters/gkp-dev/root-app.yaml', 'is not a file of projects/'],
+    ['a spec in a subfolder', 'projects/team/z.yaml', 'is not a file of projects/'],
+  ])('exits 2 on --project naming %s, and checks nothing', async (_, name, message) => {
+    const { exitCode, stdout, stderr } = await ws.cli('validate', '--project', 'projects/x.yaml', '--project', name);
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain(`--project ${name}`);
+    expect(stderr).toContain(message);
+    expect(stdout).toBe('');
+  });
+
+  it('takes --project as a path in the workspace, also written ./projects/...', async () => {
+    const { exitCode, stdout } = await ws.cli('validate', '--project', './projects/x.yaml', '--format', 'json');
+    expect(exitCode).toBe(0);
+    expect(JSON.parse(stdout).checkedFiles).toContain('projects/x.yaml');
+    expect(JSON.parse(stdout).checkedFiles).not.toContain('projects/bad.yaml');
+  });
+
   it('exits 3 with the setup command when kubeconform is not installed', async () => {
     await rm(join(ws.root, 'projects/bad.yaml'));
     await rm(join(ws.root, '.tools'));

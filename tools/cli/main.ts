@@ -1,9 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { dirname, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DiagnosticError, formatDiagnostics, formatHuman, outputFormats, type OutputFormat } from '@flyte-gkp/diagnostics';
-import { planWorkspace, renderWorkspace, RevisionError, runGate, type GateResult } from '@flyte-gkp/gate';
+import { listSpecFiles, planWorkspace, renderWorkspace, RevisionError, runGate, type GateResult } from '@flyte-gkp/gate';
 import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
+import { diskSource } from '@flyte-gkp/spec';
 
 /** Exit codes, as documented in the README. */
 export const exitCodes = { ok: 0, findings: 1, usage: 2, toolFailure: 3 } as const;
@@ -19,7 +20,8 @@ const usage = `usage: npm run <render|validate|plan> -- [options]
 
 options:
   --base REV         a git revision (branch, tag, commit) to compare with: plan, validate
-  --project FILE     report only on this spec (repeatable; platform and shared files are always checked)
+  --project FILE     report only on this spec of projects/ (repeatable; platform and shared files are always
+                     checked); a file that is no spec of projects/ is a usage error
   --shared-only      report only on the platform and the files no spec owns
   --format FORMAT    validate: human (default), json or junit; plan: human (default), markdown or json
   --output FILE      write the report to FILE instead of standard output
@@ -27,6 +29,24 @@ options:
   --help
 
 exit codes: 0 ok, 1 findings, 2 usage error, 3 a tool could not run (e.g. kubeconform not installed)`;
+
+/** Thrown for a command line that asks for something impossible: exit 2 with its message. */
+class UsageError extends Error {}
+
+/**
+ * The spec files `--project` names, as repository paths. Each must be a spec of projects/: a path
+ * outside it (`../x.yaml`, `/etc/passwd`, `clusters/...`) or a spec that does not exist is refused
+ * rather than validated as nothing, which would pass.
+ */
+async function focusedSpecs(root: string, named: string[]): Promise<string[]> {
+  const specs = new Set(await listSpecFiles(diskSource(root)));
+  return named.map((name) => {
+    const path = relative(root, resolve(root, name)).split(sep).join('/');
+    if (!/^projects\/[^/]+$/.test(path)) throw new UsageError(`--project ${name} is not a file of projects/: name a spec such as projects/<id>.yaml`);
+    if (!specs.has(path)) throw new UsageError(`--project ${name}: there is no spec ${path} (a spec is a file projects/<id>.yaml, .yml or .json)`);
+    return path;
+  });
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -62,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(`unknown --format ${values.format}: use one of ${outputFormats.join(', ')}`);
     return exitCodes.usage;
   }
-  const focus = values['shared-only'] ? [] : values.project?.map((p) => p.replace(/^\.\//, ''));
+  const focus = values['shared-only'] ? [] : values.project && (await focusedSpecs(root, values.project));
 
   let summary: string;
   let result: GateResult;
@@ -119,7 +139,7 @@ main(process.argv.slice(2)).then(
       console.error(`error: ${error.message}`);
       process.exit(exitCodes.usage);
     }
-    if (error instanceof Error && (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS'))) {
+    if (error instanceof UsageError || (error instanceof Error && (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')))) {
       console.error(`${error.message}\n\n${usage}`);
       process.exit(exitCodes.usage);
     }
