@@ -1,7 +1,7 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from '@flyte-gkp/render';
-import { loadProjectFile, type FileSource } from '@flyte-gkp/spec';
+import { loadProjectFile, type FileSource, type SourceDocument } from '@flyte-gkp/spec';
 import { diskTree, treeSource } from './read-tree.js';
 
 export const projectsDir = 'projects';
@@ -12,6 +12,8 @@ export interface Loaded {
   platform: Platform;
   /** Specs that parsed and passed the schema. */
   projects: ProjectInput[];
+  /** Specs that parsed but failed the schema. */
+  refusedSpecs: SourceDocument[];
   /** Every spec file found, valid or not. */
   specFiles: string[];
   /** Schema and parse findings of the specs, and files in projects/ that are not specs. */
@@ -53,12 +55,16 @@ export async function loadSpecs(files: FileSource, platform: Platform): Promise<
       fix: 'rename it with one of those endings (lower case), or move it out of projects/',
     }));
   const projects: ProjectInput[] = [];
+  const refusedSpecs: SourceDocument[] = [];
   const loadedSpecs = await Promise.all(specFiles.map((file) => loadProjectFile(files, file)));
   loadedSpecs.forEach((loaded, i) => {
     if (loaded.ok) projects.push({ ...loaded.value, file: specFiles[i] });
-    else diagnostics.push(...loaded.diagnostics);
+    else {
+      diagnostics.push(...loaded.diagnostics);
+      if (loaded.source) refusedSpecs.push(loaded.source);
+    }
   });
-  return { platform, projects, specFiles, diagnostics };
+  return { platform, projects, refusedSpecs, specFiles, diagnostics };
 }
 
 /**

@@ -1,11 +1,14 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { Platform } from '@flyte-gkp/platform';
 import type { ProjectInput, RenderedFile } from '@flyte-gkp/render';
+import type { SourceDocument } from '@flyte-gkp/spec';
 
 /** What every rule sees: the platform, the specs that passed the schema, and what they render to. */
 export interface LintContext {
   platform: Platform;
   projects: ProjectInput[];
+  /** Specs that parsed but failed the schema: not rendered, yet a credential in one is in git all the same. */
+  refusedSpecs: SourceDocument[];
   /** Cluster name → its rendered files. */
   rendered: Map<string, RenderedFile[]>;
 }

@@ -103,5 +103,5 @@ export function renderedFlyteValues({ rendered }: LintContext, cluster: Cluster)
   const file = rendered.get(cluster.name)?.find((f) => f.path === clusterPaths(cluster).flyteValues);
   if (!file) return undefined;
   const documents = lazyDocuments(file);
-  return { file: file.path, value: file.objects[0], locate: (path, at) => documents()[0].locate(path, at) };
+  return { file: file.path, text: file.content, value: file.objects[0], locate: (path, at) => documents()[0].locate(path, at) };
 }

@@ -11,7 +11,8 @@ export interface LoadedProject {
   source: SourceDocument;
 }
 
-export type LoadResult<T> = { ok: true; value: T } | { ok: false; diagnostics: Diagnostic[] };
+/** A refused file that parsed keeps its `source`: rules that look for leaked credentials still read it. */
+export type LoadResult<T> = { ok: true; value: T } | { ok: false; diagnostics: Diagnostic[]; source?: SourceDocument };
 
 const checkProject = schemaChecker(projectSchema, 'spec/schema');
 
@@ -23,10 +24,11 @@ export function loadProjectText(file: string, text: string): LoadResult<LoadedPr
     return {
       ok: false,
       diagnostics: [{ file, ...source.locate([]), rule: 'spec/schema', message: 'the spec must be a mapping of fields, not a list or a single value', fix: 'start from projects/x.yaml' }],
+      source,
     };
   }
   const diagnostics = checkProject(source);
-  if (diagnostics.length > 0) return { ok: false, diagnostics };
+  if (diagnostics.length > 0) return { ok: false, diagnostics, source };
   return { ok: true, value: { spec: source.value as ProjectSpec, source } };
 }
 

@@ -9,6 +9,8 @@ export type PathSegment = string | number;
 /** A parsed YAML or JSON file that can say where any value of it stands. */
 export interface SourceDocument {
   file: string;
+  /** The text as written, comments included. */
+  text: string;
   value: unknown;
   /** 1-based line and column of the value at `path` (of its key, with `at: 'key'`). */
   locate(path: readonly PathSegment[], at?: 'key' | 'value'): { line: number; column: number };
@@ -59,7 +61,7 @@ export function parseSource(file: string, text: string): ParseResult {
     return fail(refused.message, refused.fix, at.line, at.column);
   }
   const value = doc.toJS({ maxAliasCount: 0 });
-  return { ok: true, source: { file, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
+  return { ok: true, source: { file, text, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
 }
 
 /**

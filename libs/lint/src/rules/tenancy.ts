@@ -1,8 +1,9 @@
+import { LineCounter, Parser } from 'yaml';
 import type { Cluster } from '@flyte-gkp/platform';
 import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
-import { displayPath, type PathSegment, type ProjectSpec } from '@flyte-gkp/spec';
+import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, findNodes, groupBy, lazyDocuments } from '../util.js';
+import { clashes, groupBy, lazyDocuments } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -160,9 +161,22 @@ export const tenantScope: LintRule = {
   },
 };
 
-/** Credentials in a spec end up in git history for good. Each test names what it found, never the value. */
-const credentialShapes: { what: string; test: (text: string) => boolean }[] = [
-  { what: 'an AWS-style access key id', test: (t) => /(AKIA|ASIA)[A-Z0-9]{16}/.test(t) },
+/** A shape of credential. Each names what it found, never the value. */
+interface CredentialShape {
+  what: string;
+  test: (text: string) => boolean;
+  /** A token of a fixed format, also found when a YAML fold or a line break splits it. */
+  token?: boolean;
+}
+
+const credentialShapes: CredentialShape[] = [
+  { what: 'an AWS-style access key id', token: true, test: (t) => /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(t) },
+  { what: 'a GitHub token', token: true, test: (t) => /(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})/.test(t) },
+  { what: 'a Slack token', token: true, test: (t) => /xox[abeoprs]-[0-9]{6,}-[A-Za-z0-9-]{8,}/.test(t) },
+  { what: 'a Google API key', token: true, test: (t) => /AIza[0-9A-Za-z_-]{35}/.test(t) },
+  { what: 'a JSON Web Token', token: true, test: (t) => /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/.test(t) },
+  { what: 'a PEM private key', token: true, test: (t) => /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/.test(t) || /-----BEGIN[A-Z0-9]*PRIVATEKEY-----/.test(t) },
+  { what: 'a PEM key or certificate block', test: (t) => t.includes('-----BEGIN') },
   {
     what: 'a secret access key',
     // 40 base64 characters of mixed case and digits, in a text that talks about keys or secrets.
@@ -170,23 +184,87 @@ const credentialShapes: { what: string; test: (text: string) => boolean }[] = [
       /secret|key|password|credential|aws/i.test(t) &&
       (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some((s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9]/.test(s)),
   },
-  { what: 'a PEM key or certificate block', test: (t) => t.includes('-----BEGIN') },
-  { what: 'a password, secret or token assignment', test: (t) => /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key)\s*=\s*\S/i.test(t) },
+  {
+    what: 'a password, secret or token assignment',
+    test: (t) =>
+      /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key|client[-_]?secret)\s*=\s*\S/i.test(t) || /\b(password|passwd|pwd)\s*:\s*\S/i.test(t),
+  },
   { what: 'a URL with a user name and password', test: (t) => /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i.test(t) },
 ];
 
+function credentialIn(text: string): CredentialShape | undefined {
+  const joined = text.replace(/\s+/g, '');
+  return credentialShapes.find((c) => c.test(text) || (c.token === true && joined !== text && c.test(joined)));
+}
+
+/**
+ * Keys that name a credential (`password:`, `db_password:`, `apiToken:`, `secretAccessKey:`), compared
+ * without case and separators. `credentialsSecret` names a Secret, the way a spec should.
+ */
+const credentialKey = /(password|passwd|pwd|secret|token|apikey|accesskey|secretkey|accesskeyid|privatekey|clientsecret)$/;
+const secretReferences = new Set(['credentialssecret']);
+const namesCredential = (key: string) => {
+  const k = key.toLowerCase().replace(/[-_. ]/g, '');
+  return credentialKey.test(k) && !secretReferences.has(k);
+};
+const holdsSomething = (value: unknown) => (typeof value === 'string' ? value.trim() !== '' : typeof value === 'number' || (typeof value === 'object' && value !== null && Object.keys(value).length > 0));
+
+/** The comments of a YAML text, with where each starts: a key pasted into a comment is in git all the same. */
+function commentsOf(text: string): { text: string; line: number; column: number }[] {
+  const lines = new LineCounter();
+  const found: { text: string; line: number; column: number }[] = [];
+  const walk = (token: unknown) => {
+    if (Array.isArray(token)) token.forEach(walk);
+    else if (token !== null && typeof token === 'object') {
+      const { type, source, offset } = token as { type?: string; source?: string; offset?: number };
+      if (type === 'comment' && typeof source === 'string' && typeof offset === 'number') {
+        const { line, col } = lines.linePos(offset);
+        found.push({ text: source, line, column: col });
+      }
+      else Object.values(token).forEach(walk);
+    }
+  };
+  for (const token of new Parser(lines.addNewLine).parse(text)) walk(token);
+  return found;
+}
+
+/** Every credential in one spec file, valid or not: its values, keys and comments. */
+function credentialFindings(source: SourceDocument): Finding[] {
+  const findings: Finding[] = [];
+  const at = (path: PathSegment[], where: 'key' | 'value') => ({ file: source.file, ...source.locate(path, where) });
+  const walk = (value: unknown, path: PathSegment[]) => {
+    if (typeof value === 'string') {
+      const shape = credentialIn(value);
+      if (shape) findings.push({ ...at(path, 'value'), message: `${displayPath(path) || 'the document'} looks like it holds ${shape.what}` });
+      return;
+    }
+    if (value === null || typeof value !== 'object') return;
+    for (const [key, item] of Object.entries(value)) {
+      const itemPath = [...path, Array.isArray(value) ? Number(key) : key];
+      const inKey = Array.isArray(value) ? undefined : credentialIn(key);
+      if (inKey) {
+        findings.push({ ...at(itemPath, 'key'), message: `a key of ${displayPath(path) || 'the document'} looks like ${inKey.what}` });
+      } else if (!Array.isArray(value) && namesCredential(key) && holdsSomething(item)) {
+        // Reported at the key, not the value: the message must not repeat what it found.
+        findings.push({ ...at(itemPath, 'key'), message: `${displayPath(itemPath)} is named like a credential and holds a value: a spec holds no password, secret or token` });
+        continue;
+      }
+      walk(item, itemPath);
+    }
+  };
+  walk(source.value, []);
+  for (const { text, line, column } of commentsOf(source.text)) {
+    const shape = credentialIn(text.slice(1));
+    if (shape) findings.push({ file: source.file, line, column, message: `a comment looks like it holds ${shape.what}` });
+  }
+  return findings;
+}
+
 export const noPlaintextSecret: LintRule = {
   id: 'tenancy/no-plaintext-secret',
-  description: 'No value in a spec looks like a credential (access key, secret key, PEM block, password, URL with a password).',
+  description: 'No value, key or comment in a spec looks like a credential (access key, token, private key, password, URL with a password), even in a spec the schema refuses.',
   fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
-  check({ projects }) {
-    const shapeOf = (value: unknown) => (typeof value === 'string' ? credentialShapes.find((c) => c.test(value)) : undefined);
-    return projects.flatMap(({ spec, source, file }) =>
-      findNodes(spec, (value) => shapeOf(value) !== undefined).map(({ value, path }) => ({
-        file,
-        ...source.locate(path),
-        message: `${displayPath(path)} looks like it holds ${shapeOf(value)!.what}`,
-      })),
-    );
+  check({ projects, refusedSpecs }) {
+    return [...projects.map((p) => p.source), ...refusedSpecs].flatMap(credentialFindings);
   },
 };
