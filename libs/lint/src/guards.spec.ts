@@ -9,7 +9,8 @@ import type { RenderedFile } from '@flyte-gkp/render';
 import { flyteadminVersion } from './rules/compat.js';
 import { imagesPinned } from './rules/images.js';
 import { clusterConvention } from './rules/naming.js';
-import { tenantScope } from './rules/tenancy.js';
+import { applicationProject, tenantScope } from './rules/tenancy.js';
+import type { LintRule } from './rule.js';
 import { fixturesRoot, overlayWorkspace } from './testing.js';
 
 const roots: string[] = [];
@@ -37,6 +38,15 @@ function rewrite(file: RenderedFile) {
 
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
+/** Breaks one rendered file in memory: the rule must report exactly that, at the line the change wrote. */
+async function expectOneFinding(rule: LintRule, { file: path, change, line, message }: { file: string; change: (f: RenderedFile) => unknown; line: string; message: string }) {
+  const ws = await workspace();
+  const file = rendered(ws, path);
+  change(file);
+  rewrite(file);
+  expect(rule.check(ws)).toEqual([expect.objectContaining({ file: path, line: lineOf(file.content, line), message: expect.stringContaining(message) })]);
+}
+
 type Kube = { kind: string; metadata: { name: string; namespace?: string }; spec: any; subjects?: any[] };
 const appFile = 'clusters/gkp-dev/projects/forecast/application.yaml';
 const ddevFile = 'clusters/gkp-dev/projects/forecast/manifests/d-dev.yaml';
@@ -48,13 +58,6 @@ describe('tenancy/scope', () => {
   });
 
   it.each([
-    {
-      what: 'an Application in another AppProject',
-      file: appFile,
-      change: (f: RenderedFile) => (find(f, 'Application').spec.project = 'flytepoc-platform'),
-      line: 'project: flytepoc-platform',
-      message: 'belongs to the AppProject flytepoc-platform',
-    },
     {
       what: "an Application deploying to Flyte's namespace",
       file: appFile,
@@ -126,13 +129,53 @@ describe('tenancy/scope', () => {
       line: 'name: flytepropeller-of-x',
       message: 'the ServiceAccount 103020-flytepoc-x-d-dev/flytepropeller-of-x',
     },
-  ])('reports $what at its line', async ({ file: path, change, line, message }) => {
-    const ws = await workspace();
-    const file = rendered(ws, path);
-    change(file);
-    rewrite(file);
-    expect(tenantScope.check(ws)).toEqual([expect.objectContaining({ file: path, line: lineOf(file.content, line), message: expect.stringContaining(message) })]);
+  ])('reports $what at its line', (broken) => expectOneFinding(tenantScope, broken));
+});
+
+describe('tenancy/application-project', () => {
+  it('finds nothing in what the renderer writes today', async () => {
+    expect(applicationProject.check(await workspace())).toEqual([]);
   });
+
+  const rootFile = 'clusters/gkp-dev/root-app.yaml';
+  const platformFile = 'clusters/gkp-dev/platform/application.yaml';
+  it.each([
+    {
+      what: 'a tenant Application in the AppProject of the platform',
+      file: appFile,
+      change: (f: RenderedFile) => (find(f, 'Application').spec.project = 'flytepoc-platform'),
+      line: 'project: flytepoc-platform',
+      message: 'Application flytepoc-forecast runs in the AppProject flytepoc-platform, not in flytepoc-forecast',
+    },
+    {
+      what: "a tenant Application in Argo CD's default AppProject",
+      file: appFile,
+      change: (f: RenderedFile) => (find(f, 'Application').spec.project = 'default'),
+      line: 'project: default',
+      message: "Application flytepoc-forecast runs in Argo CD's default AppProject",
+    },
+    {
+      what: "the root Application in Argo CD's default AppProject",
+      file: rootFile,
+      change: (f: RenderedFile) => (find(f, 'Application').spec.project = 'default'),
+      line: 'project: default',
+      message: "Application gkp-dev-root runs in Argo CD's default AppProject",
+    },
+    {
+      what: 'the root Application without its AppProject beside it',
+      file: rootFile,
+      change: (f: RenderedFile) => (f.objects = f.objects.filter((o) => (o as Kube).kind !== 'AppProject')),
+      line: 'project: flytepoc-root',
+      message: 'flytepoc-root, the AppProject rendered for it, is not in clusters/gkp-dev/root-app.yaml',
+    },
+    {
+      what: 'the Flyte Application in the root AppProject',
+      file: platformFile,
+      change: (f: RenderedFile) => (find(f, 'Application').spec.project = 'flytepoc-root'),
+      line: 'project: flytepoc-root',
+      message: 'Application flytepoc-flyte runs in the AppProject flytepoc-root, not in flytepoc-platform',
+    },
+  ])('reports $what at its line', (broken) => expectOneFinding(applicationProject, broken));
 });
 
 const valuesFile = 'clusters/gkp-dev/platform/flyte-values.yaml';

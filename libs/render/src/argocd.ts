@@ -41,7 +41,33 @@ function argoMeta(cluster: Cluster, name: string, wave: number, extraLabels: Rec
   };
 }
 
-/** The app of apps: applied once by hand, it syncs every other Application and AppProject. */
+/** Argo CD's kinds: all the app of apps may create, and only in Argo CD's namespace. */
+const argoCdKinds = [
+  { group: 'argoproj.io', kind: 'Application' },
+  { group: 'argoproj.io', kind: 'AppProject' },
+];
+
+/**
+ * The root Application's own AppProject, instead of Argo CD's `default` (any repository, any
+ * destination, any kind): should a file the root Application picks up ever hold anything but an
+ * Application or AppProject, or aim elsewhere than Argo CD's namespace, Argo CD refuses to sync it.
+ */
+export function rootAppProject(cluster: Cluster): AppProject {
+  return {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AppProject',
+    metadata: { name: cluster.argocd.rootProject, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
+    spec: {
+      description: `The app of apps of ${cluster.name}: the Applications and AppProjects of clusters/${cluster.name}/`,
+      sourceRepos: [cluster.repo.url],
+      destinations: [{ server: cluster.server, namespace: cluster.argocd.namespace }],
+      clusterResourceWhitelist: [],
+      namespaceResourceWhitelist: argoCdKinds.map((k) => ({ ...k })),
+    },
+  };
+}
+
+/** The app of apps: applied once by hand with its AppProject, it syncs every other Application and AppProject. */
 export function rootApplication(cluster: Cluster): Application {
   const paths = clusterPaths(cluster);
   return {

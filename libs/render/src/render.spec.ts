@@ -64,6 +64,22 @@ describe('tenant namespaces', () => {
   });
 });
 
+describe('the app of apps', () => {
+  it("runs the root Application in an AppProject of its own, rendered before it, that allows only Argo CD's kinds in Argo CD's namespace", () => {
+    const [appProject, root, ...rest] = objectsOf(render(project('x')), 'clusters/gkp-dev/root-app.yaml');
+    expect(rest.filter(Boolean)).toEqual([]);
+    expect(appProject).toMatchObject({ kind: 'AppProject', metadata: { name: 'flytepoc-root', namespace: 'argocd' } });
+    expect(appProject.spec.sourceRepos).toEqual(['https://git.gkp.example/103020/flyte-gkp.git']);
+    expect(appProject.spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+    expect(appProject.spec.clusterResourceWhitelist).toEqual([]);
+    expect(appProject.spec.namespaceResourceWhitelist).toEqual([
+      { group: 'argoproj.io', kind: 'Application' },
+      { group: 'argoproj.io', kind: 'AppProject' },
+    ]);
+    expect(root).toMatchObject({ kind: 'Application', spec: { project: 'flytepoc-root', destination: { namespace: 'argocd' } } });
+  });
+});
+
 describe('quotas', () => {
   it('takes the spec quota per domain and the cluster default for what the spec leaves out', () => {
     const files = render(project('q', 'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n  p-dev: {}\n'));

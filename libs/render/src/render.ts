@@ -1,7 +1,7 @@
 import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
 import type { LoadedProject } from '@flyte-gkp/spec';
-import { clusterPaths, flyteApplication, platformAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
+import { clusterPaths, flyteApplication, platformAppProject, rootAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteValues } from './flyte-values.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
@@ -80,7 +80,8 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
   const platformSources = [clusterFile, pinsFile];
 
   const files: RenderedFile[] = [
-    manifest(paths.rootApp, [clusterFile], [rootApplication(cluster)], memo),
+    // The AppProject first: `kubectl apply -f` creates it before the Application that names it.
+    manifest(paths.rootApp, [clusterFile], [rootAppProject(cluster), rootApplication(cluster)], memo),
     manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)], memo),
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
     manifest(`${paths.flyteManifests}/network-policies.yaml`, [clusterFile], systemNetwork(cluster), memo),

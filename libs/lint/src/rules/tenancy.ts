@@ -1,9 +1,9 @@
 import { LineCounter, Parser } from 'yaml';
 import type { Cluster } from '@flyte-gkp/platform';
-import { flyteServiceAccounts, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
+import { clusterPaths, flyteServiceAccounts, platformAppProjectName, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, groupBy, lazyDocuments } from '../util.js';
+import { clashes, groupBy, lazyDocuments, matchingPattern } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -82,7 +82,6 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     unless(o.metadata.namespace === cluster.argocd.namespace, ['metadata', 'namespace'], `${name} is not in Argo CD's namespace ${cluster.argocd.namespace}`);
   }
   if (o.kind === 'Application') {
-    unless(o.spec?.project === appProject, ['spec', 'project'], `${name} belongs to the AppProject ${o.spec?.project}, not to the project's own ${appProject}`);
     ownNamespace(o.spec?.destination?.namespace, ['spec', 'destination', 'namespace'], 'deploys to');
   } else if (o.kind === 'AppProject') {
     unless(o.metadata.name === appProject, ['metadata', 'name'], `${name} is not the project's own AppProject ${appProject}`);
@@ -157,6 +156,65 @@ export const tenantScope: LintRule = {
             });
           });
         });
+    });
+  },
+};
+
+/** Argo CD's built-in AppProject: any repository, any destination, any kind. */
+const argoDefaultProject = 'default';
+
+/** Where the root Application's AppProject is named, and why a name there is wrong. */
+function rootProjectProblem(cluster: Cluster): { message: string; fix: string } | undefined {
+  const root = cluster.argocd.rootProject;
+  const prefix = `${cluster.pocName}-`;
+  const ownName = `${prefix}root`;
+  if (root === argoDefaultProject) {
+    return { message: `argocd.rootProject is Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`, fix: `name the root's own AppProject, e.g. ${ownName}` };
+  }
+  if (root === platformAppProjectName(cluster)) {
+    return { message: `argocd.rootProject ${root} is the AppProject of the Flyte platform`, fix: `name the root's own AppProject, e.g. ${ownName}` };
+  }
+  const id = root.startsWith(prefix) ? root.slice(prefix.length) : undefined;
+  if (id !== undefined && !matchingPattern(id, cluster.reservedProjectIds)) {
+    return { message: `argocd.rootProject ${root} is the AppProject a spec with id ${id} would get`, fix: `add ${id} to reservedProjectIds, or choose a name that does not start with ${prefix}` };
+  }
+  return undefined;
+}
+
+/**
+ * Defence in depth behind tenancy/scope: an Application runs in the AppProject rendered for it beside it
+ * (the root's own, the platform's, the project's own), so Argo CD itself refuses what that AppProject
+ * does not allow. Argo CD's default AppProject allows everything.
+ */
+export const applicationProject: LintRule = {
+  id: 'tenancy/application-project',
+  description: "Every Application runs in the AppProject rendered for it (the root's, the platform's or the project's own), never in Argo CD's default.",
+  fix: 'render the Application in its own AppProject; for the root Application, set argocd.rootProject to a name no spec id can produce',
+  check({ platform, rendered }) {
+    return platform.clusters.flatMap(({ cluster, source }) => {
+      const rootProblem = rootProjectProblem(cluster);
+      const paths = clusterPaths(cluster);
+      const expected = (file: RenderedFile) =>
+        file.path === paths.rootApp ? cluster.argocd.rootProject : file.path === paths.platformApp ? platformAppProjectName(cluster) : file.project && tenantAppProjectName(cluster, file.project);
+      const applications = (rendered.get(cluster.name) ?? []).flatMap((file) => {
+        const want = expected(file);
+        const objects = file.objects as Kube[];
+        const beside = objects.some((o) => o.kind === 'AppProject' && o.metadata.name === want);
+        const documents = lazyDocuments(file);
+        return objects.flatMap((o, i): Finding[] => {
+          if (o.kind !== 'Application' || (o.spec?.project === want && beside && want !== argoDefaultProject)) return [];
+          const name = `Application ${o.metadata.name}`;
+          const message = !want
+            ? `${name} is in a file no AppProject is rendered for`
+            : o.spec?.project === argoDefaultProject
+              ? `${name} runs in Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`
+              : beside
+                ? `${name} runs in the AppProject ${o.spec?.project}, not in ${want}`
+                : `${name} runs in the AppProject ${o.spec?.project}; ${want}, the AppProject rendered for it, is not in ${file.path}`;
+          return [{ file: file.path, ...documents()[i].locate(['spec', 'project']), message }];
+        });
+      });
+      return [...(rootProblem ? [{ file: source.file, ...source.locate(['argocd', 'rootProject']), ...rootProblem }] : []), ...applications];
     });
   },
 };
