@@ -56,7 +56,7 @@ export function rootAppProject(cluster: Cluster): AppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
-    metadata: { name: cluster.argocd.rootProject, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
+    metadata: { name: cluster.argocd.rootProject, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy }, finalizers: [cascadeDelete] },
     spec: {
       description: `The app of apps of ${cluster.name}: the Applications and AppProjects of clusters/${cluster.name}/`,
       sourceRepos: [cluster.repo.url],

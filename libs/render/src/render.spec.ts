@@ -137,7 +137,7 @@ describe('access', () => {
 
   it('gives every AppProject the resources finalizer, so it outlives the Applications that use it', () => {
     const projects = all(render(project('x'))).filter((o) => o.kind === 'AppProject');
-    expect(projects.map((p) => p.metadata.name).sort()).toEqual(['flytepoc-platform', 'flytepoc-x']);
+    expect(projects.map((p) => p.metadata.name).sort()).toEqual(['flytepoc-platform', 'flytepoc-root', 'flytepoc-x']);
     for (const p of projects) expect(p.metadata.finalizers).toEqual(['resources-finalizer.argocd.argoproj.io']);
   });
 });
