@@ -172,7 +172,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     session = await acquireWrite(clustersFolder(root)); // recovers what a killed render of this machine left
   } catch (error) {
     if (!(error instanceof ForeignStateError)) throw error;
-    return refused([{ file: error.path, rule: 'tree/render-state', message: error.message, fix: 'never commit it; if no render is running, delete it' }]);
+    const fix = error.kind === 'link' ? 'replace the link with the folder itself' : 'never commit it; if no render is running, delete it';
+    return refused([{ file: error.path, rule: error.kind === 'link' ? 'tree/symlink' : 'tree/render-state', message: error.message, fix }]);
   }
   let staged: Staged | undefined;
   let early: EarlyVerdicts = new Map();

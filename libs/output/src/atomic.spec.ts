@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -219,6 +219,16 @@ describe('one render at a time, and what a killed one left', () => {
 
     expect(await folder()).toEqual(files(before));
     expect(existsSync(join(parent, '.render/plan.json')), 'left as it was').toBe(true);
+  });
+
+  it('never writes through a clusters/ that is a link', async () => {
+    await rm(parent, { recursive: true });
+    await mkdir(join(root, 'elsewhere'));
+    await symlink('elsewhere', parent);
+
+    await expect(acquireWrite(parent)).rejects.toThrow(expect.objectContaining({ name: 'ForeignStateError', kind: 'link' }));
+
+    expect(await readdir(join(root, 'elsewhere')), 'nothing made where it points').toEqual([]);
   });
 
   it('refuses a plan naming anything but a cluster folder, and names the plan', async () => {

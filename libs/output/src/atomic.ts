@@ -1,5 +1,5 @@
 import { link, lstat, mkdir, mkdtemp, readFile, rename, rm, rmdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { inBatches } from './batches.js';
 import type { Tree } from './tree.js';
 import { writeFileAtomically } from './write-file.js';
@@ -53,12 +53,16 @@ export class RenderBusyError extends Error {
   override name = 'RenderBusyError';
 }
 
-/** A `.render/` that no render on this machine made (committed, or copied): reported, never applied. */
+/**
+ * What render refuses to write into: a `.render/` that no render on this machine made (committed, or
+ * copied: `state`), reported, never applied; or a `parent` that is a link (`link`), never written through.
+ */
 export class ForeignStateError extends Error {
   override name = 'ForeignStateError';
   constructor(
     readonly path: string,
     message: string,
+    readonly kind: 'state' | 'link' = 'state',
   ) {
     super(message);
   }
@@ -108,6 +112,8 @@ async function writeLock(state: string): Promise<void> {
  * is recovered first: its plan applied if it had committed, its staging dropped otherwise.
  */
 export async function acquireWrite(parent: string): Promise<WriteSession> {
+  const linked = await lstat(parent).then((info) => !info.isDirectory(), () => false);
+  if (linked) throw new ForeignStateError(basename(parent), `${basename(parent)} is not a folder but a link or a file: a render never writes through it`, 'link');
   const created = await mkdir(parent, { recursive: true });
   const state = join(parent, stateDirName);
   const shown = `${parent.split('/').pop()}/${stateDirName}`;
