@@ -3,18 +3,21 @@
  *
  *   read tree ──► load ──► render ──► check ──► compare with base ──► report (validate, plan)
  *                                       │                           commit (render, only when no check found anything)
- *                                       └ rules, kubeconform, drift
+ *                                       └ tree, rules, kubeconform, drift
  *
  * 1. read tree (read-tree.ts): every entry under platform/, projects/ and clusters/, typed as git would
- *    (file, symlink, directory, other), links never followed. A TreeReader: the disk today.
+ *    (file, symlink, directory, other), links never followed. A TreeReader: the disk, or a git revision
+ *    (git-tree.ts). Nothing else reads the checkout, and validate never writes to it.
  * 2. load (workspace.ts): the platform and every spec from that tree, each with its source for positions.
  * 3. render (workspace.ts): in memory; every RenderedFile carries its provenance (type, spec, sources).
- * 4. check: rules-stage.ts (schema and lint), kubeconform-stage.ts (the real kubeconform on every
- *    manifest), drift-stage.ts (clusters/ is exactly the render). Each returns findings.
+ * 4. check: tree-stage.ts (every entry is checked or a finding: links, FIFOs, strays, render state),
+ *    rules-stage.ts (schema and lint), kubeconform-stage.ts (the real kubeconform on every manifest),
+ *    drift-stage.ts (clusters/ is exactly the render). Each returns findings.
  * 5. compare with base (compare-stage.ts; `plan`, `validate --base`): the tree at the base revision, read
  *    from git's objects (git-tree.ts), against the render, object by object; blocking risks are findings.
- * 6. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render stages
- *    what changed in every cluster folder, checks it there, and commits it all at once.
+ * 6. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render, one at
+ *    a time under its lock, stages what changed in every cluster folder, checks it there, and commits it
+ *    all at once (libs/output: a failed step puts every folder back).
  *
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
  * tree is listed, and runs while the specs load, render and lint. Caches sit behind their stage: the
