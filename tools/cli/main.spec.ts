@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acquireWrite } from '@flyte-gkp/output';
 import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
 
 let ws: TempWorkspace;
@@ -70,6 +72,18 @@ describe('the command line', () => {
     expect(exitCode).toBe(0);
     expect(JSON.parse(stdout).checkedFiles).toContain('projects/x.yaml');
     expect(JSON.parse(stdout).checkedFiles).not.toContain('projects/bad.yaml');
+  });
+
+  it('exits 3 naming the holder when another render holds the lock, and leaves its lock alone', async () => {
+    const held = await acquireWrite(join(ws.root, 'clusters'));
+    try {
+      const { exitCode, stderr } = await ws.cli('render');
+      expect(exitCode).toBe(3);
+      expect(stderr).toContain(`error: another render (pid ${process.pid}) is writing clusters/`);
+      expect(existsSync(join(held.state, 'lock.json'))).toBe(true);
+    } finally {
+      await held.release();
+    }
   });
 
   it('exits 3 with the setup command when kubeconform is not installed', async () => {

@@ -28,7 +28,7 @@ options:
   --root DIR         the workspace (default: the current folder)
   --help
 
-exit codes: 0 ok, 1 findings, 2 usage error, 3 a tool could not run (e.g. kubeconform not installed)`;
+exit codes: 0 ok, 1 findings, 2 usage error, 3 a tool could not run (e.g. kubeconform not installed, or timed out) or another render holds the lock`;
 
 /** Thrown for a command line that asks for something impossible: exit 2 with its message. */
 class UsageError extends Error {}
