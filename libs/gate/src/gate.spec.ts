@@ -165,6 +165,7 @@ describe('render', () => {
     await rm(tools);
     await mkdir(join(tools, schemas), { recursive: true });
     await symlink(join(real, 'bin'), join(tools, 'bin'));
+    await symlink(join(real, 'charts'), join(tools, 'charts'));
     await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
     for (const name of await readdir(join(real, schemas))) if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
     await writeFile(join(tools, schemas, 'limitrange-v1.json'), JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }));

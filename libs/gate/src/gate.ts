@@ -12,6 +12,7 @@
  * 3. render (workspace.ts): in memory; every RenderedFile carries its provenance (type, spec, sources).
  * 4. check: tree-stage.ts (every entry is checked or a finding: links, FIFOs, strays, render state),
  *    rules-stage.ts (schema and lint), kubeconform-stage.ts (the real kubeconform on every manifest),
+ *    chart-stage.ts (the flyte chart rendered by helm as Argo CD will, and checked),
  *    drift-stage.ts (clusters/ is exactly the render). Each returns findings.
  * 5. compare with base (compare-stage.ts; `plan`, `validate --base`): the tree at the base revision, read
  *    from git's objects (git-tree.ts), against the render, object by object; blocking risks are findings.
@@ -20,7 +21,8 @@
  *    all at once (libs/output: a failed step puts every folder back).
  *
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
- * tree is listed, and runs while the specs load, render and lint. Caches sit behind their stage: the
+ * tree is listed, and runs while the specs load, render and lint; the chart stage starts as soon as the
+ * values are rendered, beside kubeconform on our own files. Caches sit behind their stage: the
  * verdict cache behind kubeconform, the YAML memo (serialization-memo.ts) behind render.
  */
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
@@ -28,6 +30,7 @@ import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/o
 import { SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/spec';
 import { clusterWideTouched, compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared, type Touched } from './compare-stage.js';
+import { checkChart, type ChartCheck } from './chart-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import { checkKubeconform, checkKubeconformStaged, kubeconformCommitted, type EarlyVerdicts } from './kubeconform-stage.js';
@@ -42,6 +45,7 @@ import { listSpecFiles, loadPlatformOrThrow, loadSpecs, projectsDir, renderClust
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
   focus?: string[];
+  /** kubeconform on our manifests and the chart stage (helm, then the same checks on its output) */
   kubeconform?: boolean;
   drift?: boolean;
   /** Where to read platform and specs from instead of the tree (a generator's virtual tree). */
@@ -81,7 +85,8 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   // (too little to gain from the memo, which costs a read of every text it knows)
   const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }) };
 
-  // 4. check
+  // 4. check: the chart renders beside everything else
+  const charts = withKubeconform ? startChartChecks(workspace) : [];
   const { diagnostics, checkedFiles } = checkRules(workspace, inScope);
   diagnostics.push(...checkTree(tree, platform));
   for (const { cluster } of platform.clusters) {
@@ -94,6 +99,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     if (withDrift) diagnostics.push(...checkDrift(cluster.name, rendered, onDisk).filter(comparable(workspace)));
   }
   if (withDrift) diagnostics.push(...orphanDiagnostics(tree, platform));
+  for (const chart of await Promise.all(charts)) diagnostics.push(...chart.diagnostics);
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
   const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
@@ -152,6 +158,13 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
   return { base: { revision, commit: base.commit }, changes, risks };
 }
 
+/** The chart stage of every cluster, started at once; a failure must not surface as unhandled before it is awaited. */
+function startChartChecks(workspace: Workspace): Promise<ChartCheck>[] {
+  const running = workspace.platform.clusters.map(({ cluster }) => checkChart(workspace.root, cluster, workspace.platform.pins, workspace.rendered.get(cluster.name) ?? []));
+  running.forEach((check) => check.catch(() => undefined));
+  return running;
+}
+
 export interface RenderResult extends GateResult {
   /** Clusters whose folder now holds the fresh render. */
   written: string[];
@@ -180,6 +193,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
   }
   let staged: Staged | undefined;
   let early: EarlyVerdicts = new Map();
+  let charts: Promise<ChartCheck>[] = [];
   try {
     // 1. read tree
     const tree = await diskTree(root).read(treeFolders);
@@ -202,6 +216,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       const checked = checkRules(workspace, everything);
       return refused([...checked.diagnostics, ...treeFindings], checked.checkedFiles);
     }
+    charts = startChartChecks(workspace);
 
     // 4. check, on the staged render: the manifests first, kubeconform checks them while the other files
     // are written and the rules run
@@ -218,14 +233,14 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const checked = checkRules(workspace, everything);
     await others;
     await saveSerializationMemo(root, memo);
-    const diagnostics: Diagnostic[] = [...checked.diagnostics, ...(await Promise.all(running)).flat()];
+    const diagnostics: Diagnostic[] = [...checked.diagnostics, ...(await Promise.all(running)).flat(), ...(await Promise.all(charts)).flatMap((c) => c.diagnostics)];
 
     // 5. commit, or leave clusters/ as it was
     if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     return { ...checked, written: staged.folders.map((s) => s.name), changed };
   } finally {
-    await Promise.allSettled(early.values());
+    await Promise.allSettled([...early.values(), ...charts]);
     await session.release(); // drops what was staged and not committed, and the lock
   }
 }

@@ -116,4 +116,24 @@ describe('`nx affected` in a pull request that adds something that is no spec', 
     expect(result.output).toMatch(/clusters\/\.render-plan\.json .*\[tree\/render-state\]/);
     expect(result.changed, 'validate left the checkout as the pull request made it').toEqual([]);
   });
+
+  it('a change to the Flyte values selects the cluster`s validate, which renders the chart with them', async () => {
+    const values = join(ws.root, 'clusters/gkp-dev/platform/flyte-values.yaml');
+    await writeFile(values, (await readFile(values, 'utf8')).replace('- "\\"x\\""', '- x'));
+    await git(ws.root, 'commit', '-q', '-am', 'hand edit of the values');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(result.exitCode).not.toBe(0);
+    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev']);
+    expect(result.all).toContain('clusters/gkp-dev/platform/flyte-values.yaml differs from a fresh render');
+  });
+
+  it('a change to the pinned tools or chart (tools/toolchain.json) re-validates everything', async () => {
+    await git(ws.root, 'checkout', '-q', 'HEAD~1', '--', 'clusters');
+    await git(ws.root, 'commit', '-q', '-am', 'undo hand edit');
+    const toolchain = join(ws.root, 'tools/toolchain.json');
+    await writeFile(toolchain, (await readFile(toolchain, 'utf8')).replace('"$comment": "', '"$comment": "Reviewed. '));
+    await git(ws.root, 'commit', '-q', '-am', 'touch the toolchain');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z']);
+  });
 });

@@ -22,10 +22,11 @@ const cli = 'node tools/cli/run.mjs';
 const againstBase = '${NX_BASE:+--base="$NX_BASE"}';
 
 /**
- * Platform, schemas and the gate's code. Nx treats `{workspaceRoot}` inputs as global: a change there
- * re-validates every project, on purpose. A spec's own file needs no input: its root maps it already.
+ * Platform, schemas, the gate's code and the pinned tools (helm, kubeconform, the flyte chart's digest).
+ * Nx treats `{workspaceRoot}` inputs as global: a change there re-validates every project, on purpose.
+ * A spec's own file needs no input: its root maps it already.
  */
-const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/*', '{workspaceRoot}/tools/cli/**/*', '{workspaceRoot}/package-lock.json'];
+const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/*', '{workspaceRoot}/tools/cli/**/*', '{workspaceRoot}/tools/toolchain.json', '{workspaceRoot}/package-lock.json'];
 
 export const specProjectName = (id: string) => `flyte-${id}`;
 export const outputProjectName = (cluster: string, id: string) => `flyte-${id}-output-${cluster}`;

@@ -1,0 +1,141 @@
+// The chart stage on the REAL flyte chart v0.15.0 with the real helm and kubeconform, fed the values this
+// repository renders, then those values altered the way a careless change would alter them.
+import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse, stringify } from 'yaml';
+import { HelmUnavailableError } from '@flyte-gkp/helm';
+import type { Platform } from '@flyte-gkp/platform';
+import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
+import { createTempWorkspace, repoRoot } from '@flyte-gkp/testing';
+import { clusterScopedExceptions, clusterScopedTable, imageExceptions } from './chart-exceptions.js';
+import { checkChart } from './chart-stage.js';
+import { loadWorkspace } from './workspace.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+let platform: Platform;
+let rendered: RenderedFile[];
+
+beforeAll(async () => {
+  const workspace = await loadWorkspace(repoRoot);
+  platform = workspace.platform;
+  rendered = workspace.rendered.get('gkp-dev')!;
+});
+
+const cluster = () => platform.clusters[0].cluster;
+const valuesPath = () => clusterPaths(cluster()).flyteValues;
+
+/** The render with its Helm values changed: what a change to flyte-values.ts or a platform file could produce. */
+function withValues(change: (values: any) => void): RenderedFile[] {
+  return rendered.map((f) => {
+    if (f.path !== valuesPath()) return f;
+    const values = parse(f.content, { version: '1.1' });
+    change(values);
+    return { ...f, content: stringify(values) };
+  });
+}
+
+const check = (files: RenderedFile[]) => checkChart(repoRoot, cluster(), platform.pins, files);
+
+describe('chart stage', () => {
+  it('passes the chart rendered with the committed values, with exactly the documented cluster-scoped objects', async () => {
+    const { diagnostics, objects } = await check(rendered);
+    expect(diagnostics).toEqual([]);
+    const clusterScoped = objects.filter((o) => ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.object.kind as string));
+    const documented = clusterScopedExceptions.filter((e) => e.createdBy === 'chart').flatMap((e) => e.objects.map((x) => `${x.kind} ${x.name}`));
+    expect(clusterScoped.map((o) => `${o.object.kind} ${(o.object.metadata as any).name}`).sort()).toEqual(documented.sort());
+    // Argo CD puts the objects without a namespace (the dashboard's) into the destination namespace.
+    expect(objects.some((o) => !(o.object.metadata as any).namespace && o.source.includes('kubernetes-dashboard'))).toBe(true);
+  });
+
+  it('refuses an unquoted project id that Kubernetes reads as a boolean, naming the template, the value and its line', async () => {
+    const files = withValues((v) => (v.flyteadmin.initialProjects = ['x', 'y']));
+    const { diagnostics } = await check(files);
+    expect(diagnostics).toHaveLength(1);
+    const [finding] = diagnostics;
+    expect(finding).toMatchObject({ file: valuesPath(), rule: 'chart/kubeconform' });
+    expect(finding.message).toContain('Deployment flyteadmin (flyte/templates/admin/deployment.yaml)');
+    expect(finding.message).toMatch(/initContainers\/\d+\/command\/\d+: got boolean, want string, from the value flyteadmin.initialProjects/);
+    const checked = files.find((f) => f.path === valuesPath())!.content;
+    expect(checked.split('\n')[finding.line! - 1]).toContain('initialProjects:');
+  });
+
+  it('refuses a NodePort Service, an unpinned image and an object outside the system namespace', async () => {
+    const { diagnostics } = await check(
+      withValues((v) => {
+        v.datacatalog.service.type = 'NodePort';
+        v.flyteconsole.image.tag = 'v0.20.1';
+        v.forceNamespace = 'flyte';
+      }),
+    );
+    const byRule = (rule: string) => diagnostics.filter((d) => d.rule === rule).map((d) => d.message);
+    expect(byRule('chart/service-type')).toEqual([expect.stringContaining('Service datacatalog (flyte/templates/datacatalog/service.yaml): type NodePort')]);
+    expect(byRule('chart/image')).toEqual([expect.stringMatching(/^Deployment flyteconsole \(flyte\/templates\/console\/deployment.yaml\): container flyteconsole runs cr.flyte.org\/flyteorg\/flyteconsole:v0.20.1/)]);
+    expect(byRule('chart/namespace').length).toBeGreaterThan(10);
+    expect(byRule('chart/namespace')).toContainEqual(expect.stringContaining('Deployment flyteadmin (flyte/templates/admin/deployment.yaml): lands in namespace flyte'));
+  });
+
+  it('refuses a cluster-scoped object nobody documented, and reports exceptions the render no longer needs', async () => {
+    const { diagnostics } = await check(
+      withValues((v) => {
+        v['kubernetes-dashboard'].rbac.clusterRoleMetrics = true;
+        v.webhook.enabled = false;
+      }),
+    );
+    const messages = diagnostics.map((d) => `${d.rule}: ${d.message}`);
+    expect(messages).toContainEqual(expect.stringMatching(/^chart\/cluster-scoped: ClusterRole flyte-kubernetes-dashboard-metrics \(flyte\/charts\/kubernetes-dashboard\/templates\/clusterrole-metrics.yaml\)/));
+    expect(messages).toContain('chart/stale-exception: the cluster-scoped exception ClusterRole flyte-pod-webhook is no longer rendered by the chart');
+  });
+
+  it('excepts only the hard-coded images it lists, each with its template and container', () => {
+    expect(imageExceptions.map((x) => [x.image, x.container])).toEqual([
+      ['docker.io/redocly/redoc', 'redoc'],
+      ['postgres:10.16-alpine', 'check-db-ready'],
+    ]);
+  });
+
+  it('reports values the chart cannot render with helm`s own message', async () => {
+    const { diagnostics } = await check(withValues((v) => (v.flyteadmin.initialProjects = 5)));
+    expect(diagnostics).toEqual([expect.objectContaining({ file: valuesPath(), rule: 'chart/render', message: expect.stringContaining("range can't iterate over 5") })]);
+  });
+
+  it('says to run setup when helm or the chart is not installed', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'chart-stage-'));
+    try {
+      const failure = checkChart(empty, cluster(), platform.pins, rendered);
+      await expect(failure).rejects.toThrow(HelmUnavailableError);
+      await expect(failure).rejects.toThrow(/run `npm run setup`/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('README "Permissions that remain cluster-scoped"', () => {
+  it('is the table of the documented exceptions', async () => {
+    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
+    const start = readme.indexOf('## Permissions that remain cluster-scoped');
+    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
+    const table = section.split('\n').filter((line) => line.startsWith('|')).join('\n');
+    expect(table).toBe(clusterScopedTable());
+  });
+});
+
+describe('the chart stage inside validate', () => {
+  it('exits 3 with the setup hint when the chart is not installed', async () => {
+    const ws = await createTempWorkspace();
+    try {
+      const tools = join(ws.root, '.tools');
+      const real = await realpath(tools);
+      await rm(tools);
+      await mkdir(tools);
+      for (const name of await readdir(real)) if (name !== 'charts') await symlink(join(real, name), join(tools, name));
+      const result = await ws.cli('validate');
+      expect(result.exitCode).toBe(3);
+      expect(result.stderr).toMatch(/no chart at .*\.tools\/charts\/flyte-v0\.15\.0: run `npm run setup`/);
+    } finally {
+      await ws.remove();
+    }
+  });
+});
