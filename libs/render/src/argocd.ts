@@ -140,6 +140,7 @@ export function flyteApplication(cluster: Cluster): Application {
 
 /** Tenant kinds: the AppProject allows these and nothing else, in the project's own namespaces. */
 export const tenantNamespacedKinds = [
+  { group: '', kind: 'ConfigMap' },
   { group: '', kind: 'LimitRange' },
   { group: '', kind: 'ResourceQuota' },
   { group: '', kind: 'ServiceAccount' },

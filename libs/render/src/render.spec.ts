@@ -142,6 +142,18 @@ describe('access', () => {
   });
 });
 
+describe('raw-container tasks', () => {
+  it('find flyte-data-config, the co-pilot`s storage config, in every execution namespace, with Mercury and no key', () => {
+    const files = render(project('x'));
+    const configs = all(files).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'flyte-data-config');
+    const cluster = platform.clusters[0].cluster;
+    expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(cluster.domains.map((d) => `${cluster.namespacePrefix}x-${d}`).sort());
+    const storage = parse(configs[0].data['config.yaml']).storage;
+    expect(storage).toMatchObject({ type: 's3', container: cluster.storage.metadataBucket, 'enable-multicontainer': true });
+    expect(storage.connection).toEqual({ endpoint: cluster.storage.endpoint, 'auth-type': 'iam', region: cluster.storage.region, 'disable-ssl': false });
+  });
+});
+
 describe('safe deletes', () => {
   it('protects every namespace from prune and delete unless its domain is being decommissioned', () => {
     const files = render(project('x', 'domains:\n  d-dev: {}\n  t-dev: { decommission: true }\n'));

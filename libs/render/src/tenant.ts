@@ -1,9 +1,10 @@
-import type { LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1';
+import type { ConfigMap, LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1';
 import type { PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1';
 import type { Cluster, ContainerResources } from '@flyte-gkp/platform';
 import type { OwnerRole, ProjectSpec } from '@flyte-gkp/spec';
 import { labels, managedBy, type ProjectDomain } from './names.js';
 import { tenantNetworkPolicy } from './network.js';
+import { toYamlDocuments } from './serialize.js';
 
 /** The service account workflow pods of the project run as (set in the generated flytekit config). */
 export const workflowServiceAccount = 'flyte-workflow';
@@ -37,6 +38,26 @@ const propellerRules: PolicyRule[] = [
 ];
 /** kubernetes-dashboard shows task logs (Flyte's log links point at it). */
 const dashboardRules: PolicyRule[] = [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] }];
+
+/**
+ * The storage config raw-container (co-pilot) tasks mount from their EXECUTION namespace, as upstream's
+ * cluster-resource templates create it (off here). Keys come from the pod's environment (`iam`: the AWS
+ * chain), never from this file.
+ */
+export const dataConfigName = 'flyte-data-config';
+function dataConfig(cluster: Cluster): string {
+  const { endpoint, region, metadataBucket } = cluster.storage;
+  return toYamlDocuments([
+    {
+      storage: {
+        type: 's3',
+        container: metadataBucket,
+        connection: { endpoint, 'auth-type': 'iam', region, 'disable-ssl': false },
+        'enable-multicontainer': true,
+      },
+    },
+  ]);
+}
 
 /** Everything one domain of a project gets in its own namespace, in apply order. */
 export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: ProjectDomain): object[] {
@@ -114,6 +135,12 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     // Workflow code has no business with the Kubernetes API.
     automountServiceAccountToken: false,
   };
+  const copilotConfig: ConfigMap = {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: meta(dataConfigName, -1),
+    data: { 'config.yaml': dataConfig(cluster) },
+  };
   const flyteRole = (name: string, rules: PolicyRule[]): Role => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -146,6 +173,7 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     quota,
     limitRange,
     serviceAccount,
+    copilotConfig,
     flyteRole('flyteadmin', adminRules),
     flyteBinding('flyteadmin', flyteServiceAccounts.admin),
     flyteRole('flytepropeller', propellerRules),
