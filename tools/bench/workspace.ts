@@ -133,7 +133,7 @@ export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
 /** Files and folders of the repository a workspace needs for the CLI and Nx to run in it. */
 const copied = ['package.json', 'package-lock.json', 'nx.json', '.nxignore', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'platform', 'tools/cli', 'tools/nx-plugin', 'tools/setup', 'tools/toolchain.json'];
 /** Large or installed: linked, never copied. */
-const linked = ['node_modules', '.tools/bin', '.tools/schemas'];
+const linked = ['node_modules', '.tools/bin', '.tools/schemas', '.tools/charts'];
 
 /**
  * A workspace under `dir` with the repository's code and platform and `count` generated specs (no
