@@ -45,6 +45,7 @@ const editFile = async (file: string, from: string, to: string) => {
 /** What one domain of a project holds, in the plan's order (namespace, kind, name): the cluster-scoped Namespace first. */
 const domainObjects = (project: string, domain: string, owners: string[]) => [
   `Namespace /${ns(project, domain)}`,
+  `ConfigMap ${ns(project, domain)}/flyte-data-config`,
   `LimitRange ${ns(project, domain)}/container-defaults`,
   `NetworkPolicy ${ns(project, domain)}/tenant-isolation`,
   `ResourceQuota ${ns(project, domain)}/project-quota`,
@@ -186,9 +187,9 @@ describe('plan --base in a real repository', () => {
     expect((await ws.cli('plan', '--base', base, '--format', 'markdown', '--output', 'reports/plan.md')).exitCode).toBe(0);
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 13 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 13 | **1 blocking** |');
-    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 14 changes</summary>');
+    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 14 to delete; 1 blocking risk, 0 warnings');
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 14 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 15 changes</summary>');
   });
 
   it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {
