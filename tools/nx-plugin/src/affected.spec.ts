@@ -134,6 +134,6 @@ describe('`nx affected` in a pull request that adds something that is no spec', 
     await writeFile(toolchain, (await readFile(toolchain, 'utf8')).replace('"$comment": "', '"$comment": "Reviewed. '));
     await git(ws.root, 'commit', '-q', '-am', 'touch the toolchain');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
-    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z']);
+    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z', 'projects-folder']);
   });
 });
