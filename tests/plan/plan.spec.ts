@@ -1,4 +1,4 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,14 +77,16 @@ describe('plan --base in a real repository', () => {
     );
     const result = await plan();
     expect(summary(result)).toEqual([
-      'platform update HelmValues /flyte',
+      'platform update Deployment 103020-flytepoc-dev/flyteadmin',
       ...domainObjects('z', 'd-dev', ['admin']).map((o) => `z create ${o}`),
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
-    // Quoted in the values: the chart writes each one into a YAML list unquoted (see flyte-values.ts).
-    expect(result.changes[0].diff).toEqual([{ path: 'values.flyteadmin.initialProjects', before: ['"x"', '"y"'], after: ['"x"', '"y"', '"z"'] }]);
-    expect(risks(result)).toEqual(['warning platform/restart HelmValues flyte']);
+    // flyte/templates/admin/deployment.yaml: init containers check-db-ready (postgres enabled), run-migrations,
+    // then seed-projects, whose command ends with flyteadmin.initialProjects, one item each.
+    const seed = ['flyteadmin', '--config', '/etc/flyte/*/*.yaml', 'migrate', 'seed-projects'];
+    expect(result.changes[0].diff).toEqual([{ path: 'spec.template.spec.initContainers[2].command', before: [...seed, 'x', 'y'], after: [...seed, 'x', 'y', 'z'] }]);
+    expect(risks(result)).toEqual(['warning platform/restart Deployment flyteadmin']);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
 
@@ -161,13 +163,46 @@ describe('plan --base in a real repository', () => {
     expect(validate.stdout).toContain('fix: first set `decommission: true` on domain d-dev of projects/y.json');
   });
 
-  it('a new image pin rolls Flyte: the chart`s values change, no project does', async () => {
-    await change('roll-postgres', () => editFile('platform/pins.yaml', 'tag: "10.16"', 'tag: "10.17"'));
+  it('a new flyteadmin pin rolls Flyte: the chart`s flyteadmin Deployment runs the new image, no project changes', async () => {
+    await change('roll-flyteadmin', () => editFile('platform/pins.yaml', 'tag: v0.6.13', 'tag: v0.6.14'));
     const result = await plan();
+    // flyte/templates/admin/deployment.yaml sets flyteadmin.image on its container and on every init
+    // container but check-db-ready (its own postgres image): run-migrations, seed-projects, generate-secrets.
+    const [from, to] = ['cr.flyte.org/flyteorg/flyteadmin:v0.6.13', 'cr.flyte.org/flyteorg/flyteadmin:v0.6.14'];
     expect(result.changes).toEqual([
-      { cluster: 'gkp-dev', project: null, action: 'update', kind: 'HelmValues', namespace: null, name: 'flyte', diff: [{ path: 'values.postgres.image.tag', before: '10.16', after: '10.17' }] },
+      {
+        cluster: 'gkp-dev', project: null, action: 'update', kind: 'Deployment', namespace: '103020-flytepoc-dev', name: 'flyteadmin',
+        diff: [
+          { path: 'spec.template.spec.containers[0].image', before: from, after: to },
+          { path: 'spec.template.spec.initContainers[1].image', before: from, after: to },
+          { path: 'spec.template.spec.initContainers[2].image', before: from, after: to },
+          { path: 'spec.template.spec.initContainers[3].image', before: from, after: to },
+        ],
+      },
     ]);
-    expect(risks(result)).toEqual(['warning platform/restart HelmValues flyte']);
+    expect(result.risks).toEqual([
+      {
+        rule: 'platform/restart', severity: 'warning', cluster: 'gkp-dev', project: null, kind: 'Deployment', namespace: '103020-flytepoc-dev', name: 'flyteadmin',
+        message: expect.stringMatching(/^the pods of Deployment flyteadmin will be replaced \(spec\.template\.spec\.containers\[0\]\.image, /),
+      },
+    ]);
+  });
+
+  it('a platform change that leaves the chart`s values as they were renders no chart: helm is not even needed', async () => {
+    // Every project is rendered again (platform/ changed), but a pin's reason is no value of the chart.
+    await change('pin-reason', () => editFile('platform/pins.yaml', 'which knows only project|domain|project-domain.', 'which knows only project|domain|project-domain (its release notes).'));
+    // Without helm (an empty .tools), a chart render would fail the plan.
+    const tools = join(ws.root, '.tools');
+    await rename(tools, `${tools}.aside`);
+    await mkdir(tools);
+    try {
+      const result = await plan();
+      expect(result.changes.filter((c) => c.kind === 'Deployment')).toEqual([]);
+      expect(result.risks).toEqual([]);
+    } finally {
+      await rm(tools, { recursive: true });
+      await rename(`${tools}.aside`, tools);
+    }
   });
 
   it('a revision that names no commit is a usage error, and the checkout is never touched', async () => {

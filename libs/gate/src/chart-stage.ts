@@ -30,7 +30,7 @@ const rule = {
 };
 
 /** Kinds the API server keeps outside namespaces (those a chart can plausibly render). */
-const clusterScopedKinds = new Set([
+export const clusterScopedKinds = new Set([
   'APIService', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'IngressClass', 'MutatingWebhookConfiguration', 'Namespace',
   'PersistentVolume', 'PodSecurityPolicy', 'PriorityClass', 'RuntimeClass', 'StorageClass', 'ValidatingWebhookConfiguration',
 ]);
@@ -51,16 +51,18 @@ interface Meta {
 const metaOf = (o: ChartObject) => (o.object.metadata ?? {}) as Meta;
 const describe = (o: ChartObject) => `${String(o.object.kind)} ${metaOf(o).name} (${o.source})`;
 
-/** The platform Application among the rendered files: the one with a chart source. */
-function chartApplication(cluster: Cluster, rendered: RenderedFile[]): HelmApplication | undefined {
-  const file = rendered.find((f) => f.path === clusterPaths(cluster).platformApp);
-  return file?.objects.find((o): o is HelmApplication => (o as { kind?: string }).kind === 'Application' && ((o as HelmApplication).spec.sources ?? []).some((s) => s.chart));
+/** The platform Application among a file's objects: the one with a chart source. */
+export function chartApplicationOf(objects: readonly unknown[]): HelmApplication | undefined {
+  return objects.find((o): o is HelmApplication => (o as { kind?: string }).kind === 'Application' && ((o as HelmApplication).spec?.sources ?? []).some((s) => s.chart));
 }
 
-/** The chart rendered from the in-memory render: the value files Argo CD would read go through a scratch folder. */
-async function renderChart(root: string, cluster: Cluster, application: HelmApplication, rendered: RenderedFile[], scratch: string): Promise<ChartObject[]> {
+/**
+ * The chart as Argo CD renders it for the cluster: the value files it would read (repository path and
+ * text) go through a scratch checkout, the chart is the one `npm run setup` installs.
+ */
+export async function renderChart(root: string, cluster: Cluster, application: HelmApplication, valueFiles: readonly { path: string; content: string }[], scratch: string): Promise<ChartObject[]> {
   const checkout = join(scratch, 'repository');
-  for (const file of rendered.filter((f) => f.type === 'helm-values')) {
+  for (const file of valueFiles) {
     await mkdir(dirname(join(checkout, file.path)), { recursive: true });
     await writeFile(join(checkout, file.path), file.content);
   }
@@ -113,14 +115,14 @@ export async function checkChart(root: string, cluster: Cluster, pins: Pins, ren
   const valuesPath = clusterPaths(cluster).flyteValues;
   const values = rendered.find((f) => f.path === valuesPath);
   const at = (message: string, ruleId: string, fix: string, position: { line?: number; column?: number } = {}): Diagnostic => ({ file: valuesPath, ...position, rule: ruleId, message, fix });
-  const application = chartApplication(cluster, rendered);
+  const application = chartApplicationOf(rendered.find((f) => f.path === clusterPaths(cluster).platformApp)?.objects ?? []);
   if (!application) return { diagnostics: [], objects: [] };
 
   const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-chart-'));
   try {
     let objects: ChartObject[];
     try {
-      objects = await renderChart(root, cluster, application, rendered, scratch);
+      objects = await renderChart(root, cluster, application, rendered.filter((f) => f.type === 'helm-values'), scratch);
     } catch (error) {
       if (!(error instanceof HelmTemplateError)) throw error;
       return { diagnostics: [at(`the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} does not render with these values: ${error.message}`, rule.render, 'fix the value helm names, in libs/render/src/flyte-values.ts or the platform input it comes from')], objects: [] };

@@ -1,8 +1,14 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
-import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, valuesKind, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
-import { labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, normalize } from 'node:path';
+import { chartSourceOf, HelmTemplateError, type ChartObject, type HelmApplication } from '@flyte-gkp/helm';
+import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
+import type { Cluster } from '@flyte-gkp/platform';
+import { clusterPaths, labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
-import { load } from 'js-yaml';
+import { loadAll } from 'js-yaml';
+import { chartApplicationOf, clusterScopedKinds, renderChart } from './chart-stage.js';
 import { blobId, type GitRepoTree } from './git-tree.js';
 import { treeSource } from './read-tree.js';
 import type { Loaded } from './workspace.js';
@@ -16,18 +22,13 @@ import type { Loaded } from './workspace.js';
  * this checkout's code would hide a change of the renderer itself, which widens every project at once.
  * The head side is this checkout's fresh render. Only what the change touches is rendered and parsed:
  * a file whose bytes are the same on both sides (same git object id) holds the same objects.
+ * The flyte chart is rendered on both sides only where its input (the Application's Helm source and
+ * the value files it names) differs, as the chart stage renders it: equal inputs make equal objects.
  */
 
 /** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
 const appliedFile = /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
-/**
- * The flyte chart's values. Until the chart stage's objects join the plan, they stand for the objects
- * the chart makes (a `HelmValues` object, see objectsOf). The seam: where the values differ, render the
- * chart on both sides (the base's committed values, the head's rendered ones) and take its objects,
- * each filed under its template (helm's `# Source:`), in place of this one.
- */
-const valuesFile = /^clusters\/([^/]+)\/platform\/flyte-values\.yaml$/;
-const clusterOf = (path: string) => (appliedFile.exec(path) ?? valuesFile.exec(path))?.[1];
+const clusterOf = (path: string) => appliedFile.exec(path)?.[1];
 
 /** What a change touches: every project (the platform changed), or those whose spec or output changed. */
 export interface Touched {
@@ -88,12 +89,87 @@ const inScope = (touched: Touched) => (path: string) => {
 
 function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
   try {
-    if (!valuesFile.test(origin.file)) return objectsOfManifest(origin, text);
-    return planObjects(origin, [{ apiVersion: 'helm.sh/v3', kind: valuesKind, metadata: { name: 'flyte' }, values: load(text) ?? {} }]);
+    return objectsOfManifest(origin, text);
   } catch (error) {
-    const message = `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`;
-    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message, fix: 'run `npm run render` at that revision' }]);
+    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'run `npm run render` at that revision' }]);
   }
+}
+
+/** What Argo CD renders the chart from on one side: the platform Application and the value files it names. */
+interface ChartInput {
+  application: HelmApplication;
+  valueFiles: { path: string; content: string }[];
+  /** Its values file's inputs, the provenance of every object the chart makes. */
+  sources: string[];
+}
+
+/** The chart's input on one side, from that side's files (`read`: a repository path's text, if a file). */
+function chartInput(cluster: Cluster, read: (path: string) => string | undefined): ChartInput | undefined {
+  const text = read(clusterPaths(cluster).platformApp);
+  let application: HelmApplication | undefined;
+  try {
+    application = text === undefined ? undefined : chartApplicationOf(loadAll(text));
+  } catch {
+    return undefined; // not YAML: the objects of the file itself say so (plan/read)
+  }
+  if (!application) return undefined;
+  const valueFiles = (chartSourceOf(application).helm?.valueFiles ?? []).flatMap((file) => {
+    const path = /^\$values\/(.+)$/.exec(file)?.[1];
+    const content = path !== undefined && normalize(path) === path && !path.startsWith('..') ? read(path) : undefined;
+    return content === undefined ? [] : [{ path: path!, content }];
+  });
+  const values = valueFiles.find((f) => f.path === clusterPaths(cluster).flyteValues);
+  return { application, valueFiles, sources: values ? sourcesOfHeader(values.content) : [] };
+}
+
+const chartKey = (input: ChartInput | undefined) =>
+  input && JSON.stringify([chartSourceOf(input.application), input.application.spec.destination.namespace, input.valueFiles]);
+
+/**
+ * The chart's objects on one side, each filed under its template (helm's `# Source:`) and owned by the
+ * platform. The chart and its version are those the Application names (as Argo CD pulls them); the
+ * Kubernetes version is the cluster's. A namespaced object without a namespace lands in the destination's.
+ */
+async function chartObjects(root: string, cluster: Cluster, input: ChartInput | undefined, side: string): Promise<PlanObject[]> {
+  if (!input) return [];
+  const source = chartSourceOf(input.application);
+  const target: Cluster = { ...cluster, flyte: { ...cluster.flyte, chart: source.chart!, chartVersion: source.targetRevision ?? cluster.flyte.chartVersion } };
+  const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-plan-chart-'));
+  let objects: ChartObject[];
+  try {
+    objects = await renderChart(root, target, input.application, input.valueFiles, scratch);
+  } catch (error) {
+    if (!(error instanceof HelmTemplateError)) throw error;
+    const message = `the ${target.flyte.chart} chart ${target.flyte.chartVersion} does not render with the values ${side}: ${error.message}`;
+    throw new DiagnosticError([{ file: clusterPaths(cluster).flyteValues, rule: 'plan/chart', message, fix: '`npm run validate` at that revision names the value at fault' }]);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  const namespace = input.application.spec.destination.namespace ?? '';
+  return objects.flatMap((o) => {
+    const metadata = (o.object.metadata ?? {}) as { namespace?: string };
+    const placed = metadata.namespace || clusterScopedKinds.has(String(o.object.kind)) ? o.object : { ...o.object, metadata: { ...metadata, namespace } };
+    return planObjects({ cluster: cluster.name, file: o.source, project: null, sources: input.sources }, [placed]);
+  });
+}
+
+/** The chart's objects at the base and now, for each cluster where its input differs; none elsewhere. */
+async function compareCharts(root: string, clusters: readonly Cluster[], base: GitRepoTree, rendered: Map<string, RenderedFile[]>) {
+  const sides = await Promise.all(
+    clusters.map(async (cluster) => {
+      const paths = clusterPaths(cluster);
+      const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
+      const inputs = [paths.platformApp, paths.flyteValues];
+      if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!))) return { before: [], after: [] };
+      await base.prefetch(inputs);
+      const before = chartInput(cluster, (path) => (base.entries.get(path)?.type === 'file' ? base.bytes(path)?.toString('utf8') : undefined));
+      const after = chartInput(cluster, (path) => head.get(path));
+      if (chartKey(before) === chartKey(after)) return { before: [], after: [] };
+      const [b, a] = await Promise.all([chartObjects(root, cluster, before, 'at the base'), chartObjects(root, cluster, after, 'of this checkout')]);
+      return { before: b, after: a };
+    }),
+  );
+  return { before: sides.flatMap((s) => s.before), after: sides.flatMap((s) => s.after) };
 }
 
 export interface Compared {
@@ -101,11 +177,18 @@ export interface Compared {
   risks: Risk[];
 }
 
+/** What the chart's render needs: the repository (its helm and chart) and the clusters of the checkout. */
+export interface ChartContext {
+  root: string;
+  clusters: readonly Cluster[];
+}
+
 /**
- * The objects of every applied file (and the chart's values) that differs between the base's committed
- * output and the head's render, within what the change touches; then their diff and its risks.
+ * The objects of every applied file that differs between the base's committed output and the head's
+ * render, within what the change touches, and of the chart where its input differs; then their diff
+ * and its risks.
  */
-export async function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched): Promise<Compared> {
+export async function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched, chart: ChartContext): Promise<Compared> {
   const scoped = inScope(touched);
   const headFiles = new Map<string, RenderedFile>();
   for (const files of rendered.values()) for (const f of files) if (clusterOf(f.path) && scoped(f.path)) headFiles.set(f.path, f);
@@ -115,6 +198,9 @@ export async function compareWithBase(base: GitRepoTree, rendered: Map<string, R
     const head = headFiles.get(path);
     return !head || base.oid(path) !== blobId(head.content);
   });
+  // The chart's two renders (helm) run while our own files are parsed.
+  const charts = touched.clusterWide ? compareCharts(chart.root, chart.clusters, base, rendered) : Promise.resolve({ before: [], after: [] });
+  charts.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
   await base.prefetch(differ);
 
   const before: PlanObject[] = [];
@@ -130,6 +216,9 @@ export async function compareWithBase(base: GitRepoTree, rendered: Map<string, R
     }
     if (head) after.push(...objectsOf({ cluster, file: path, project, sources: head.sources }, head.content));
   }
+  const chartSides = await charts;
+  before.push(...chartSides.before);
+  after.push(...chartSides.after);
   const changes = diffObjects(before, after);
   return { changes, risks: runRisks(riskRules, { changes, base: before, head: after }) };
 }

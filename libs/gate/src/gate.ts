@@ -15,7 +15,8 @@
  *    chart-stage.ts (the flyte chart rendered by helm as Argo CD will, and checked),
  *    drift-stage.ts (clusters/ is exactly the render). Each returns findings.
  * 5. compare with base (compare-stage.ts; `plan`, `validate --base`): the tree at the base revision, read
- *    from git's objects (git-tree.ts), against the render, object by object; blocking risks are findings.
+ *    from git's objects (git-tree.ts), against the render, object by object, with the chart's objects
+ *    (rendered on both sides, concurrently, where its input differs); blocking risks are findings.
  * 6. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render, one at
  *    a time under its lock, stages what changed in every cluster folder, checks it there, and commits it
  *    all at once (libs/output: a failed step puts every folder back).
@@ -108,7 +109,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   else if (baseTree) {
     // Every spec is loaded here: the files that list them all are compared too.
     const base = await baseTree;
-    diagnostics.push(...(await planAgainst(base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking);
+    diagnostics.push(...(await planAgainst(root, base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking);
   }
 
   // 6. report
@@ -129,8 +130,9 @@ async function readBase(root: string, revision: string): Promise<Base> {
 }
 
 /** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
-async function planAgainst(base: Base, loaded: Loaded, touched: Touched): Promise<Compared & { blocking: Diagnostic[] }> {
-  const compared = await compareWithBase(base.tree, renderClusters(loaded, { only: specsToRender(loaded, touched) }), touched);
+async function planAgainst(root: string, base: Base, loaded: Loaded, touched: Touched): Promise<Compared & { blocking: Diagnostic[] }> {
+  const rendered = renderClusters(loaded, { only: specsToRender(loaded, touched) });
+  const compared = await compareWithBase(base.tree, rendered, touched, { root, clusters: loaded.platform.clusters.map((c) => c.cluster) });
   return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
 }
 
@@ -154,7 +156,7 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
   const specs: FileSource = touched.clusterWide ? files : { ...files, list: async (dir) => (dir === projectsDir ? touchedSpecs.map((f) => f.slice(dir.length + 1)) : files.list(dir)) };
   const loaded = await loadSpecs(specs, platform);
   if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
-  const { changes, risks } = await planAgainst(base, loaded, touched);
+  const { changes, risks } = await planAgainst(root, base, loaded, touched);
   return { base: { revision, commit: base.commit }, changes, risks };
 }
 

@@ -11,8 +11,10 @@ export interface HelmApplication {
   };
 }
 
-interface HelmSource {
+export interface HelmSource {
   chart?: string;
+  /** for a chart source, the chart's version */
+  targetRevision?: string;
   ref?: string;
   helm?: { releaseName?: string; valueFiles?: string[] };
 }
@@ -26,16 +28,21 @@ export interface HelmSourceResolution {
   refs: Record<string, string>;
 }
 
+/** The Application's one Helm chart source. */
+export function chartSourceOf(application: HelmApplication): HelmSource {
+  const sources = application.spec.sources ?? (application.spec.source ? [application.spec.source] : []);
+  const charts = sources.filter((source) => source.chart);
+  if (charts.length !== 1) throw new Error(`Application ${application.metadata.name}: expected one Helm chart source, found ${charts.length}`);
+  return charts[0];
+}
+
 /**
  * The `helm template` Argo CD runs for an Application's chart source: release name `helm.releaseName`
  * (default: the Application's name), the destination namespace, the value files in order, a
  * `$<ref>/<path>` value file read from the source with that `ref`, any other from the chart's folder.
  */
 export function templateRequestOf(application: HelmApplication, resolution: HelmSourceResolution): TemplateRequest {
-  const sources = application.spec.sources ?? (application.spec.source ? [application.spec.source] : []);
-  const charts = sources.filter((source) => source.chart);
-  if (charts.length !== 1) throw new Error(`Application ${application.metadata.name}: expected one Helm chart source, found ${charts.length}`);
-  const [source] = charts;
+  const source = chartSourceOf(application);
   const valueFile = (file: string) => {
     const ref = /^\$([^/]+)\/(.+)$/.exec(file);
     if (!ref) return isAbsolute(file) ? file : join(resolution.chartDir, file);

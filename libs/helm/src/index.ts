@@ -11,4 +11,4 @@ export {
   type HelmSettings,
   type TemplateRequest,
 } from './helm.js';
-export { templateRequestOf, type HelmApplication, type HelmSourceResolution } from './argocd.js';
+export { chartSourceOf, templateRequestOf, type HelmApplication, type HelmSource, type HelmSourceResolution } from './argocd.js';

@@ -4,4 +4,3 @@ export { groupOf, keyOf, objectsOfManifest, planObjects, projectOfPath, sourcesO
 export { runRisks, type Risk, type RiskContext, type RiskFinding, type RiskRule, type Severity } from './risk.js';
 export { domainOf, isProtected } from './rules/deletion.js';
 export { riskRules } from './rules/index.js';
-export { valuesKind } from './rules/workload.js';

@@ -31,7 +31,6 @@ export const quotaRaised: RiskRule = {
 };
 
 const workloadKinds = ['Deployment', 'StatefulSet', 'DaemonSet'];
-export const valuesKind = 'HelmValues';
 
 /** The ConfigMaps a workload's pods read: mounted, projected, or loaded into the environment. */
 function configMapsOf(workload: PlanObject): Set<string> {
@@ -74,9 +73,6 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
         .map((w) => `${w.kind} ${w.name}`);
       const message = `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): they run with it from their next restart`;
       if (users.length) findings.push({ change, message });
-    } else if (change.kind === valuesKind) {
-      const message = `the values of the ${change.name} chart change (${fields(change)}): the Flyte components they configure are rolled out again`;
-      findings.push({ change, message });
     }
   }
   return findings;
@@ -85,7 +81,7 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
 export const flyteRestarts: RiskRule = {
   id: 'platform/restart',
   severity: 'warning',
-  description: "Flyte's own components restart: a Deployment's pod template, a ConfigMap it reads, or the chart's values change.",
+  description: "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes.",
   fix: 'merge it when a restart of Flyte is acceptable: running executions pause and the console is unavailable meanwhile',
   check: restartFindings,
 };
