@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import junit from 'junit-report-builder';
 import { compareDiagnostics, location, type Diagnostic } from './diagnostic.js';
 
@@ -10,6 +11,12 @@ export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit']
  */
 export function printable(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A path as a message shows it: relative to the working folder when inside it, else as it is. */
+export function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 /** `projects/x.yaml:4:9 owners[0].role must be one of ... [spec/schema]` and a fix line. */

@@ -1,2 +1,2 @@
 export { DiagnosticError, location, type Diagnostic } from './diagnostic.js';
-export { formatDiagnostics, formatHuman, outputFormats, printable, type OutputFormat } from './format.js';
+export { formatDiagnostics, formatHuman, outputFormats, printable, shownPath, type OutputFormat } from './format.js';

@@ -1,7 +1,8 @@
 // Runs the real helm binary (installed by tools/setup/setup.mjs) the way Argo CD renders a Helm source,
 // and splits its output into objects that keep the chart template each one came from.
 import { accessSync, constants, existsSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { join } from 'node:path';
+import { shownPath } from '@flyte-gkp/diagnostics';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
 
@@ -53,20 +54,15 @@ export function chartFolder(repoRoot: string, chart: string, version: string): s
   return join(repoRoot, '.tools/charts', `${chart}-${version}`);
 }
 
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
-}
-
 /** Says what to do when helm or the chart is missing, before anything runs. */
 export function checkInstalled(settings: HelmSettings, chartDir: string): void {
   try {
     accessSync(settings.binary, constants.X_OK);
   } catch {
-    throw new HelmUnavailableError(`helm not found at ${shown(settings.binary)}: ${SETUP_HINT}`);
+    throw new HelmUnavailableError(`helm not found at ${shownPath(settings.binary)}: ${SETUP_HINT}`);
   }
   if (!existsSync(join(chartDir, 'Chart.yaml'))) {
-    throw new HelmUnavailableError(`no chart at ${shown(chartDir)}: ${SETUP_HINT} (it unpacks the chart from FLYTE_CHART or its pinned URL)`);
+    throw new HelmUnavailableError(`no chart at ${shownPath(chartDir)}: ${SETUP_HINT} (it unpacks the chart from FLYTE_CHART or its pinned URL)`);
   }
 }
 
@@ -91,11 +87,11 @@ export async function helmTemplate(request: TemplateRequest, settings: HelmSetti
     env: { HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent' },
   });
   if (result.timedOut) {
-    throw new HelmUnavailableError(`helm at ${shown(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: ${SETUP_HINT} if the binary is broken`);
+    throw new HelmUnavailableError(`helm at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: ${SETUP_HINT} if the binary is broken`);
   }
   if (result.exitCode !== 0) {
     const detail = String(result.stderr || result.stdout || '').trim().slice(0, 2000) || '(no output)';
-    if (result.exitCode === undefined) throw new HelmUnavailableError(`helm at ${shown(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
+    if (result.exitCode === undefined) throw new HelmUnavailableError(`helm at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
     throw new HelmTemplateError(detail);
   }
   return parseTemplateOutput(result.stdout);

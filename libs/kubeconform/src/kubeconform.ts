@@ -2,7 +2,8 @@
 // returns one verdict per resource.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
+import { shownPath } from '@flyte-gkp/diagnostics';
 import { execa } from 'execa';
 
 export interface KubeconformSettings {
@@ -111,14 +112,14 @@ export function checkInstalled(settings: KubeconformSettings): void {
   try {
     accessSync(settings.binary, constants.X_OK);
   } catch {
-    throw new KubeconformUnavailableError(`kubeconform not found at ${shown(settings.binary)}: ${SETUP_HINT}`);
+    throw new KubeconformUnavailableError(`kubeconform not found at ${shownPath(settings.binary)}: ${SETUP_HINT}`);
   }
   // Without its schema folder every resource would read "could not find schema": say what is really wrong.
   for (const location of settings.schemaLocations) {
     const folder = schemaFolder(location, settings.kubernetesVersion);
     if (folder && !existsSync(folder)) {
       throw new KubeconformUnavailableError(
-        `no schemas at ${shown(folder)} (Kubernetes ${settings.kubernetesVersion}): ${SETUP_HINT}; ` +
+        `no schemas at ${shownPath(folder)} (Kubernetes ${settings.kubernetesVersion}): ${SETUP_HINT}; ` +
           'setup installs the Kubernetes versions named in platform/clusters/*.yaml',
       );
     }
@@ -133,11 +134,6 @@ export function schemaFolder(location: string, kubernetesVersion: string): strin
     .replace(/\{\{\s*\.StrictSuffix\s*\}\}/g, '-strict');
   const placeholder = expanded.indexOf('{{');
   return placeholder < 0 ? expanded : dirname(expanded.slice(0, placeholder) + 'x');
-}
-
-function shown(path: string): string {
-  const rel = relative(process.cwd(), path);
-  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : path;
 }
 
 /** The files of each kubeconform run runKubeconform makes: as many as fit one command line. */
@@ -190,7 +186,7 @@ async function runChunk(files: string[], cwd: string, options: string[], { binar
   const result = await run.finally(() => clearTimeout(timer));
   if (timedOut) {
     throw new KubeconformUnavailableError(
-      `kubeconform at ${shown(binary)} did not finish within ${(timeoutMs ?? 0) / 1000} s and was stopped: a hanging binary, or a machine too busy; ` +
+      `kubeconform at ${shownPath(binary)} did not finish within ${(timeoutMs ?? 0) / 1000} s and was stopped: a hanging binary, or a machine too busy; ` +
         `set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
     );
   }
@@ -206,7 +202,7 @@ async function runChunk(files: string[], cwd: string, options: string[], { binar
   if (!output || !Array.isArray(output.resources)) {
     const detail = String(result.stderr || result.stdout || '').trim().slice(0, 2000) || '(no output)';
     const what = result.failed ? result.shortMessage : 'its output is not JSON';
-    throw new KubeconformUnavailableError(`kubeconform at ${shown(binary)} failed (${what}): ${detail}\n${SETUP_HINT} if the binary is broken`);
+    throw new KubeconformUnavailableError(`kubeconform at ${shownPath(binary)} failed (${what}): ${detail}\n${SETUP_HINT} if the binary is broken`);
   }
   return output.resources
     .filter((resource) => resource.status in STATUSES) // "" marks an empty YAML document, not a resource
