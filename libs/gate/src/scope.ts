@@ -1,4 +1,5 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
+import { projectOfPath } from '@flyte-gkp/plan';
 import { specExtensions, type Loaded } from './workspace.js';
 
 /**
@@ -18,8 +19,8 @@ const stemsOf = (specFiles: string[]) => new Map(specFiles.map((f) => [f.slice('
  * own, and those of a removed spec belong to no spec (the cluster-wide check reports them).
  */
 function ownerOf(path: string, specByStem: Map<string, string>): string | undefined {
-  const match = /^clusters\/[^/]+\/projects\/([^/]+)\//.exec(path);
-  return match ? specByStem.get(match[1]) : undefined;
+  const id = projectOfPath(path);
+  return id === null ? undefined : specByStem.get(id);
 }
 
 /**
