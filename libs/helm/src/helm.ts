@@ -2,7 +2,7 @@
 // and splits its output into objects that keep the chart template each one came from.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { shownPath } from '@flyte-gkp/diagnostics';
+import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
 
@@ -46,7 +46,7 @@ const SETUP_HINT = 'run `npm run setup`';
 
 /** The binary as tools/setup/setup.mjs installs it under <repoRoot>/.tools. */
 export function helmSettings(repoRoot: string): HelmSettings {
-  return { binary: join(repoRoot, '.tools/bin/helm'), timeoutMs: 60_000 };
+  return { binary: join(repoRoot, '.tools/bin/helm'), timeoutMs: toolTimeoutMs() };
 }
 
 /** Where tools/setup/setup.mjs unpacks a chart: `.tools/charts/<chart>-<version>/`. */
@@ -87,7 +87,7 @@ export async function helmTemplate(request: TemplateRequest, settings: HelmSetti
     env: { HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent' },
   });
   if (result.timedOut) {
-    throw new HelmUnavailableError(`helm at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: ${SETUP_HINT} if the binary is broken`);
+    throw new HelmUnavailableError(`helm at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`);
   }
   if (result.exitCode !== 0) {
     const detail = String(result.stderr || result.stdout || '').trim().slice(0, 2000) || '(no output)';

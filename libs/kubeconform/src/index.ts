@@ -5,8 +5,6 @@ export {
   kubeconformFlags,
   runKubeconform,
   toolchainSettings,
-  toolTimeoutMs,
-  toolTimeoutVariable,
   verdictFlags,
   type KubeconformSettings,
   type RunOptions,

@@ -3,7 +3,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
-import { shownPath } from '@flyte-gkp/diagnostics';
+import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
 import { execa } from 'execa';
 
 export interface KubeconformSettings {
@@ -38,18 +38,6 @@ export class KubeconformUnavailableError extends Error {
 }
 
 const SETUP_HINT = 'run `npm run setup`';
-
-/** How long an external tool may run: FLYTE_GKP_TOOL_TIMEOUT_SECONDS, 300 s unless set. */
-export const toolTimeoutVariable = 'FLYTE_GKP_TOOL_TIMEOUT_SECONDS';
-const defaultToolTimeoutSeconds = 300;
-
-export function toolTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
-  const text = env[toolTimeoutVariable];
-  if (text === undefined || text === '') return defaultToolTimeoutSeconds * 1000;
-  const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new KubeconformUnavailableError(`${toolTimeoutVariable}=${text} is not a number of seconds above 0`);
-  return seconds * 1000;
-}
 
 /** The binary and schema locations as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
 export function toolchainSettings(repoRoot: string, kubernetesVersion: string, argoCdVersion: string): KubeconformSettings {
