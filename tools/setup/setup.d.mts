@@ -10,6 +10,8 @@ export interface ChartPin {
 export interface Toolchain {
   kubeconform: GoTool;
   helm: GoTool;
+  kustomize: GoTool;
+  cyclonus: GoTool;
   kubernetesValidate: Record<string, string>;
   argoCd: { version: string };
   flyteChart: Record<string, ChartPin>;
@@ -20,6 +22,7 @@ export const defaultRepoRoot: string;
 export function readToolchain(root?: string): Toolchain;
 export function ensureNodeModules(root?: string): string;
 export function ensureGoTool(root: string, tool: GoTool): string;
+export function goBinaryName(module: string): string;
 export function clusterKubernetesVersions(root?: string, clustersDir?: string): { file: string; version: string }[];
 export function kubernetesValidatePin(toolchain: Toolchain, kubernetesVersion: string): string;
 export function ensureKubernetesSchemas(root?: string, toolchain?: Toolchain, clustersDir?: string): string[];

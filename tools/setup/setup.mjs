@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Installs what the pipeline needs outside npm under .tools/: the kubeconform and helm binaries,
+// Installs what the pipeline needs outside npm under .tools/: the kubeconform, helm and kustomize binaries,
 // OFFLINE schemas (Kubernetes, Argo CD) and the flyte chart of each cluster. Plain Node with zero npm
 // dependencies, because it runs on a fresh clone before `npm ci`. Runs as the pre-hook of render/validate/test, so every step keeps a
 // stamp of what it installed and an up-to-date run costs well under a second.
@@ -73,15 +73,15 @@ function findGo() {
     if (!spawnSync(candidate, ['version'], { stdio: 'ignore' }).error) return candidate;
   }
   throw new SetupError(
-    "Go is required to install kubeconform and helm and to download Argo CD's CRDs, and `go` was not found on PATH.\n" +
+    "Go is required to install kubeconform, helm and kustomize and to download Argo CD's CRDs, and `go` was not found on PATH.\n" +
       '  Install Go 1.22 or newer (https://go.dev/doc/install, or `apt-get install golang-go`), then run `npm run setup` again.',
   );
 }
 
-// b. kubeconform and helm, built from source by `go install` (they ship no npm package) into .tools/bin,
-// each with a stamp of its version beside it.
+// b. kubeconform, helm and kustomize, built from source by `go install` (they ship no npm package) into
+// .tools/bin, each with a stamp of its version beside it.
 export function ensureGoTool(root = defaultRepoRoot, { module, version }) {
-  const name = basename(module); // what `go install` names the binary
+  const name = goBinaryName(module);
   const binDir = join(root, '.tools/bin');
   const stampFile = join(binDir, `${name}.version`);
   if (existsSync(join(binDir, name)) && readText(stampFile) === version) return `${name} ${version} up to date`;
@@ -92,6 +92,13 @@ export function ensureGoTool(root = defaultRepoRoot, { module, version }) {
   run(go, ['install', `${module}@${version}`], { cwd: root, env: { ...process.env, GOBIN: binDir } });
   writeFileSync(stampFile, `${version}\n`);
   return `${name} ${version} installed`;
+}
+
+/** What `go install` names a module's binary: its last path element, a major-version suffix (`/v5`) skipped. */
+export function goBinaryName(module) {
+  const elements = module.split('/');
+  const last = elements.at(-1);
+  return /^v\d+$/.test(last) && elements.length > 1 ? elements.at(-2) : last;
 }
 
 /** Every cluster file with its text, sorted by name. */
@@ -489,6 +496,7 @@ export async function main(root = defaultRepoRoot) {
     const toolchain = readToolchain(root);
     log(ensureGoTool(root, toolchain.kubeconform));
     log(ensureGoTool(root, toolchain.helm));
+    log(ensureGoTool(root, toolchain.kustomize)); // builds the platform folder as Argo CD does: the chart, then its post-render
     log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));

@@ -17,6 +17,7 @@ import {
   ensureArgoCdSchemas,
   ensureFlyteCharts,
   ensureGoTool,
+  goBinaryName,
   flyteChartDir,
   flyteChartPin,
   flyteChartStamp,
@@ -304,6 +305,13 @@ describe('tools built with go install', () => {
     expect(ensureGoTool(root, kubeconform)).toBe(`kubeconform ${kubeconform.version} installed`);
     expect(readFileSync(`${binary(root)}.version`, 'utf8')).toBe(`${kubeconform.version}\n`);
     expect(spawnSync(binary(root), ['-v'], { encoding: 'utf8' }).status).toBe(0);
+  });
+
+  it('finds the binary of a module with a major-version suffix under the name go install gives it', () => {
+    expect(goBinaryName(toolchain.kustomize.module)).toBe('kustomize');
+    expect(goBinaryName(toolchain.helm.module)).toBe('helm');
+    // The repository's own install is what every stage runs: it must be where the name says.
+    expect(spawnSync(join(repoRoot, '.tools/bin', goBinaryName(toolchain.kustomize.module)), ['version'], { encoding: 'utf8' }).status).toBe(0);
   });
 });
 
