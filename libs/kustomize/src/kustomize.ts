@@ -1,0 +1,141 @@
+// Runs the real kustomize binary (installed by tools/setup/setup.mjs) the way Argo CD builds a kustomize
+// source when its argocd-cm sets `kustomize.buildOptions: --enable-helm`: a chart listed under
+// `helmCharts` is inflated by the real helm, then kustomize's own transformers (images, patches) apply.
+import { accessSync, constants } from 'node:fs';
+import { join } from 'node:path';
+import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
+import { parseTemplateOutput, type TemplateRequest } from '@flyte-gkp/helm';
+import { execa } from 'execa';
+
+/** One `helmCharts` entry of a kustomization: what kustomize pulls and how it runs `helm template`. */
+export interface HelmChartInflation {
+  name: string;
+  /** the chart repository, `oci://…` for an OCI registry */
+  repo: string;
+  version: string;
+  releaseName: string;
+  namespace: string;
+  /** relative to the kustomization's folder */
+  valuesFile: string;
+}
+
+/** An `images` entry: every container running `name` (any tag) runs `newName:newTag` instead. */
+export interface ImageOverride {
+  name: string;
+  newName: string;
+  newTag: string;
+}
+
+/** A JSON 6902 patch of the objects `target` selects. */
+export interface TargetedPatch {
+  target: { group?: string; version?: string; kind: string; name: string };
+  /** the patch, as YAML text */
+  patch: string;
+}
+
+/** The kustomization.yaml this repository writes (only the fields it uses). */
+export interface Kustomization {
+  apiVersion: 'kustomize.config.k8s.io/v1beta1';
+  kind: 'Kustomization';
+  helmCharts: HelmChartInflation[];
+  images?: ImageOverride[];
+  patches?: TargetedPatch[];
+}
+
+export interface KustomizeSettings {
+  /** absolute path of the kustomize binary */
+  binary: string;
+  /** the helm kustomize runs to inflate a chart */
+  helmBinary: string;
+  timeoutMs: number;
+}
+
+/** What Argo CD passes to `kustomize build` for a kustomize source. */
+export interface BuildRequest {
+  /** the kustomization's folder */
+  dir: string;
+  /** the destination cluster's Kubernetes version, X.Y.Z (Argo CD passes it as --helm-kube-version) */
+  kubeVersion: string;
+}
+
+/** One object of the build. */
+export interface BuiltObject {
+  object: Record<string, unknown>;
+  /** its YAML as kustomize wrote it */
+  text: string;
+}
+
+/** kustomize or helm cannot be used: a setup problem, not a verdict on the folder. */
+export class KustomizeUnavailableError extends Error {
+  override name = 'KustomizeUnavailableError';
+}
+
+/** kustomize ran and refused the folder (a patch that does not apply, a chart that does not render): a finding. */
+export class KustomizeBuildError extends Error {
+  override name = 'KustomizeBuildError';
+}
+
+const SETUP_HINT = 'run `npm run setup`';
+
+/** The binaries as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
+export function kustomizeSettings(repoRoot: string): KustomizeSettings {
+  return { binary: join(repoRoot, '.tools/bin/kustomize'), helmBinary: join(repoRoot, '.tools/bin/helm'), timeoutMs: toolTimeoutMs() };
+}
+
+/**
+ * Where kustomize looks for a chart before pulling it: `charts/<name>-<version>/<name>` in the
+ * kustomization's folder (its default chartHome, for an entry with a repo and a version).
+ */
+export function pulledChartFolder(dir: string, chart: HelmChartInflation): string {
+  return join(dir, 'charts', `${chart.name}-${chart.version}`, chart.name);
+}
+
+/**
+ * The arguments Argo CD v2.14 gives kustomize with `--enable-helm` (util/kustomize: `build <path>`, the
+ * build options, `--helm-kube-version`), plus `--helm-command`: Argo CD's repo-server finds helm on its PATH.
+ */
+export function buildArguments(request: BuildRequest, settings: KustomizeSettings): string[] {
+  return ['build', request.dir, '--enable-helm', '--helm-kube-version', request.kubeVersion, '--helm-command', settings.helmBinary];
+}
+
+/** The `helm template` kustomize runs for a `helmCharts` entry (kustomize's HelmChart.AsHelmArgs), for helm's `# Source:` lines. */
+export function chartTemplateRequest(request: BuildRequest, chart: HelmChartInflation): TemplateRequest {
+  return {
+    releaseName: chart.releaseName,
+    chartDir: pulledChartFolder(request.dir, chart),
+    namespace: chart.namespace,
+    kubeVersion: request.kubeVersion,
+    valueFiles: [join(request.dir, chart.valuesFile)],
+  };
+}
+
+function checkInstalled(settings: KustomizeSettings): void {
+  for (const binary of [settings.binary, settings.helmBinary]) {
+    try {
+      accessSync(binary, constants.X_OK);
+    } catch {
+      throw new KustomizeUnavailableError(`${binary.endsWith('helm') ? 'helm' : 'kustomize'} not found at ${shownPath(binary)}: ${SETUP_HINT}`);
+    }
+  }
+}
+
+/** Builds the folder; objects are read as Kubernetes' decoder reads them (YAML 1.1), as Argo CD does. */
+export async function kustomizeBuild(request: BuildRequest, settings: KustomizeSettings): Promise<BuiltObject[]> {
+  checkInstalled(settings);
+  const result = await execa(settings.binary, buildArguments(request, settings), {
+    reject: false,
+    stdin: 'ignore',
+    timeout: settings.timeoutMs,
+    // kustomize gives helm its own scratch config; no user config, repositories or plugins are read.
+    env: { HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent', KUSTOMIZE_PLUGIN_HOME: '/nonexistent' },
+  });
+  if (result.timedOut) {
+    throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`);
+  }
+  if (result.exitCode === undefined) throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
+  if (result.exitCode !== 0) {
+    const detail = String(result.stderr || result.stdout || '').trim().replaceAll(request.dir, '.').slice(0, 2000) || '(no output)';
+    throw new KustomizeBuildError(detail);
+  }
+  return parseTemplateOutput(result.stdout).map(({ object, text }) => ({ object, text }));
+}
