@@ -68,7 +68,7 @@ function logged(what: string, summary: Summary): Summary {
 const ms = (value: number) => (value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(0)} ms`);
 
 /**
- * The flyte chart as the gate renders it (helm, as Argo CD will), written once into the workspace's own
+ * The flyte chart as the gate builds it (kustomize and helm, as Argo CD will), written once into the workspace's own
  * .tools/ (outside clusters/), so kubeconform alone checks the same objects the gate does. Returns the
  * file of each cluster, repository-relative.
  */

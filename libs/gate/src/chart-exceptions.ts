@@ -15,16 +15,6 @@ export interface SchemaException {
   reason: string;
 }
 
-/** An image hard-coded in a chart template that no value sets. */
-export interface ImageException {
-  image: string;
-  template: string;
-  container: string;
-  /** the digest the platform team's registry mirror must serve for it, where one is known */
-  digest?: string;
-  reason: string;
-}
-
 /** Cluster-scoped objects that remain, as the README's "Permissions that remain cluster-scoped" lists them. */
 export interface ClusterScopedException {
   /** what the README row names */
@@ -49,26 +39,6 @@ export const schemaExceptions: SchemaException[] = [
   },
 ];
 
-export const imageExceptions: ImageException[] = [
-  {
-    image: 'docker.io/redocly/redoc',
-    template: 'flyte/templates/admin/deployment.yaml',
-    container: 'redoc',
-    reason:
-      'the OpenAPI viewer beside flyteadmin, hard-coded without a tag (latest) and not settable by any value of chart v0.15.0; ' +
-      'Argo CD offers no post-render step for a Helm source. Its digest cannot be known here: the registry mirror must ' +
-      'serve docker.io/redocly/redoc:latest as one reviewed digest',
-  },
-  {
-    image: 'postgres:10.16-alpine',
-    template: 'flyte/templates/admin/deployment.yaml',
-    container: 'check-db-ready',
-    reason:
-      "the init container that waits for the chart's postgres, hard-coded and not settable by any value of chart v0.15.0; " +
-      'the same release (10.16) as the pinned postgres, only the alpine variant',
-  },
-];
-
 export const clusterScopedExceptions: ClusterScopedException[] = [
   {
     permission: 'CRD `flyteworkflows.flyte.lyft.com` (apiextensions v1beta1)',
@@ -85,7 +55,7 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
       { kind: 'ClusterRoleBinding', name: 'flyteadmin-binding' },
     ],
     why: "Unconditional in chart v0.15.0; used by the cluster resource sync, which is off here. `serve` itself needs only FlyteWorkflows (now per namespace) and one Secret in its own namespace.",
-    removal: 'flyte-core ≥ v0.19.0 makes it optional; Argo CD has no post-render step to drop it from a Helm source.',
+    removal: 'A `$patch: delete` in the platform kustomization, once a Role grants what `serve` and its generate-secrets step use (not yet verified on a cluster); flyte-core ≥ v0.19.0 makes it optional.',
   },
   {
     permission: 'ClusterRole/ClusterRoleBinding `flytepropeller` (`*` on `*`)',

@@ -9,7 +9,7 @@ import { HelmUnavailableError } from '@flyte-gkp/helm';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { createTempWorkspace, repoRoot } from '@flyte-gkp/testing';
-import { clusterScopedExceptions, clusterScopedTable, imageExceptions } from './chart-exceptions.js';
+import { clusterScopedExceptions, clusterScopedTable } from './chart-exceptions.js';
 import { checkChart } from './chart-stage.js';
 import { loadWorkspace } from './workspace.js';
 
@@ -33,6 +33,16 @@ function withValues(change: (values: any) => void): RenderedFile[] {
     const values = parse(f.content, { version: '1.1' });
     change(values);
     return { ...f, content: stringify(values) };
+  });
+}
+
+/** The render with the platform's kustomization changed: what a change to platform-kustomization.ts could produce. */
+function withKustomization(change: (kustomization: any) => void): RenderedFile[] {
+  return rendered.map((f) => {
+    if (f.path !== clusterPaths(cluster()).platformKustomization) return f;
+    const kustomization = parse(f.content);
+    change(kustomization);
+    return { ...f, content: stringify(kustomization) };
   });
 }
 
@@ -88,11 +98,32 @@ describe('chart stage', () => {
     expect(messages).toContain('chart/stale-exception: the cluster-scoped exception ClusterRole flyte-pod-webhook is no longer rendered by the chart');
   });
 
-  it('excepts only the hard-coded images it lists, each with its template and container', () => {
-    expect(imageExceptions.map((x) => [x.image, x.container])).toEqual([
-      ['docker.io/redocly/redoc', 'redoc'],
-      ['postgres:10.16-alpine', 'check-db-ready'],
+  it('runs the images the chart hard-codes as pins, through the kustomization, and refuses them without it', async () => {
+    const containers = (objects: Awaited<ReturnType<typeof check>>['objects']) => {
+      const admin = objects.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object as any;
+      return Object.fromEntries([...admin.spec.template.spec.initContainers, ...admin.spec.template.spec.containers].map((c: any) => [c.name, c.image]));
+    };
+    const { objects } = await check(rendered);
+    expect(containers(objects)).toMatchObject({ redoc: 'docker.io/redocly/redoc:v2.0.0-rc.59', 'check-db-ready': 'docker.io/library/postgres:10.16' });
+
+    const { diagnostics } = await check(withKustomization((k) => delete k.images));
+    expect(diagnostics.map((d) => `${d.rule}: ${d.message}`).sort()).toEqual([
+      expect.stringMatching(/^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container check-db-ready runs postgres:10.16-alpine, not a pin/),
+      expect.stringMatching(/^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container redoc runs docker.io\/redocly\/redoc, not a pin/),
     ]);
+  });
+
+  it('reports an image override that matches nothing the chart renders any more', async () => {
+    // Without the chart's postgres, flyteadmin has no check-db-ready container to swap the image of.
+    const { diagnostics } = await check(withValues((v) => (v.postgres.enabled = false)));
+    expect(diagnostics.map((d) => `${d.rule}: ${d.message}`)).toContain(
+      'chart/stale-exception: the image override for postgres (flyte/templates/admin/deployment.yaml, container check-db-ready) no longer matches anything the chart renders',
+    );
+  });
+
+  it('fails the build when the webhook no longer carries an annotation the kustomization takes off', async () => {
+    const { diagnostics } = await check(withValues((v) => delete v.flyteadmin.podAnnotations['vault.hashicorp.com/role']));
+    expect(diagnostics).toEqual([expect.objectContaining({ file: valuesPath(), rule: 'chart/render', message: expect.stringMatching(/kustomize cannot build.*vault.hashicorp.com~1role/s) })]);
   });
 
   it('reports values the chart cannot render with helm`s own message', async () => {

@@ -1,22 +1,24 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import { basename, dirname, join } from 'node:path';
+import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { chartFolder, helmSettings, helmTemplate, HelmTemplateError, templateRequestOf, type ChartObject, type HelmApplication } from '@flyte-gkp/helm';
+import { chartFolder, helmSettings, HelmTemplateError, type ChartObject } from '@flyte-gkp/helm';
+import { buildChartFolder, inflatedChart, KustomizeBuildError, kustomizeSettings, type ChartBuild, type Kustomization } from '@flyte-gkp/kustomize';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
-import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
-import { clusterScopedExceptions, imageExceptions, schemaExceptions } from './chart-exceptions.js';
+import { chartImageOverrides, clusterPaths, type RenderedFile } from '@flyte-gkp/render';
+import { clusterScopedExceptions, schemaExceptions } from './chart-exceptions.js';
 import { kubeconformOnDisk } from './kubeconform-stage.js';
 
 /**
- * Check stage "chart": what Argo CD renders itself. The platform Application's Helm source is rendered
- * by the real helm exactly as Argo CD will (its release name, destination namespace, value files in
- * order, the cluster's Kubernetes version) and every object is checked like our own manifests:
- * kubeconform -strict, images pinned, the system namespace, no node or load-balancer ports, and the
- * cluster-scoped objects exactly those of chart-exceptions.ts. Findings are filed at the values file a
- * change would go to, and name the chart template (helm's `# Source:`) and, where known, the value.
+ * Check stage "chart": what Argo CD renders itself. The platform folder (its kustomization: the flyte
+ * chart, our values, the post-render steps) is built by the real kustomize and helm exactly as Argo CD
+ * builds it (`kustomize build --enable-helm`, the cluster's Kubernetes version), and every object is
+ * checked like our own manifests: kubeconform -strict, images pinned, the system namespace, no node or
+ * load-balancer ports, and the cluster-scoped objects exactly those of chart-exceptions.ts. Findings
+ * are filed at the values file a change would go to, and name the chart template (helm's `# Source:`)
+ * and, where known, the value.
  */
 
 const rule = {
@@ -51,24 +53,45 @@ interface Meta {
 const metaOf = (o: ChartObject) => (o.object.metadata ?? {}) as Meta;
 const describe = (o: ChartObject) => `${String(o.object.kind)} ${metaOf(o).name} (${o.source})`;
 
-/** The platform Application among a file's objects: the one with a chart source. */
-export function chartApplicationOf(objects: readonly unknown[]): HelmApplication | undefined {
-  return objects.find((o): o is HelmApplication => (o as { kind?: string }).kind === 'Application' && ((o as HelmApplication).spec?.sources ?? []).some((s) => s.chart));
+/** The platform folder on one side: its kustomization and the files it reads, by repository path. */
+export interface PlatformFolder {
+  kustomization: Kustomization;
+  files: { path: string; content: string }[];
 }
 
 /**
- * The chart as Argo CD renders it for the cluster: the value files it would read (repository path and
- * text) go through a scratch checkout, the chart is the one `npm run setup` installs.
+ * The platform folder of a cluster from one side's files (`read`: a repository path's text, if a file);
+ * undefined when there is no kustomization or it is not YAML (the drift check names that file).
  */
-export async function renderChart(root: string, cluster: Cluster, application: HelmApplication, valueFiles: readonly { path: string; content: string }[], scratch: string): Promise<ChartObject[]> {
-  const checkout = join(scratch, 'repository');
-  for (const file of valueFiles) {
-    await mkdir(dirname(join(checkout, file.path)), { recursive: true });
-    await writeFile(join(checkout, file.path), file.content);
+export function platformFolderOf(cluster: Cluster, read: (path: string) => string | undefined): PlatformFolder | undefined {
+  const path = clusterPaths(cluster).platformKustomization;
+  const text = read(path);
+  let kustomization: Kustomization | undefined;
+  try {
+    kustomization = text === undefined ? undefined : parse(text);
+  } catch {
+    return undefined;
   }
-  const chartDir = chartFolder(root, cluster.flyte.chart, cluster.flyte.chartVersion);
-  const request = templateRequestOf(application, { chartDir, kubeVersion: cluster.kubernetesVersion, refs: { values: checkout } });
-  return helmTemplate(request, helmSettings(root));
+  if (!Array.isArray(kustomization?.helmCharts) || !kustomization.helmCharts.length) return undefined;
+  // Only a file beside the kustomization: kustomize refuses any other (its load restrictor).
+  const named = kustomization.helmCharts.map((chart) => chart.valuesFile).filter((file) => typeof file === 'string' && basename(file) === file);
+  const files = [{ path, content: text! }, ...named.flatMap((file) => {
+    const content = read(join(dirname(path), file));
+    return content === undefined ? [] : [{ path: join(dirname(path), file), content }];
+  })];
+  return { kustomization, files };
+}
+
+/**
+ * The chart as Argo CD builds it for the cluster: the platform folder's files go to a scratch folder,
+ * the chart is the one `npm run setup` installs for the version the kustomization names.
+ */
+export function buildChart(root: string, cluster: Cluster, folder: PlatformFolder): Promise<ChartBuild> {
+  const chart = inflatedChart(folder.kustomization);
+  return buildChartFolder(
+    { files: folder.files.map((f) => ({ name: basename(f.path), content: f.content })), kubeVersion: cluster.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) },
+    { kustomize: kustomizeSettings(root), helm: helmSettings(root) },
+  );
 }
 
 /** Line and column of a value's key in the values file (of its closest parent that is set there). */
@@ -110,30 +133,32 @@ export interface ChartCheck {
   objects: ChartObject[];
 }
 
-/** Runs the chart stage for one cluster: render with helm, then every check on its objects. */
+/** Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its objects. */
 export async function checkChart(root: string, cluster: Cluster, pins: Pins, rendered: RenderedFile[]): Promise<ChartCheck> {
-  const valuesPath = clusterPaths(cluster).flyteValues;
-  const values = rendered.find((f) => f.path === valuesPath);
-  const at = (message: string, ruleId: string, fix: string, position: { line?: number; column?: number } = {}): Diagnostic => ({ file: valuesPath, ...position, rule: ruleId, message, fix });
-  const application = chartApplicationOf(rendered.find((f) => f.path === clusterPaths(cluster).platformApp)?.objects ?? []);
-  if (!application) return { diagnostics: [], objects: [] };
+  const paths = clusterPaths(cluster);
+  const values = rendered.find((f) => f.path === paths.flyteValues);
+  const at = (message: string, ruleId: string, fix: string, position: { line?: number; column?: number } = {}): Diagnostic => ({ file: paths.flyteValues, ...position, rule: ruleId, message, fix });
+  const folder = platformFolderOf(cluster, (path) => rendered.find((f) => f.path === path)?.content);
+  if (!folder) return { diagnostics: [{ ...at(`no kustomization that inflates the ${cluster.flyte.chart} chart was rendered`, rule.render, 'render again; if it persists, the renderer is at fault (libs/render)'), file: paths.platformKustomization }], objects: [] };
 
+  let build: ChartBuild;
+  try {
+    build = await buildChart(root, cluster, folder);
+  } catch (error) {
+    if (!(error instanceof KustomizeBuildError || error instanceof HelmTemplateError)) throw error;
+    const message = `kustomize cannot build the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} with these values and post-render steps: ${error.message}`;
+    return { diagnostics: [at(message, rule.render, 'fix the value or the step named, in libs/render/src/flyte-values.ts, platform-kustomization.ts or the platform input they come from')], objects: [] };
+  }
+  const { objects } = build;
   const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-chart-'));
   try {
-    let objects: ChartObject[];
-    try {
-      objects = await renderChart(root, cluster, application, rendered.filter((f) => f.type === 'helm-values'), scratch);
-    } catch (error) {
-      if (!(error instanceof HelmTemplateError)) throw error;
-      return { diagnostics: [at(`the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} does not render with these values: ${error.message}`, rule.render, 'fix the value helm names, in libs/render/src/flyte-values.ts or the platform input it comes from')], objects: [] };
-    }
     const files = objects.map((o, i) => ({ path: `chart/${String(i).padStart(4, '0')}.yaml`, content: o.text }));
     await mkdir(join(scratch, 'chart'));
     await Promise.all(files.map((f) => writeFile(join(scratch, f.path), f.content)));
     const verdicts = await kubeconformOnDisk(root, cluster, scratch, files);
     const diagnostics = [
       ...schemaFindings(verdicts, objects, files, values, at),
-      ...imageFindings(objects, pins, at),
+      ...imageFindings(build, pins, at),
       ...placementFindings(objects, cluster, values, at),
       ...clusterScopedFindings(objects, at),
     ];
@@ -165,21 +190,24 @@ function schemaFindings(verdicts: ResourceVerdict[], objects: ChartObject[], fil
   return [...findings, ...stale];
 }
 
-function imageFindings(objects: ChartObject[], pins: Pins, at: At): Diagnostic[] {
+/** An image without its tag or digest, as kustomize's `images` matches it. */
+const imageName = (image: string) => image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+
+/**
+ * Every image Argo CD will run is a pin, the chart's hard-coded ones included (after kustomize's
+ * `images`); an override of platform-kustomization.ts that no longer matches what the chart renders is
+ * reported, so the list stays exact.
+ */
+function imageFindings({ objects, inflated }: ChartBuild, pins: Pins, at: At): Diagnostic[] {
   const pinned = new Set(Object.values(pins.images).map(imageReference));
-  const used = new Set<(typeof imageExceptions)[number]>();
   const findings = objects.flatMap((o) =>
-    imagesOf(o.object).flatMap(({ container, image }) => {
-      if (pinned.has(image)) return [];
-      const excepted = imageExceptions.find((x) => x.image === image && x.template === o.source && x.container === container);
-      if (excepted) {
-        used.add(excepted);
-        return [];
-      }
-      return [at(`${describe(o)}: container ${container} runs ${image}, not a pin of platform/pins.yaml`, rule.image, 'set the image through the values of the chart from a pin, or, where no value sets it, add it with its reason to libs/gate/src/chart-exceptions.ts')];
-    }),
+    imagesOf(o.object)
+      .filter(({ image }) => !pinned.has(image))
+      .map(({ container, image }) => at(`${describe(o)}: container ${container} runs ${image}, not a pin of platform/pins.yaml`, rule.image, 'set the image through the values of the chart from a pin, or, where no value sets it, add an override to chartImageOverrides in libs/render/src/platform-kustomization.ts')),
   );
-  const stale = imageExceptions.filter((x) => !used.has(x)).map((x) => at(`the image exception for ${x.image} (${x.template}, container ${x.container}) no longer matches anything rendered`, rule.exception, 'remove it from libs/gate/src/chart-exceptions.ts'));
+  const stale = chartImageOverrides
+    .filter((x) => !inflated.some((o) => o.source === x.template && imagesOf(o.object).some((c) => c.container === x.container && imageName(c.image) === x.image)))
+    .map((x) => at(`the image override for ${x.image} (${x.template}, container ${x.container}) no longer matches anything the chart renders`, rule.exception, 'remove it from chartImageOverrides in libs/render/src/platform-kustomization.ts'));
   return [...findings, ...stale];
 }
 

@@ -1,14 +1,11 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, normalize } from 'node:path';
-import { chartSourceOf, HelmTemplateError, type ChartObject, type HelmApplication } from '@flyte-gkp/helm';
+import { HelmTemplateError, type ChartObject } from '@flyte-gkp/helm';
+import { KustomizeBuildError } from '@flyte-gkp/kustomize';
 import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
 import type { Cluster } from '@flyte-gkp/platform';
 import { clusterPaths, labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
-import { loadAll } from 'js-yaml';
-import { chartApplicationOf, clusterScopedKinds, renderChart } from './chart-stage.js';
+import { buildChart, clusterScopedKinds, platformFolderOf, type PlatformFolder } from './chart-stage.js';
 import { blobId, type GitRepoTree } from './git-tree.js';
 import { treeSource } from './read-tree.js';
 import type { Loaded } from './workspace.js';
@@ -22,8 +19,8 @@ import type { Loaded } from './workspace.js';
  * this checkout's code would hide a change of the renderer itself, which widens every project at once.
  * The head side is this checkout's fresh render. Only what the change touches is rendered and parsed:
  * a file whose bytes are the same on both sides (same git object id) holds the same objects.
- * The flyte chart is rendered on both sides only where its input (the Application's Helm source and
- * the value files it names) differs, as the chart stage renders it: equal inputs make equal objects.
+ * The flyte chart is built on both sides only where its input (the platform folder: its kustomization
+ * and the values file it names) differs, as the chart stage builds it: equal inputs make equal objects.
  */
 
 /** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
@@ -95,60 +92,41 @@ function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
   }
 }
 
-/** What Argo CD renders the chart from on one side: the platform Application and the value files it names. */
+/** What Argo CD builds the chart from on one side: the platform folder, and the provenance of its objects. */
 interface ChartInput {
-  application: HelmApplication;
-  valueFiles: { path: string; content: string }[];
+  folder: PlatformFolder;
   /** Its values file's inputs, the provenance of every object the chart makes. */
   sources: string[];
 }
 
 /** The chart's input on one side, from that side's files (`read`: a repository path's text, if a file). */
 function chartInput(cluster: Cluster, read: (path: string) => string | undefined): ChartInput | undefined {
-  const text = read(clusterPaths(cluster).platformApp);
-  let application: HelmApplication | undefined;
-  try {
-    application = text === undefined ? undefined : chartApplicationOf(loadAll(text));
-  } catch {
-    return undefined; // not YAML: the objects of the file itself say so (plan/read)
-  }
-  if (!application) return undefined;
-  const valueFiles = (chartSourceOf(application).helm?.valueFiles ?? []).flatMap((file) => {
-    const path = /^\$values\/(.+)$/.exec(file)?.[1];
-    const content = path !== undefined && normalize(path) === path && !path.startsWith('..') ? read(path) : undefined;
-    return content === undefined ? [] : [{ path: path!, content }];
-  });
-  const values = valueFiles.find((f) => f.path === clusterPaths(cluster).flyteValues);
-  return { application, valueFiles, sources: values ? sourcesOfHeader(values.content) : [] };
+  const folder = platformFolderOf(cluster, read);
+  if (!folder) return undefined;
+  const values = folder.files.find((f) => f.path === clusterPaths(cluster).flyteValues);
+  return { folder, sources: values ? sourcesOfHeader(values.content) : [] };
 }
 
-const chartKey = (input: ChartInput | undefined) =>
-  input && JSON.stringify([chartSourceOf(input.application), input.application.spec.destination.namespace, input.valueFiles]);
+const chartKey = (input: ChartInput | undefined) => input && JSON.stringify(input.folder.files);
 
 /**
  * The chart's objects on one side, each filed under its template (helm's `# Source:`) and owned by the
- * platform. The chart and its version are those the Application names (as Argo CD pulls them); the
- * Kubernetes version is the cluster's. A namespaced object without a namespace lands in the destination's.
+ * platform, as the chart stage builds them: the chart and version the kustomization names, the
+ * cluster's Kubernetes version. A namespaced object without a namespace lands in the destination's.
  */
 async function chartObjects(root: string, cluster: Cluster, input: ChartInput | undefined, side: string): Promise<PlanObject[]> {
   if (!input) return [];
-  const source = chartSourceOf(input.application);
-  const target: Cluster = { ...cluster, flyte: { ...cluster.flyte, chart: source.chart!, chartVersion: source.targetRevision ?? cluster.flyte.chartVersion } };
-  const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-plan-chart-'));
   let objects: ChartObject[];
   try {
-    objects = await renderChart(root, target, input.application, input.valueFiles, scratch);
+    objects = (await buildChart(root, cluster, input.folder)).objects;
   } catch (error) {
-    if (!(error instanceof HelmTemplateError)) throw error;
-    const message = `the ${target.flyte.chart} chart ${target.flyte.chartVersion} does not render with the values ${side}: ${error.message}`;
+    if (!(error instanceof KustomizeBuildError || error instanceof HelmTemplateError)) throw error;
+    const message = `the ${cluster.flyte.chart} chart does not build with the platform folder ${side}: ${error.message}`;
     throw new DiagnosticError([{ file: clusterPaths(cluster).flyteValues, rule: 'plan/chart', message, fix: '`npm run validate` at that revision names the value at fault' }]);
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
   }
-  const namespace = input.application.spec.destination.namespace ?? '';
   return objects.flatMap((o) => {
     const metadata = (o.object.metadata ?? {}) as { namespace?: string };
-    const placed = metadata.namespace || clusterScopedKinds.has(String(o.object.kind)) ? o.object : { ...o.object, metadata: { ...metadata, namespace } };
+    const placed = metadata.namespace || clusterScopedKinds.has(String(o.object.kind)) ? o.object : { ...o.object, metadata: { ...metadata, namespace: cluster.systemNamespace } };
     return planObjects({ cluster: cluster.name, file: o.source, project: null, sources: input.sources }, [placed]);
   });
 }
@@ -159,7 +137,7 @@ async function compareCharts(root: string, clusters: readonly Cluster[], base: G
     clusters.map(async (cluster) => {
       const paths = clusterPaths(cluster);
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
-      const inputs = [paths.platformApp, paths.flyteValues];
+      const inputs = [paths.platformKustomization, paths.flyteValues];
       if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!))) return { before: [], after: [] };
       await base.prefetch(inputs);
       const before = chartInput(cluster, (path) => (base.entries.get(path)?.type === 'file' ? base.bytes(path)?.toString('utf8') : undefined));

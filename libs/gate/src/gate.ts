@@ -12,7 +12,7 @@
  * 3. render (workspace.ts): in memory; every RenderedFile carries its provenance (type, spec, sources).
  * 4. check: tree-stage.ts (every entry is checked or a finding: links, FIFOs, strays, render state),
  *    rules-stage.ts (schema and lint), kubeconform-stage.ts (the real kubeconform on every manifest),
- *    chart-stage.ts (the flyte chart rendered by helm as Argo CD will, and checked),
+ *    chart-stage.ts (the flyte chart built by kustomize and helm as Argo CD will, and checked),
  *    drift-stage.ts (clusters/ is exactly the render). Each returns findings.
  * 5. compare with base (compare-stage.ts; `plan`, `validate --base`): the tree at the base revision, read
  *    from git's objects (git-tree.ts), against the render, object by object, with the chart's objects
@@ -46,7 +46,7 @@ import { listSpecFiles, loadPlatformOrThrow, loadSpecs, projectsDir, renderClust
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
   focus?: string[];
-  /** kubeconform on our manifests and the chart stage (helm, then the same checks on its output) */
+  /** kubeconform on our manifests and the chart stage (kustomize and helm, then the same checks on the output) */
   kubeconform?: boolean;
   drift?: boolean;
   /** Where to read platform and specs from instead of the tree (a generator's virtual tree). */
@@ -86,7 +86,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   // (too little to gain from the memo, which costs a read of every text it knows)
   const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }) };
 
-  // 4. check: the chart renders beside everything else
+  // 4. check: the chart builds beside everything else
   const charts = withKubeconform ? startChartChecks(workspace) : [];
   const { diagnostics, checkedFiles } = checkRules(workspace, inScope);
   diagnostics.push(...checkTree(tree, platform));

@@ -2,5 +2,5 @@ export { planWorkspace, renderWorkspace, runGate, type GateOptions, type GateRes
 export { gitTree, resolveCommit, RevisionError, type GitRepoTree } from './git-tree.js';
 export { diskTree, treeFolders, treeSource, type EntryType, type RepoTree, type TreeEntry, type TreeReader } from './read-tree.js';
 export { listSpecFiles, loadSpecs, loadWorkspace, renderClusters, type Loaded, type Workspace } from './workspace.js';
-export { clusterScopedExceptions, clusterScopedTable, imageExceptions, schemaExceptions } from './chart-exceptions.js';
+export { clusterScopedExceptions, clusterScopedTable, schemaExceptions } from './chart-exceptions.js';
 export { checkChart, type ChartCheck } from './chart-stage.js';

@@ -11,4 +11,3 @@ export {
   type HelmSettings,
   type TemplateRequest,
 } from './helm.js';
-export { chartSourceOf, templateRequestOf, type HelmApplication, type HelmSource, type HelmSourceResolution } from './argocd.js';

@@ -1,3 +1,4 @@
+import { dirname } from 'node:path';
 import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { Cluster } from '@flyte-gkp/platform';
@@ -18,6 +19,7 @@ export function clusterPaths(cluster: Cluster) {
     rootApp: `${root}/root-app.yaml`,
     platformApp: `${root}/platform/application.yaml`,
     flyteValues: `${root}/platform/flyte-values.yaml`,
+    platformKustomization: `${root}/platform/kustomization.yaml`,
     flyteManifests: `${root}/platform/manifests`,
     project,
     projectApp: (id: string) => `${project(id)}/application.yaml`,
@@ -92,14 +94,6 @@ const platformClusterKinds = [
   { group: '', kind: 'Namespace' },
 ];
 
-/**
- * The chart repository as Argo CD names it: a Helm repository by its https URL, an OCI registry without
- * the `oci://` scheme (Argo CD 2.x; the repository credentials carry `enableOCI: "true"`).
- */
-export function chartRepoURL(cluster: Cluster): string {
-  return cluster.flyte.helmRepo.replace(/^oci:\/\//, '');
-}
-
 export function platformAppProject(cluster: Cluster): AppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
@@ -107,31 +101,28 @@ export function platformAppProject(cluster: Cluster): AppProject {
     metadata: { ...argoMeta(cluster, platformAppProjectName(cluster), -1), finalizers: [cascadeDelete] },
     spec: {
       description: `Flyte ${cluster.flyte.chartVersion} itself, in ${cluster.systemNamespace}`,
-      sourceRepos: [cluster.repo.url, chartRepoURL(cluster)],
+      // Only this repository: the chart is pulled by kustomize inside the build of the platform folder.
+      sourceRepos: [cluster.repo.url],
       destinations: [{ server: cluster.server, namespace: cluster.systemNamespace }],
       clusterResourceWhitelist: platformClusterKinds.map((k) => ({ ...k })),
     },
   };
 }
 
-/** The flyte chart from its Helm repository, with values from this repository (multi-source `$values`). */
+/**
+ * Flyte itself: the platform folder, which Argo CD builds with kustomize (the flyte chart from the
+ * mirror, our values, the post-render of platform-kustomization.ts), and the system namespace's manifests.
+ */
 export function flyteApplication(cluster: Cluster): Application {
   const paths = clusterPaths(cluster);
+  const source = (path: string) => ({ repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path });
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { ...argoMeta(cluster, `${cluster.pocName}-flyte`, 0), finalizers: [cascadeDelete] },
     spec: {
       project: platformAppProjectName(cluster),
-      sources: [
-        {
-          repoURL: chartRepoURL(cluster),
-          chart: cluster.flyte.chart,
-          targetRevision: cluster.flyte.chartVersion,
-          helm: { releaseName: 'flyte', valueFiles: [`$values/${paths.flyteValues}`] },
-        },
-        { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, ref: 'values', path: paths.flyteManifests },
-      ],
+      sources: [source(dirname(paths.platformKustomization)), source(paths.flyteManifests)],
       destination: { server: cluster.server, namespace: cluster.systemNamespace },
       syncPolicy: automated,
     },

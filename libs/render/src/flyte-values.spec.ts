@@ -65,7 +65,7 @@ function servedBy(backend: { serviceName: string; servicePort: number }) {
   return { deployment: selected[0], port };
 }
 
-describe('the flyte chart v0.15.0 as Argo CD renders it with the committed values', () => {
+describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platform folder', () => {
   it('runs the pinned Flyte images', () => {
     const image = (deployment: string, container: string) => named('Deployment', deployment).spec.template.spec.containers.find((c: any) => c.name === container).image;
     expect(image('flyteadmin', 'flyteadmin')).toBe(imageReference(pins.images.flyteadmin));
@@ -73,6 +73,13 @@ describe('the flyte chart v0.15.0 as Argo CD renders it with the committed value
     expect(image('flytepropeller', 'flytepropeller')).toBe(imageReference(pins.images.flytepropeller));
     expect(image('flyte-pod-webhook', 'webhook')).toBe(imageReference(pins.images.flytepropeller));
     expect(image('flyteconsole', 'flyteconsole')).toBe(imageReference(pins.images.flyteconsole));
+  });
+
+  it('runs only images of platform/pins.yaml, the two the chart hard-codes included', () => {
+    const pinned = new Set(Object.values(pins.images).map(imageReference));
+    const containers = podTemplates().flatMap((d) => [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map((c: any) => [`${d.metadata.name}/${c.name}`, c.image]));
+    expect(containers.filter(([, image]) => !pinned.has(image))).toEqual([]);
+    expect(Object.fromEntries(containers)).toMatchObject({ 'flyteadmin/redoc': imageReference(pins.images.redoc), 'flyteadmin/check-db-ready': imageReference(pins.images.postgres) });
   });
 
   it('gives flyteadmin the cluster domains, the GKP namespace template, and strict-valid server config', () => {
@@ -141,8 +148,10 @@ describe('the flyte chart v0.15.0 as Argo CD renders it with the committed value
       return d.spec.template.spec.containers.filter((c: any) => wanted.includes(c.name)).map((c: any) => `${d.metadata.name}/${c.name}`);
     });
     expect(mountedIn.sort()).toEqual(['datacatalog/datacatalog', 'flyteadmin/flyteadmin', 'flytepropeller/flytepropeller']);
-    // The webhook takes flyteadmin's annotations (chart v0.15.0): its agent runs, but no container mounts the keys.
-    expect(injected.map((d) => d.metadata.name).sort()).toEqual(['datacatalog', 'flyte-pod-webhook', 'flyteadmin', 'flytepropeller']);
+    // Exactly those pods run the agent: the webhook, which the chart gives flyteadmin's annotations, has them taken off.
+    expect(injected.map((d) => d.metadata.name).sort()).toEqual(['datacatalog', 'flyteadmin', 'flytepropeller']);
+    const webhook = podTemplates().find((d) => d.metadata.name === 'flyte-pod-webhook')!;
+    expect(Object.keys(webhook.spec.template.metadata.annotations ?? {}).filter((key) => key.startsWith('vault.hashicorp.com/'))).toEqual([]);
     for (const d of injected) expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(imageReference(pins.images['vault-agent']));
   });
 

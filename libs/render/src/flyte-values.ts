@@ -27,8 +27,7 @@ function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string, 
   const file = 'mercury.yaml';
   return {
     'vault.hashicorp.com/agent-inject': 'true',
-    // Only the container that reads the file mounts it: the chart gives flyteadmin's annotations to the pod
-    // webhook too (templates/propeller/webhook.yaml), where no container of that name exists.
+    // Only the container that reads the file mounts it, not the pod's others (redoc beside flyteadmin).
     'vault.hashicorp.com/agent-inject-containers': container,
     'vault.hashicorp.com/agent-pre-populate-only': 'true',
     'vault.hashicorp.com/agent-image': chartImageReference(pins, 'vault-agent'),
@@ -55,9 +54,15 @@ export function seedProjectArgument(id: string): string {
   return JSON.stringify(id);
 }
 
+const flyteConfigRoot = '/etc/flyte';
+
+/** flyteadmin's pod annotations: the chart gives them to the pod webhook too (platform-kustomization.ts takes them off). */
+export function flyteadminPodAnnotations(cluster: Cluster, pins: Pins): Record<string, string> {
+  return mercuryKeysFromVault(cluster, pins, flyteConfigRoot, 'flyteadmin');
+}
+
 /** Helm values for the `flyte` chart v0.15.0: the whole Flyte configuration of one cluster. */
 export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]): object {
-  const flyteConfigRoot = '/etc/flyte';
   const datacatalogConfigRoot = '/etc/datacatalog';
   const adminInCluster = `http://flyteadmin.${cluster.systemNamespace}.svc.cluster.local:80`;
   // Propeller fills in the placeholders itself (flyteplugins tasklog); chart v0.15.0 writes them as they are.
@@ -69,7 +74,7 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       // `flyteadmin migrate seed-projects`: every onboarded project exists in Flyte.
       initialProjects: [...projectIds].sort().map(seedProjectArgument),
       configPath: `${flyteConfigRoot}/*/*.yaml`,
-      podAnnotations: mercuryKeysFromVault(cluster, pins, flyteConfigRoot, 'flyteadmin'),
+      podAnnotations: flyteadminPodAnnotations(cluster, pins),
     },
     datacatalog: {
       image: chartImage(pins, 'datacatalog'),

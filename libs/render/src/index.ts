@@ -3,3 +3,4 @@ export { labels, namespaceName, platformAppProjectName, projectDomains, projectO
 export { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from './render.js';
 export { SerializationMemo, serializerId } from './serialize.js';
 export { flyteServiceAccounts, syncOptions } from './tenant.js';
+export { chartImageOverrides, type ChartImageOverride } from './platform-kustomization.js';

@@ -1,9 +1,11 @@
+import { basename } from 'node:path';
 import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
 import type { LoadedProject } from '@flyte-gkp/spec';
 import { clusterPaths, flyteApplication, platformAppProject, rootAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
-import { flyteValues } from './flyte-values.js';
+import { flyteadminPodAnnotations, flyteValues } from './flyte-values.js';
+import { platformKustomization } from './platform-kustomization.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
 import { systemNetworkPolicies } from './network.js';
 import { header, toYamlDocuments, type SerializationMemo } from './serialize.js';
@@ -12,8 +14,11 @@ import { keepNamespace, syncOptions, syncWave, tenantNamespaceObjects } from './
 export interface RenderedFile {
   /** Repository-relative path under clusters/<cluster>/. */
   path: string;
-  /** Kubernetes manifests go to kubeconform; Helm values and client files do not. */
-  type: 'manifest' | 'helm-values' | 'client';
+  /**
+   * Kubernetes manifests go to kubeconform; the platform's kustomization and Helm values (what Argo CD
+   * builds the chart from: the chart stage checks the result) and client files do not.
+   */
+  type: 'manifest' | 'kustomization' | 'helm-values' | 'client';
   /** The spec the file belongs to; undefined for a cluster-wide file. */
   project?: string;
   /** Files it was rendered from, repository-relative. */
@@ -43,6 +48,11 @@ function manifest(path: string, sources: string[], objects: object[], memo: Seri
 function valuesFile(path: string, platformSources: string[], values: object, memo: SerializationMemo | undefined): RenderedFile {
   const content = header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values], memo);
   return { path, type: 'helm-values', sources: [...platformSources, 'projects/'], objects: [values], content };
+}
+
+/** What Argo CD builds the chart from: the kustomization next to the values file it names. */
+function kustomizationFile(path: string, platformSources: string[], kustomization: object, memo: SerializationMemo | undefined): RenderedFile {
+  return { path, type: 'kustomization', sources: platformSources, objects: [kustomization], content: header(platformSources) + toYamlDocuments([kustomization], memo) };
 }
 
 /** The Flyte system namespace: created and protected like every project namespace. */
@@ -86,6 +96,7 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
     manifest(`${paths.flyteManifests}/network-policies.yaml`, [clusterFile], systemNetwork(cluster), memo),
     valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id)), memo),
+    kustomizationFile(paths.platformKustomization, platformSources, platformKustomization(cluster, pins, basename(paths.flyteValues), flyteadminPodAnnotations(cluster, pins)), memo),
   ];
 
   for (const project of onCluster.filter((p) => !only || only.has(p.file))) {

@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
-import { parse, parseAllDocuments } from 'yaml';
-import { chartFolder, helmSettings, helmTemplate, templateRequestOf, type ChartObject, type HelmApplication } from '@flyte-gkp/helm';
+import { parse } from 'yaml';
+import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
+import { buildChartFolder, inflatedChart, kustomizeSettings, type Kustomization } from '@flyte-gkp/kustomize';
 import type { Cluster } from '@flyte-gkp/platform';
 
 /** The repository this code runs from. */
@@ -70,15 +71,16 @@ export async function git(cwd: string, ...args: string[]): Promise<string> {
 }
 
 /**
- * The flyte chart as Argo CD renders it from the COMMITTED files of a workspace: the platform
- * Application's Helm source (release name, destination namespace, value files), the chart that
- * `npm run setup` installs, the cluster's Kubernetes version.
+ * The flyte chart as Argo CD builds it from the COMMITTED files of a workspace: the platform folder's
+ * kustomization and the values file it names, built by the real kustomize and helm with the chart that
+ * `npm run setup` installs and the cluster's Kubernetes version. What Argo CD applies, post-render included.
  */
 export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-dev'): Promise<ChartObject[]> {
   const clusterFile = parse(await readFile(join(root, 'platform/clusters', `${clusterName}.yaml`), 'utf8')) as Cluster;
-  const applications = parseAllDocuments(await readFile(join(root, 'clusters', clusterName, 'platform/application.yaml'), 'utf8')).map((d) => d.toJS() as HelmApplication & { kind: string });
-  const application = applications.find((a) => a.kind === 'Application' && (a.spec.sources ?? []).some((s) => s.chart));
-  if (!application) throw new Error(`no Application with a chart source in clusters/${clusterName}/platform/application.yaml`);
-  const chartDir = chartFolder(root, clusterFile.flyte.chart, clusterFile.flyte.chartVersion);
-  return helmTemplate(templateRequestOf(application, { chartDir, kubeVersion: clusterFile.kubernetesVersion, refs: { values: root } }), helmSettings(root));
+  const folder = join(root, 'clusters', clusterName, 'platform');
+  const kustomization = await readFile(join(folder, 'kustomization.yaml'), 'utf8');
+  const chart = inflatedChart(parse(kustomization) as Kustomization);
+  const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') }];
+  const request = { files, kubeVersion: clusterFile.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) };
+  return (await buildChartFolder(request, { kustomize: kustomizeSettings(root), helm: helmSettings(root) })).objects;
 }

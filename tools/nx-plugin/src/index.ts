@@ -22,7 +22,7 @@ const cli = 'node tools/cli/run.mjs';
 const againstBase = '${NX_BASE:+--base="$NX_BASE"}';
 
 /**
- * Platform, schemas, the gate's code and the pinned tools (helm, kubeconform, the flyte chart's digest).
+ * Platform, schemas, the gate's code and the pinned tools (helm, kustomize, kubeconform, the flyte chart's digest).
  * Nx treats `{workspaceRoot}` inputs as global: a change there re-validates every project, on purpose.
  * A spec's own file needs no input: its root maps it already.
  */
