@@ -90,6 +90,12 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     expect(server.flyteadmin.metadataStoragePrefix).toEqual(['metadata', 'admin']); // the rest of the chart's section stays
   });
 
+  it('gives propeller only config sections it knows: the chart`s hard-coded cache.yaml is taken off', () => {
+    const files = Object.keys(named('ConfigMap', 'flyte-propeller-config').data);
+    expect(files).not.toContain('cache.yaml');
+    expect(files).toEqual(expect.arrayContaining(['admin.yaml', 'core.yaml', 'k8s.yaml', 'storage.yaml', 'task_logs.yaml']));
+  });
+
   it('seeds exactly the projects of projects/, each as a string (project y included)', () => {
     const seed = initContainer(named('Deployment', 'flyteadmin'), 'seed-projects');
     expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual(['x', 'y']);

@@ -55,6 +55,16 @@ function webhookWithoutFlyteadminAnnotations(flyteadminPodAnnotations: Record<st
   return { target: podWebhook, patch: operations.join('') };
 }
 
+/**
+ * Propeller's config files (templates/propeller/configmap.yaml): the chart hard-codes `cache.yaml`, a
+ * section flytepropeller v0.15 does not know. It ignores it at run time, but `config validate --strict`
+ * refuses the whole config, so the file is removed.
+ */
+const propellerWithoutCacheSection: TargetedPatch = {
+  target: { version: 'v1', kind: 'ConfigMap', name: 'flyte-propeller-config' },
+  patch: '- op: remove\n  path: /data/cache.yaml\n',
+};
+
 export function platformKustomization(cluster: Cluster, pins: Pins, valuesFile: string, flyteadminPodAnnotations: Record<string, string>): Kustomization {
   const images: ImageOverride[] = chartImageOverrides.map(({ image, pin }) => {
     const { repository, tag } = chartImage(pins, pin);
@@ -74,6 +84,9 @@ export function platformKustomization(cluster: Cluster, pins: Pins, valuesFile: 
       },
     ],
     images,
-    patches: Object.keys(flyteadminPodAnnotations).length ? [webhookWithoutFlyteadminAnnotations(flyteadminPodAnnotations)] : [],
+    patches: [
+      ...(Object.keys(flyteadminPodAnnotations).length ? [webhookWithoutFlyteadminAnnotations(flyteadminPodAnnotations)] : []),
+      propellerWithoutCacheSection,
+    ],
   };
 }
