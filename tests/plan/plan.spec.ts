@@ -2,6 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAllDocuments, stringify } from 'yaml';
 import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
 
 /**
@@ -203,6 +204,37 @@ describe('plan --base in a real repository', () => {
       await rm(tools, { recursive: true });
       await rename(`${tools}.aside`, tools);
     }
+  });
+
+  it('from a base that pulled the chart as a Helm source, only what the platform folder`s post-render changes', async () => {
+    // The layout before the platform folder: the Application's first source is the chart, values from `$values`.
+    await git(ws.root, 'checkout', '-q', '-B', 'helm-source', base);
+    const platform = join(ws.root, 'clusters/gkp-dev/platform');
+    const documents = parseAllDocuments(await readFile(join(platform, 'application.yaml'), 'utf8')).map((d) => d.toJS());
+    const application = documents.find((d) => d.kind === 'Application');
+    application.spec.sources = [
+      { repoURL: 'registry.gkp.example/103020/charts', chart: 'flyte', targetRevision: 'v0.15.0', helm: { releaseName: 'flyte', valueFiles: ['$values/clusters/gkp-dev/platform/flyte-values.yaml'] } },
+      { ...application.spec.sources[1], ref: 'values' },
+    ];
+    await writeFile(join(platform, 'application.yaml'), documents.map((d) => stringify(d)).join('---\n'));
+    await rm(join(platform, 'kustomization.yaml'));
+    await git(ws.root, 'commit', '-q', '-am', 'helm-source');
+    await git(ws.root, 'checkout', '-q', base);
+
+    const result = await plan('helm-source');
+    expect(summary(result)).toEqual([
+      'platform update ConfigMap 103020-flytepoc-dev/flyte-propeller-config',
+      'platform update Deployment 103020-flytepoc-dev/flyte-pod-webhook',
+      'platform update Deployment 103020-flytepoc-dev/flyteadmin',
+      'platform update Application argocd/flytepoc-flyte',
+    ]);
+    const admin = result.changes.find((c) => c.name === 'flyteadmin')!;
+    expect(admin.diff).toEqual([
+      { path: 'spec.template.spec.containers[1].image', before: 'docker.io/redocly/redoc', after: 'docker.io/redocly/redoc:v2.0.0-rc.59' },
+      { path: 'spec.template.spec.initContainers[0].image', before: 'postgres:10.16-alpine', after: 'docker.io/library/postgres:10.16' },
+    ]);
+    const webhook = result.changes.find((c) => c.name === 'flyte-pod-webhook')!;
+    expect(webhook.diff.every((d) => d.path.startsWith('spec.template.metadata.annotations["vault.hashicorp.com/') && d.after === undefined)).toBe(true);
   });
 
   it('a revision that names no commit is a usage error, and the checkout is never touched', async () => {

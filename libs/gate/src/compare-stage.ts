@@ -1,10 +1,12 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { HelmTemplateError, type ChartObject } from '@flyte-gkp/helm';
-import { KustomizeBuildError } from '@flyte-gkp/kustomize';
+import { KustomizeBuildError, type Kustomization } from '@flyte-gkp/kustomize';
 import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
 import type { Cluster } from '@flyte-gkp/platform';
 import { clusterPaths, labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
+import { basename } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 import { buildChart, clusterScopedKinds, platformFolderOf, type PlatformFolder } from './chart-stage.js';
 import { blobId, type GitRepoTree } from './git-tree.js';
 import { treeSource } from './read-tree.js';
@@ -99,9 +101,53 @@ interface ChartInput {
   sources: string[];
 }
 
+interface HelmChartSource {
+  repoURL: string;
+  chart?: string;
+  targetRevision?: string;
+  helm?: { releaseName?: string; valueFiles?: string[] };
+}
+
+/**
+ * A base from before the platform folder (up to 2e52404): the platform Application pulled the chart as a
+ * Helm source with `$values/<values file>`. The same chart, version, release and values, as a
+ * kustomization without post-render steps, builds the objects Argo CD renders from that source, so a
+ * plan across the change shows what it changes, not every object of the chart created anew.
+ */
+function helmSourceFolder(cluster: Cluster, read: (path: string) => string | undefined): PlatformFolder | undefined {
+  const paths = clusterPaths(cluster);
+  let documents: unknown[];
+  try {
+    documents = parseAllDocuments(read(paths.platformApp) ?? '').map((d) => d.toJS());
+  } catch {
+    return undefined;
+  }
+  const application = documents.find((d) => (d as { kind?: string })?.kind === 'Application') as
+    | { metadata?: { name?: string }; spec?: { sources?: HelmChartSource[]; destination?: { namespace?: string } } }
+    | undefined;
+  const source = application?.spec?.sources?.find((s) => s.chart);
+  const values = read(paths.flyteValues);
+  if (!source?.chart || !source.targetRevision || values === undefined || !source.helm?.valueFiles?.includes(`$values/${paths.flyteValues}`)) return undefined;
+  const kustomization: Kustomization = {
+    apiVersion: 'kustomize.config.k8s.io/v1beta1',
+    kind: 'Kustomization',
+    helmCharts: [
+      {
+        name: source.chart,
+        repo: /^[a-z]+:\/\//.test(source.repoURL) ? source.repoURL : `oci://${source.repoURL}`,
+        version: source.targetRevision,
+        releaseName: source.helm.releaseName ?? application?.metadata?.name ?? '',
+        namespace: application?.spec?.destination?.namespace ?? cluster.systemNamespace,
+        valuesFile: basename(paths.flyteValues),
+      },
+    ],
+  };
+  return { kustomization, files: [{ path: paths.platformKustomization, content: stringify(kustomization) }, { path: paths.flyteValues, content: values }] };
+}
+
 /** The chart's input on one side, from that side's files (`read`: a repository path's text, if a file). */
 function chartInput(cluster: Cluster, read: (path: string) => string | undefined): ChartInput | undefined {
-  const folder = platformFolderOf(cluster, read);
+  const folder = platformFolderOf(cluster, read) ?? helmSourceFolder(cluster, read);
   if (!folder) return undefined;
   const values = folder.files.find((f) => f.path === clusterPaths(cluster).flyteValues);
   return { folder, sources: values ? sourcesOfHeader(values.content) : [] };
@@ -139,7 +185,7 @@ async function compareCharts(root: string, clusters: readonly Cluster[], base: G
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
       const inputs = [paths.platformKustomization, paths.flyteValues];
       if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!))) return { before: [], after: [] };
-      await base.prefetch(inputs);
+      await base.prefetch([...inputs, paths.platformApp]);
       const before = chartInput(cluster, (path) => (base.entries.get(path)?.type === 'file' ? base.bytes(path)?.toString('utf8') : undefined));
       const after = chartInput(cluster, (path) => head.get(path));
       if (chartKey(before) === chartKey(after)) return { before: [], after: [] };
