@@ -1,5 +1,6 @@
-// Runs the real helm binary (installed by tools/setup/setup.mjs) the way Argo CD renders a Helm source,
-// and splits its output into objects that keep the chart template each one came from.
+// Runs the real helm binary (installed by tools/setup/setup.mjs) the way kustomize's helmCharts (inside
+// Argo CD's build of the platform folder) runs `helm template`, and splits its output into objects that
+// keep the chart template each one came from.
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
@@ -13,17 +14,17 @@ export interface HelmSettings {
   timeoutMs: number;
 }
 
-/** What Argo CD passes to `helm template` for one Helm source of an Application. */
+/** What `helm template` is given for one chart: release, chart, namespace, Kubernetes version, values. */
 export interface TemplateRequest {
-  /** `spec.source.helm.releaseName` (Argo CD's default is the Application name) */
+  /** the kustomization's `releaseName` */
   releaseName: string;
   /** the chart as a folder */
   chartDir: string;
-  /** the Application's destination namespace */
+  /** the kustomization's `namespace` (Flyte's system namespace) */
   namespace: string;
   /** the cluster's Kubernetes version, X.Y.Z */
   kubeVersion: string;
-  /** `helm.valueFiles`, in order, as absolute paths */
+  /** value files, in order, as absolute paths */
   valueFiles: string[];
 }
 
@@ -66,7 +67,7 @@ export function checkInstalled(settings: HelmSettings, chartDir: string): void {
   }
 }
 
-/** The arguments of `helm template`, exactly those Argo CD's Helm source gives (no shell in between). */
+/** The arguments of `helm template` (no shell in between). */
 export function templateArguments(request: TemplateRequest): string[] {
   return [
     'template', request.releaseName, request.chartDir,

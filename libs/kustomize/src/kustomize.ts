@@ -110,11 +110,11 @@ export function chartTemplateRequest(request: BuildRequest, chart: HelmChartInfl
 }
 
 function checkInstalled(settings: KustomizeSettings): void {
-  for (const binary of [settings.binary, settings.helmBinary]) {
+  for (const [tool, binary] of [['kustomize', settings.binary], ['helm', settings.helmBinary]]) {
     try {
       accessSync(binary, constants.X_OK);
     } catch {
-      throw new KustomizeUnavailableError(`${binary.endsWith('helm') ? 'helm' : 'kustomize'} not found at ${shownPath(binary)}: ${SETUP_HINT}`);
+      throw new KustomizeUnavailableError(`${tool} not found at ${shownPath(binary)}: ${SETUP_HINT}`);
     }
   }
 }
