@@ -1,6 +1,9 @@
+import { dump } from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { SerializationMemo, toYamlDocuments } from './serialize.js';
+import { loadWorkspace } from '@flyte-gkp/gate';
+import { repoRoot } from '@flyte-gkp/testing';
+import { blockYaml, SerializationMemo, toYamlDocuments } from './serialize.js';
 
 // Read back with the other YAML library, as a YAML 1.1 reader (Kubernetes, Argo CD, Helm) and a 1.2 one.
 const readBack = (text: string, version: '1.1' | '1.2') => parseAllDocuments(text, { version }).map((d) => d.toJS());
@@ -39,6 +42,63 @@ describe('toYamlDocuments', () => {
 
     expect(toYamlDocuments([shared, shared])).toBe(`${toYamlDocuments([shared])}---\n${toYamlDocuments([shared])}`);
     expect(toYamlDocuments([shared])).not.toMatch(/[&*]/); // no anchors or aliases: Argo CD diffs plain text
+  });
+});
+
+/** js-yaml's own text: what blockYaml must write whenever it writes anything. */
+const jsYaml = (object: object) => dump(object, { lineWidth: -1, noRefs: true, quoteStyle: 'double' } as object);
+
+/** A deterministic stream of numbers in [0, 1) (mulberry32), so a failing case can be run again. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('blockYaml, the fast writer', () => {
+  const strings = [
+    ...lookAlikes, ...syntax, 'plain', 'a-b.c/d_e', 'Yes', 'yEs', 'NULL', 'ü', 'a: b\n', 'x\ny\n', 'x\ny', '  lead\nx\n', 'x\n\n', '\nx\n',
+    '#c\nx\n', 'trail \nx\n', 'tab\there\nx\n', 'a\n  b\n', '- x\n- y\n', 'k: v\nl: w\n', '103020-flytepoc-x-d-dev', 'http://a:b/c', '{{ .podName }}',
+  ];
+
+  /** Nested objects and arrays of those strings (as keys and values), integers, booleans, null, undefined. */
+  function generated(next: () => number, depth: number): unknown {
+    const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)];
+    const roll = next();
+    if (depth > 3 || roll < 0.45) return pick<unknown>([...strings, 0, 7, -3, 65536, true, false, null, undefined]);
+    const size = Math.floor(next() * 4);
+    if (roll < 0.7) return Array.from({ length: size }, () => generated(next, depth + 1));
+    return Object.fromEntries(Array.from({ length: size }, () => [pick(strings), generated(next, depth + 1)]));
+  }
+
+  it('writes js-yaml`s very text, or leaves the object to js-yaml, on 3,000 generated objects', () => {
+    const next = random(20261202);
+    let written = 0;
+    for (let i = 0; i < 3000; i++) {
+      const object = { kind: 'Generated', data: generated(next, 0), more: generated(next, 1) };
+      const text = blockYaml(object);
+      if (text === undefined) continue;
+      written += 1;
+      expect(text, JSON.stringify(object)).toBe(jsYaml(object));
+    }
+    expect(written, 'most generated objects take the fast path').toBeGreaterThan(2000);
+  });
+
+  it('writes every object of the example render, and each as js-yaml would', async () => {
+    const workspace = await loadWorkspace(repoRoot);
+    const objects = [...workspace.rendered.values()].flat().flatMap((f) => f.objects);
+    expect(objects.length).toBeGreaterThan(50);
+    for (const object of objects) expect(blockYaml(object)).toBe(jsYaml(object));
+  });
+
+  it('leaves to js-yaml what it does not write itself: fractions, dates, a block with an indentation indicator', () => {
+    for (const object of [{ ratio: 0.5 }, { at: new Date(0) }, { text: '  lead\nx\n' }, { text: 'x\n\n' }, {}, { gone: undefined }]) {
+      expect(blockYaml(object)).toBeUndefined();
+      expect(toYamlDocuments([object])).toBe(jsYaml(object));
+    }
   });
 });
 
