@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { chartFolder, helmSettings, HelmTemplateError, type ChartObject } from '@flyte-gkp/helm';
+import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, inflatedChart, KustomizeBuildError, kustomizeSettings, type ChartBuild, type Kustomization } from '@flyte-gkp/kustomize';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
@@ -145,7 +145,7 @@ export async function checkChart(root: string, cluster: Cluster, pins: Pins, ren
   try {
     build = await buildChart(root, cluster, folder);
   } catch (error) {
-    if (!(error instanceof KustomizeBuildError || error instanceof HelmTemplateError)) throw error;
+    if (!(error instanceof KustomizeBuildError)) throw error;
     const message = `kustomize cannot build the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} with these values and post-render steps: ${error.message}`;
     return { diagnostics: [at(message, rule.render, 'fix the value or the step named, in libs/render/src/flyte-values.ts, platform-kustomization.ts or the platform input they come from')], objects: [] };
   }

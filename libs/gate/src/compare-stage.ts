@@ -1,5 +1,5 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
-import { HelmTemplateError, type ChartObject } from '@flyte-gkp/helm';
+import type { ChartObject } from '@flyte-gkp/helm';
 import { KustomizeBuildError, type Kustomization } from '@flyte-gkp/kustomize';
 import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
 import type { Cluster } from '@flyte-gkp/platform';
@@ -166,7 +166,7 @@ async function chartObjects(root: string, cluster: Cluster, input: ChartInput | 
   try {
     objects = (await buildChart(root, cluster, input.folder)).objects;
   } catch (error) {
-    if (!(error instanceof KustomizeBuildError || error instanceof HelmTemplateError)) throw error;
+    if (!(error instanceof KustomizeBuildError)) throw error;
     const message = `the ${cluster.flyte.chart} chart does not build with the platform folder ${side}: ${error.message}`;
     throw new DiagnosticError([{ file: clusterPaths(cluster).flyteValues, rule: 'plan/chart', message, fix: '`npm run validate` at that revision names the value at fault' }]);
   }

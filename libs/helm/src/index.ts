@@ -1,13 +1,1 @@
-export {
-  chartFolder,
-  checkInstalled,
-  helmSettings,
-  helmTemplate,
-  HelmTemplateError,
-  HelmUnavailableError,
-  parseTemplateOutput,
-  templateArguments,
-  type ChartObject,
-  type HelmSettings,
-  type TemplateRequest,
-} from './helm.js';
+export { chartFolder, checkInstalled, helmSettings, HelmUnavailableError, parseTemplateOutput, type ChartObject, type HelmSettings } from './helm.js';

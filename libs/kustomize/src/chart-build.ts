@@ -3,9 +3,9 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { checkInstalled, helmTemplate, type ChartObject, type HelmSettings } from '@flyte-gkp/helm';
+import { checkInstalled, parseTemplateOutput, type ChartObject, type HelmSettings } from '@flyte-gkp/helm';
 import { parse } from 'yaml';
-import { chartTemplateRequest, kustomizeBuild, pulledChartFolder, type HelmChartInflation, type Kustomization, type KustomizeSettings } from './kustomize.js';
+import { kustomizeBuild, pulledChartFolder, type HelmChartInflation, type Kustomization, type KustomizeSettings } from './kustomize.js';
 
 export interface ChartBuildRequest {
   /** the kustomization.yaml and every file it names, by name (they sit side by side) */
@@ -37,8 +37,8 @@ const identity = (object: Record<string, unknown>) => {
 
 /**
  * Builds the folder with the real kustomize and helm. kustomize finds the chart where it would have
- * pulled it (a link to `chartDir`); helm renders it once more beside, for the `# Source:` lines
- * kustomize drops. Objects kustomize made itself are filed under `kustomization.yaml`.
+ * pulled it (a link to `chartDir`); what helm printed for it gives the `# Source:` lines kustomize
+ * drops. Objects kustomize made itself are filed under `kustomization.yaml`.
  */
 export async function buildChartFolder(request: ChartBuildRequest, settings: { kustomize: KustomizeSettings; helm: HelmSettings }): Promise<ChartBuild> {
   const kustomizationFile = request.files.find((f) => f.name === 'kustomization.yaml');
@@ -51,14 +51,11 @@ export async function buildChartFolder(request: ChartBuildRequest, settings: { k
     const pulled = pulledChartFolder(dir, chart);
     await mkdir(dirname(pulled), { recursive: true });
     await symlink(request.chartDir, pulled);
-    const build = { dir, kubeVersion: request.kubeVersion };
-    // Started together: two processes on two cores. kustomize's verdict comes first when both fail.
-    const [built, inflated] = await Promise.allSettled([kustomizeBuild(build, settings.kustomize), helmTemplate(chartTemplateRequest(build, chart), settings.helm)]);
-    if (built.status === 'rejected') throw built.reason;
-    if (inflated.status === 'rejected') throw inflated.reason;
-    const sources = new Map(inflated.value.map((o) => [identity(o.object), o.source]));
-    const objects = built.value.map(({ object, text }) => ({ source: sources.get(identity(object)) ?? 'kustomization.yaml', object, text }));
-    return { objects, inflated: inflated.value };
+    const built = await kustomizeBuild({ dir, kubeVersion: request.kubeVersion }, { ...settings.kustomize, helmBinary: settings.helm.binary });
+    const inflated = parseTemplateOutput(built.helmOutput);
+    const sources = new Map(inflated.map((o) => [identity(o.object), o.source]));
+    const objects = built.objects.map(({ object, text }) => ({ source: sources.get(identity(object)) ?? 'kustomization.yaml', object, text }));
+    return { objects, inflated };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

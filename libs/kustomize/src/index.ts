@@ -1,11 +1,11 @@
 export {
   buildArguments,
-  chartTemplateRequest,
   KustomizeBuildError,
   kustomizeBuild,
   kustomizeSettings,
   KustomizeUnavailableError,
   pulledChartFolder,
+  type Build,
   type BuildRequest,
   type BuiltObject,
   type HelmChartInflation,

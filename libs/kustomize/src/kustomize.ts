@@ -2,9 +2,11 @@
 // source when its argocd-cm sets `kustomize.buildOptions: --enable-helm`: a chart listed under
 // `helmCharts` is inflated by the real helm, then kustomize's own transformers (images, patches) apply.
 import { accessSync, constants } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
-import { parseTemplateOutput, type TemplateRequest } from '@flyte-gkp/helm';
+import { parseTemplateOutput } from '@flyte-gkp/helm';
 import { execa } from 'execa';
 
 /** One `helmCharts` entry of a kustomization: what kustomize pulls and how it runs `helm template`. */
@@ -65,6 +67,12 @@ export interface BuiltObject {
   text: string;
 }
 
+export interface Build {
+  objects: BuiltObject[];
+  /** What helm printed for kustomize (the chart before images and patches), `# Source:` lines and all. */
+  helmOutput: string;
+}
+
 /** kustomize or helm cannot be used: a setup problem, not a verdict on the folder. */
 export class KustomizeUnavailableError extends Error {
   override name = 'KustomizeUnavailableError';
@@ -98,16 +106,14 @@ export function buildArguments(request: BuildRequest, settings: KustomizeSetting
   return ['build', request.dir, '--enable-helm', '--helm-kube-version', request.kubeVersion, '--helm-command', settings.helmBinary];
 }
 
-/** The `helm template` kustomize runs for a `helmCharts` entry (kustomize's HelmChart.AsHelmArgs), for helm's `# Source:` lines. */
-export function chartTemplateRequest(request: BuildRequest, chart: HelmChartInflation): TemplateRequest {
-  return {
-    releaseName: chart.releaseName,
-    chartDir: pulledChartFolder(request.dir, chart),
-    namespace: chart.namespace,
-    kubeVersion: request.kubeVersion,
-    valueFiles: [join(request.dir, chart.valuesFile)],
-  };
-}
+/**
+ * The helm kustomize runs: the real one (FLYTE_GKP_HELM), what it prints kept in FLYTE_GKP_HELM_OUTPUT
+ * as well. kustomize drops helm's `# Source:` lines; this keeps them without rendering the chart twice.
+ */
+const keepingHelm = `#!/bin/sh
+"$FLYTE_GKP_HELM" "$@" >"$FLYTE_GKP_HELM_OUTPUT" || { status=$?; cat "$FLYTE_GKP_HELM_OUTPUT"; exit $status; }
+exec cat "$FLYTE_GKP_HELM_OUTPUT"
+`;
 
 function checkInstalled(settings: KustomizeSettings): void {
   for (const [tool, binary] of [['kustomize', settings.binary], ['helm', settings.helmBinary]]) {
@@ -120,22 +126,34 @@ function checkInstalled(settings: KustomizeSettings): void {
 }
 
 /** Builds the folder; objects are read as Kubernetes' decoder reads them (YAML 1.1), as Argo CD does. */
-export async function kustomizeBuild(request: BuildRequest, settings: KustomizeSettings): Promise<BuiltObject[]> {
+export async function kustomizeBuild(request: BuildRequest, settings: KustomizeSettings): Promise<Build> {
   checkInstalled(settings);
-  const result = await execa(settings.binary, buildArguments(request, settings), {
-    reject: false,
-    stdin: 'ignore',
-    timeout: settings.timeoutMs,
-    // kustomize gives helm its own scratch config; no user config, repositories or plugins are read.
-    env: { HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent', KUSTOMIZE_PLUGIN_HOME: '/nonexistent' },
-  });
-  if (result.timedOut) {
-    throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`);
+  const helmDir = await mkdtemp(join(tmpdir(), 'flyte-gkp-helm-'));
+  try {
+    const helm = join(helmDir, 'helm');
+    const helmOutput = join(helmDir, 'output.yaml');
+    await writeFile(helm, keepingHelm, { mode: 0o755 });
+    const result = await execa(settings.binary, buildArguments(request, { ...settings, helmBinary: helm }), {
+      reject: false,
+      stdin: 'ignore',
+      timeout: settings.timeoutMs,
+      // kustomize gives helm its own scratch config; no user config, repositories or plugins are read.
+      env: {
+        HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent', KUSTOMIZE_PLUGIN_HOME: '/nonexistent',
+        FLYTE_GKP_HELM: settings.helmBinary, FLYTE_GKP_HELM_OUTPUT: helmOutput,
+      },
+    });
+    if (result.timedOut) {
+      throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`);
+    }
+    if (result.exitCode === undefined) throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
+    if (result.exitCode !== 0) {
+      const detail = String(result.stderr || result.stdout || '').trim().replaceAll(request.dir, '.').replaceAll(helm, 'helm').slice(0, 2000) || '(no output)';
+      throw new KustomizeBuildError(detail);
+    }
+    const objects = parseTemplateOutput(result.stdout).map(({ object, text }) => ({ object, text }));
+    return { objects, helmOutput: await readFile(helmOutput, 'utf8').catch(() => '') };
+  } finally {
+    await rm(helmDir, { recursive: true, force: true });
   }
-  if (result.exitCode === undefined) throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
-  if (result.exitCode !== 0) {
-    const detail = String(result.stderr || result.stdout || '').trim().replaceAll(request.dir, '.').slice(0, 2000) || '(no output)';
-    throw new KustomizeBuildError(detail);
-  }
-  return parseTemplateOutput(result.stdout).map(({ object, text }) => ({ object, text }));
 }

@@ -1,13 +1,14 @@
-// Reads the flyte chart v0.15.0 RENDERED by the real helm with the COMMITTED values, as Argo CD will
-// render it, not the values themselves: what the components get is what the chart makes of them.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+// Reads the flyte chart v0.15.0 as Argo CD BUILDS it from the COMMITTED platform folder (the real
+// kustomize and helm), not the values themselves: what the components get is what the chart makes of them.
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { chartFolder, helmSettings, helmTemplate, type ChartObject } from '@flyte-gkp/helm';
+import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
+import { buildChartFolder, kustomizeSettings } from '@flyte-gkp/kustomize';
 import { imageReference, loadPlatform, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/spec';
+import { clusterPaths } from './argocd.js';
 import { renderCommittedChart, repoRoot } from '@flyte-gkp/testing';
 import { flyteValues } from './flyte-values.js';
 
@@ -15,7 +16,6 @@ import { flyteValues } from './flyte-values.js';
 let chart: ChartObject[];
 let cluster: Cluster;
 let pins: Pins;
-let scratch: string;
 
 beforeAll(async () => {
   const loaded = await loadPlatform(diskSource(repoRoot));
@@ -23,9 +23,7 @@ beforeAll(async () => {
   cluster = loaded.platform.clusters[0].cluster;
   pins = loaded.platform.pins;
   chart = await renderCommittedChart(repoRoot, cluster.name);
-  scratch = await mkdtemp(join(tmpdir(), 'flyte-values-spec-'));
 });
-afterAll(() => rm(scratch, { recursive: true, force: true }));
 
 const named = (kind: string, name: string) => {
   const found = chart.filter((o) => o.object.kind === kind && (o.object.metadata as any).name === name);
@@ -103,13 +101,12 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
 
   it('seeds any id YAML 1.1 reads as a boolean or null as that very string', async () => {
     const ids = ['y', 'Y', 'n', 'yes', 'No', 'on', 'OFF', 'true', 'False', 'null', 'NULL', '~', 'plain'];
-    const values = join(scratch, 'tricky-values.yaml');
-    await writeFile(values, stringify(flyteValues(cluster, pins, ids)));
-    const rendered = await helmTemplate(
-      { releaseName: 'flyte', chartDir: chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion), namespace: cluster.systemNamespace, kubeVersion: cluster.kubernetesVersion, valueFiles: [values] },
-      helmSettings(repoRoot),
-    );
-    const admin = rendered.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object;
+    // The committed platform folder with these ids in its values, built as Argo CD builds it.
+    const kustomization = await readFile(join(repoRoot, clusterPaths(cluster).platformKustomization), 'utf8');
+    const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: 'flyte-values.yaml', content: stringify(flyteValues(cluster, pins, ids)) }];
+    const chartDir = chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion);
+    const { objects } = await buildChartFolder({ files, kubeVersion: cluster.kubernetesVersion, chartDir }, { kustomize: kustomizeSettings(repoRoot), helm: helmSettings(repoRoot) });
+    const admin = objects.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object;
     const seed = initContainer(admin, 'seed-projects');
     expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual([...ids].sort());
   });
