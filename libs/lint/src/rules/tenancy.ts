@@ -286,6 +286,19 @@ function commentsOf(text: string): { text: string; line: number; column: number 
   return found;
 }
 
+/**
+ * Whether a comment could hold a credential, without parsing: every comment is the rest of its line
+ * after some `#`, so when no such rest looks like one, no comment does. Spares a second parse of every
+ * spec (they all carry the schema comment), ~0.3 s at 1,000 projects.
+ */
+function mayHoldCredentialComment(text: string): boolean {
+  for (let hash = text.indexOf('#'); hash !== -1; hash = text.indexOf('#', hash + 1)) {
+    const end = text.indexOf('\n', hash);
+    if (credentialIn(text.slice(hash + 1, end === -1 ? undefined : end).replace(/\r$/, ''))) return true;
+  }
+  return false;
+}
+
 /** Every credential in one spec file, valid or not: its values, keys and comments. */
 function credentialFindings(source: SourceDocument): Finding[] {
   const findings: Finding[] = [];
@@ -311,6 +324,7 @@ function credentialFindings(source: SourceDocument): Finding[] {
     }
   };
   walk(source.value, []);
+  if (!mayHoldCredentialComment(source.text)) return findings;
   for (const { text, line, column } of commentsOf(source.text)) {
     const shape = credentialIn(text.slice(1));
     if (shape) findings.push({ file: source.file, line, column, message: `a comment looks like it holds ${shape.what}` });
