@@ -99,7 +99,7 @@ async function kubeconformAlone(ws: string, manifests: Map<string, string[]>, ch
     const files = [...(manifests.get(cluster.name) ?? []), ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : [])];
     if (files.length === 0) continue;
     const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
-    const flags = kubeconformFlags(settings, { findingsOnly: true }); // as the gate runs it
+    const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
     const summary = JSON.parse(run.stdout).summary as { valid: number; invalid: number; errors: number; skipped: number };

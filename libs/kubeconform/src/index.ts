@@ -3,6 +3,7 @@ export {
   argumentChunks,
   checkInstalled,
   kubeconformFlags,
+  workersFor,
   runKubeconform,
   toolchainSettings,
   verdictFlags,

@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argumentChunks, KubeconformUnavailableError, runKubeconform, toolchainSettings, type KubeconformSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import { argumentChunks, kubeconformFlags, KubeconformUnavailableError, runKubeconform, toolchainSettings, workersFor, type KubeconformSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import { availableParallelism } from 'node:os';
 import { clusterKubernetesVersions, readToolchain } from '../../../tools/setup/setup.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -242,6 +243,16 @@ spec:
     const app = verdictOf(verdicts, 'Application');
     expect(app.status).toBe('invalid');
     expect(app.errors).toEqual([{ path: '/spec/syncPolicy/automated', message: expect.stringContaining("'selfHael'") }]);
+  });
+});
+
+describe('kubeconform`s workers', () => {
+  it('are one for a small run (each compiles every schema it meets), one per CPU for a run of thousands of files', () => {
+    expect(workersFor(1)).toBe(1);
+    expect(workersFor(41)).toBe(1); // the chart's objects
+    expect(workersFor(3256)).toBe(Math.min(availableParallelism(), 7));
+    const flags = kubeconformFlags(settings, { findingsOnly: true }, 41);
+    expect(flags.slice(flags.indexOf('-n'), flags.indexOf('-n') + 2)).toEqual(['-n', '1']);
   });
 });
 
