@@ -170,8 +170,7 @@ function isPlainData(value: unknown): boolean {
     case 'object': {
       if (value === null) return true;
       if (Array.isArray(value)) return value.every(isPlainData);
-      const prototype = Object.getPrototypeOf(value);
-      return (prototype === Object.prototype || prototype === null) && Object.values(value).every(isPlainData);
+      return isMapping(value) && Object.values(value).every(isPlainData);
     }
     default:
       return false;
