@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
+import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, inflatedChart, KustomizeBuildError, kustomizeSettings, type ChartBuild, type Kustomization } from '@flyte-gkp/kustomize';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
@@ -90,7 +90,7 @@ export function buildChart(root: string, cluster: Cluster, folder: PlatformFolde
   const chart = inflatedChart(folder.kustomization);
   return buildChartFolder(
     { files: folder.files.map((f) => ({ name: basename(f.path), content: f.content })), kubeVersion: cluster.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) },
-    { kustomize: kustomizeSettings(root), helm: helmSettings(root) },
+    kustomizeSettings(root),
   );
 }
 

@@ -3,7 +3,7 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { checkInstalled, parseTemplateOutput, type ChartObject, type HelmSettings } from '@flyte-gkp/helm';
+import { checkInstalled, parseTemplateOutput, type ChartObject } from '@flyte-gkp/helm';
 import { parse } from 'yaml';
 import { kustomizeBuild, pulledChartFolder, type HelmChartInflation, type Kustomization, type KustomizeSettings } from './kustomize.js';
 
@@ -40,18 +40,18 @@ const identity = (object: Record<string, unknown>) => {
  * pulled it (a link to `chartDir`); what helm printed for it gives the `# Source:` lines kustomize
  * drops. Objects kustomize made itself are filed under `kustomization.yaml`.
  */
-export async function buildChartFolder(request: ChartBuildRequest, settings: { kustomize: KustomizeSettings; helm: HelmSettings }): Promise<ChartBuild> {
+export async function buildChartFolder(request: ChartBuildRequest, settings: KustomizeSettings): Promise<ChartBuild> {
   const kustomizationFile = request.files.find((f) => f.name === 'kustomization.yaml');
   if (!kustomizationFile) throw new Error('no kustomization.yaml among the files to build');
   const chart = inflatedChart(parse(kustomizationFile.content) as Kustomization);
-  checkInstalled(settings.helm, request.chartDir);
+  checkInstalled({ binary: settings.helmBinary }, request.chartDir);
   const dir = await mkdtemp(join(tmpdir(), 'flyte-gkp-kustomize-'));
   try {
     for (const file of request.files) await writeFile(join(dir, basename(file.name)), file.content);
     const pulled = pulledChartFolder(dir, chart);
     await mkdir(dirname(pulled), { recursive: true });
     await symlink(request.chartDir, pulled);
-    const built = await kustomizeBuild({ dir, kubeVersion: request.kubeVersion }, { ...settings.kustomize, helmBinary: settings.helm.binary });
+    const built = await kustomizeBuild({ dir, kubeVersion: request.kubeVersion }, settings);
     const inflated = parseTemplateOutput(built.helmOutput);
     const sources = new Map(inflated.map((o) => [identity(o.object), o.source]));
     const objects = built.objects.map(({ object, text }) => ({ source: sources.get(identity(object)) ?? 'kustomization.yaml', object, text }));

@@ -1,10 +1,8 @@
 export {
   buildArguments,
   KustomizeBuildError,
-  kustomizeBuild,
   kustomizeSettings,
   KustomizeUnavailableError,
-  pulledChartFolder,
   type Build,
   type BuildRequest,
   type BuiltObject,

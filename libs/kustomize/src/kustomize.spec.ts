@@ -4,16 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { helmSettings } from '@flyte-gkp/helm';
 import { buildArguments, buildChartFolder, KustomizeBuildError, kustomizeSettings, KustomizeUnavailableError, type Kustomization } from '@flyte-gkp/kustomize';
 import { repoRoot } from '@flyte-gkp/testing';
 
-const settings = { kustomize: kustomizeSettings(repoRoot), helm: helmSettings(repoRoot) };
+const settings = kustomizeSettings(repoRoot);
 let workDir: string;
 let chartDir: string;
 
 beforeAll(() => {
-  if (!existsSync(settings.kustomize.binary) || !existsSync(settings.helm.binary)) throw new Error('kustomize or helm is not installed under .tools/: run `npm run setup` before these tests');
+  if (!existsSync(settings.binary) || !existsSync(settings.helmBinary)) throw new Error('kustomize or helm is not installed under .tools/: run `npm run setup` before these tests');
   workDir = mkdtempSync(join(tmpdir(), 'kustomize-spec-'));
   // A chart with a hard-coded, untagged image and an annotation taken from a value: what the post-render fixes.
   chartDir = join(workDir, 'tiny');
@@ -44,8 +43,8 @@ const build = (k: Kustomization, valuesText = values) =>
 
 describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
   it('passes the arguments Argo CD v2.14 passes with --enable-helm, and the helm to use', () => {
-    expect(buildArguments({ dir: '/repo/platform', kubeVersion: '1.21.0' }, settings.kustomize)).toEqual([
-      'build', '/repo/platform', '--enable-helm', '--helm-kube-version', '1.21.0', '--helm-command', settings.helm.binary,
+    expect(buildArguments({ dir: '/repo/platform', kubeVersion: '1.21.0' }, settings)).toEqual([
+      'build', '/repo/platform', '--enable-helm', '--helm-kube-version', '1.21.0', '--helm-command', settings.helmBinary,
     ]);
   });
 
@@ -85,14 +84,14 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
   });
 
   it('says to run setup when kustomize is missing, and gives up on one that hangs', async () => {
-    await expect(buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }], kubeVersion: '1.21.0', chartDir }, { ...settings, kustomize: { ...settings.kustomize, binary: join(workDir, 'no-kustomize') } })).rejects.toThrow(
+    await expect(buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }], kubeVersion: '1.21.0', chartDir }, { ...settings, binary: join(workDir, 'no-kustomize') })).rejects.toThrow(
       /kustomize not found at .*no-kustomize: run `npm run setup`/,
     );
     const hanging = join(workDir, 'hanging-kustomize');
     writeFileSync(hanging, '#!/bin/sh\nexec sleep 30\n');
     chmodSync(hanging, 0o755);
     await expect(
-      buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }, { name: 'values.yaml', content: values }], kubeVersion: '1.21.0', chartDir }, { ...settings, kustomize: { ...settings.kustomize, binary: hanging, timeoutMs: 300 } }),
+      buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }, { name: 'values.yaml', content: values }], kubeVersion: '1.21.0', chartDir }, { ...settings, binary: hanging, timeoutMs: 300 }),
     ).rejects.toThrow(KustomizeUnavailableError);
   });
 });

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { shownPath, toolTimeoutMs, toolTimeoutVariable } from '@flyte-gkp/diagnostics';
-import { parseTemplateOutput } from '@flyte-gkp/helm';
+import { helmSettings, parseTemplateOutput } from '@flyte-gkp/helm';
 import { execa } from 'execa';
 
 /** One `helmCharts` entry of a kustomization: what kustomize pulls and how it runs `helm template`. */
@@ -87,7 +87,7 @@ const SETUP_HINT = 'run `npm run setup`';
 
 /** The binaries as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
 export function kustomizeSettings(repoRoot: string): KustomizeSettings {
-  return { binary: join(repoRoot, '.tools/bin/kustomize'), helmBinary: join(repoRoot, '.tools/bin/helm'), timeoutMs: toolTimeoutMs() };
+  return { binary: join(repoRoot, '.tools/bin/kustomize'), helmBinary: helmSettings(repoRoot).binary, timeoutMs: toolTimeoutMs() };
 }
 
 /**

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
+import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, kustomizeSettings } from '@flyte-gkp/kustomize';
 import { imageReference, loadPlatform, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/spec';
@@ -105,7 +105,7 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     const kustomization = await readFile(join(repoRoot, clusterPaths(cluster).platformKustomization), 'utf8');
     const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: 'flyte-values.yaml', content: stringify(flyteValues(cluster, pins, ids)) }];
     const chartDir = chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion);
-    const { objects } = await buildChartFolder({ files, kubeVersion: cluster.kubernetesVersion, chartDir }, { kustomize: kustomizeSettings(repoRoot), helm: helmSettings(repoRoot) });
+    const { objects } = await buildChartFolder({ files, kubeVersion: cluster.kubernetesVersion, chartDir }, kustomizeSettings(repoRoot));
     const admin = objects.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object;
     const seed = initContainer(admin, 'seed-projects');
     expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual([...ids].sort());

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { parse } from 'yaml';
-import { chartFolder, helmSettings, type ChartObject } from '@flyte-gkp/helm';
+import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, inflatedChart, kustomizeSettings, type Kustomization } from '@flyte-gkp/kustomize';
 import type { Cluster } from '@flyte-gkp/platform';
 
@@ -82,5 +82,5 @@ export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-d
   const chart = inflatedChart(parse(kustomization) as Kustomization);
   const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') }];
   const request = { files, kubeVersion: clusterFile.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) };
-  return (await buildChartFolder(request, { kustomize: kustomizeSettings(root), helm: helmSettings(root) })).objects;
+  return (await buildChartFolder(request, kustomizeSettings(root))).objects;
 }
