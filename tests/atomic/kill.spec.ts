@@ -49,7 +49,11 @@ async function writeSpecs(root: string, label: string, generation: number) {
 }
 
 async function cli(root: string, command: 'render' | 'validate') {
-  const result = await execa(process.execPath, [cliEntry, command, '--root', root], { cwd: repoRoot, reject: false, timeout: 180_000 });
+  const result = await execa(process.execPath, [cliEntry, command, '--root', root], {
+    cwd: repoRoot,
+    reject: false,
+    timeout: 180_000,
+  });
   return { exitCode: result.exitCode, output: `${result.stdout}\n${result.stderr}` };
 }
 
@@ -57,12 +61,17 @@ async function cli(root: string, command: 'render' | 'validate') {
 async function tree(dir: string): Promise<Map<string, Buffer>> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   const files = entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-  return new Map(await Promise.all(files.map(async (f) => [relative(dir, f).split(sep).join('/'), await readFile(f)] as [string, Buffer])));
+  return new Map(
+    await Promise.all(
+      files.map(async (f) => [relative(dir, f).split(sep).join('/'), await readFile(f)] as [string, Buffer]),
+    ),
+  );
 }
 
 function differences(expected: Map<string, Buffer>, actual: Map<string, Buffer>): string[] {
   const diff: string[] = [];
-  for (const [path, bytes] of expected) if (!actual.get(path)?.equals(bytes)) diff.push(actual.has(path) ? `changed ${path}` : `missing ${path}`);
+  for (const [path, bytes] of expected)
+    if (!actual.get(path)?.equals(bytes)) diff.push(actual.has(path) ? `changed ${path}` : `missing ${path}`);
   for (const path of actual.keys()) if (!expected.has(path)) diff.push(`extra ${path}`);
   return diff;
 }
@@ -71,7 +80,12 @@ function differences(expected: Map<string, Buffer>, actual: Map<string, Buffer>)
 async function expectedRender(root: string): Promise<Map<string, Buffer>> {
   const workspace = await loadWorkspace(root);
   expect(workspace.diagnostics).toEqual([]);
-  return new Map((workspace.rendered.get(cluster) ?? []).map((f) => [f.path.slice(`clusters/${cluster}/`.length), Buffer.from(f.content)]));
+  return new Map(
+    (workspace.rendered.get(cluster) ?? []).map((f) => [
+      f.path.slice(`clusters/${cluster}/`.length),
+      Buffer.from(f.content),
+    ]),
+  );
 }
 
 const hidden = async (root: string) => (await readdir(join(root, 'clusters'))).filter((n) => n.startsWith('.'));
@@ -102,7 +116,11 @@ describe('a render killed with SIGKILL while it writes', () => {
     // Delays after the staging folder appears: the first ones land mid-write; a finished render retries shorter.
     for (const [n, delay] of [15, 5, 0, 0].entries()) {
       await writeSpecs(root, `After-${n}`, n + 1);
-      const render = execa(process.execPath, [cliEntry, 'render', '--root', root], { cwd: repoRoot, reject: false, detached: true });
+      const render = execa(process.execPath, [cliEntry, 'render', '--root', root], {
+        cwd: repoRoot,
+        reject: false,
+        detached: true,
+      });
       let exited = false;
       void render.finally(() => (exited = true));
       while (!exited && !existsSync(staging())) await sleep(1);
@@ -124,7 +142,10 @@ describe('a render killed with SIGKILL while it writes', () => {
         attempts.push(`delay ${delay} ms: killed after the commit`);
         const render = await cli(root, 'render');
         expect(render.exitCode, render.output).toBe(0);
-        expect(differences(await expectedRender(root), await tree(current())), 'the committed render, finished').toEqual([]);
+        expect(
+          differences(await expectedRender(root), await tree(current())),
+          'the committed render, finished',
+        ).toEqual([]);
         before = await tree(current());
         continue;
       }
@@ -147,7 +168,10 @@ describe('a render killed with SIGKILL while it writes', () => {
     expect(validate.output).toMatch(/\[drift\]/);
     expect(validate.output).toMatch(/^clusters\/\.render .*\[tree\/render-state\]$/m);
     expect(validate.output).not.toMatch(/^\s+at /m);
-    expect(differences(left, await tree(join(root, 'clusters/.render'))), 'validate is read-only: the staging stays').toEqual([]);
+    expect(
+      differences(left, await tree(join(root, 'clusters/.render'))),
+      'validate is read-only: the staging stays',
+    ).toEqual([]);
     expect(differences(before, await tree(current())), 'clusters/gkp-dev as before the kill').toEqual([]);
   }, 180_000);
 

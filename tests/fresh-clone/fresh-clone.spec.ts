@@ -21,7 +21,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
  */
 function userEnvironment(): Record<string, string> {
   const dropped = (name: string) => /^(npm_|VITEST|NODE_ENV$|ARGOCD_CRDS_DIR$|FLYTE_CHART_URL$)/i.test(name);
-  return Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined && !dropped(entry[0])));
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined && !dropped(entry[0]),
+    ),
+  );
 }
 
 it('a clone with nothing beside it sets up and validates, and stays clean', async (context) => {
@@ -32,12 +36,24 @@ it('a clone with nothing beside it sets up and validates, and stays clean', asyn
   await execa('git', ['checkout', '--quiet', '--detach', head], { cwd: clone });
   expect(readdirSync(tmp), 'nothing beside the clone').toEqual(['flyte-gkp']);
 
-  const npm = (script: string) => execa('npm', ['run', script], { cwd: clone, env: userEnvironment(), extendEnv: false, reject: false, all: true, timeout: 540_000 });
+  const npm = (script: string) =>
+    execa('npm', ['run', script], {
+      cwd: clone,
+      env: userEnvironment(),
+      extendEnv: false,
+      reject: false,
+      all: true,
+      timeout: 540_000,
+    });
   const setup = await npm('setup');
   expect(setup.exitCode, setup.all).toBe(0);
   const { argoCd } = readToolchain(repoRoot);
-  expect(setup.all).toContain(`setup: Argo CD ${argoCd.version} schemas installed from the Go module ${argoCdModule(argoCd.version)}@${argoCd.version}`);
-  expect(setup.all).toContain(`setup: flyte chart v0.15.0 installed into .tools/charts/flyte-v0.15.0 from the folder ${resolve(clone, chart!)}`);
+  expect(setup.all).toContain(
+    `setup: Argo CD ${argoCd.version} schemas installed from the Go module ${argoCdModule(argoCd.version)}@${argoCd.version}`,
+  );
+  expect(setup.all).toContain(
+    `setup: flyte chart v0.15.0 installed into .tools/charts/flyte-v0.15.0 from the folder ${resolve(clone, chart!)}`,
+  );
 
   const validate = await npm('validate');
   expect(validate.exitCode, validate.all).toBe(0);

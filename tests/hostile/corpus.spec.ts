@@ -76,7 +76,11 @@ interface Case {
 
 const commandsOf = (c: Case): Command[] => (c.expect.accepted ? ['render'] : (c.expect.on ?? ['render']));
 /** Every path the case makes: its findings may name these (or what is under them) and nothing else. */
-const casePaths = (c: Case) => [...[...c.files.keys()].map((f) => `projects/${f}`), ...[...c.clusters.keys()].map((f) => `clusters/${f}`), ...c.tree.map((e) => e.path)];
+const casePaths = (c: Case) => [
+  ...[...c.files.keys()].map((f) => `projects/${f}`),
+  ...[...c.clusters.keys()].map((f) => `clusters/${f}`),
+  ...c.tree.map((e) => e.path),
+];
 
 // ------------------------------------------------------------------------------------------ the cases
 
@@ -92,16 +96,33 @@ function corpusCases(): Case[] {
           ? new Map(
               readdirSync(join(dir, sub), { recursive: true, withFileTypes: true })
                 .filter((e) => e.isFile())
-                .map((e) => [relative(join(dir, sub), join(e.parentPath, e.name)).split(sep).join('/'), readFileSync(join(e.parentPath, e.name))] as const)
+                .map(
+                  (e) =>
+                    [
+                      relative(join(dir, sub), join(e.parentPath, e.name)).split(sep).join('/'),
+                      readFileSync(join(e.parentPath, e.name)),
+                    ] as const,
+                )
                 .sort(([a], [b]) => a.localeCompare(b)),
             )
           : new Map<string, Buffer>();
-      const tree = existsSync(join(dir, 'tree.yaml')) ? (parse(readFileSync(join(dir, 'tree.yaml'), 'utf8')) as TreeEntrySpec[]) : [];
-      return { name, files: filesIn('projects'), clusters: filesIn('clusters'), tree, expect: parse(readFileSync(join(dir, 'expect.yaml'), 'utf8')) as Expectation };
+      const tree = existsSync(join(dir, 'tree.yaml'))
+        ? (parse(readFileSync(join(dir, 'tree.yaml'), 'utf8')) as TreeEntrySpec[])
+        : [];
+      return {
+        name,
+        files: filesIn('projects'),
+        clusters: filesIn('clusters'),
+        tree,
+        expect: parse(readFileSync(join(dir, 'expect.yaml'), 'utf8')) as Expectation,
+      };
     });
 }
 
-const validSpec = readFileSync(join(repoRoot, 'projects/x.yaml'), 'utf8').replace(/^id: x$/m, 'id: big').replace(/103020-flytepoc-x/g, '103020-flytepoc-big').replace(/mercury-x/g, 'mercury-big');
+const validSpec = readFileSync(join(repoRoot, 'projects/x.yaml'), 'utf8')
+  .replace(/^id: x$/m, 'id: big')
+  .replace(/103020-flytepoc-x/g, '103020-flytepoc-big')
+  .replace(/mercury-x/g, 'mercury-big');
 
 /** The valid spec padded with a trailing comment to exactly `bytes` bytes, with `char` as filler. */
 function padded(bytes: number, char: string): Buffer {
@@ -118,9 +139,27 @@ function generatedCases(): Case[] {
   // Fewer characters than the limit, more bytes: the limit is about bytes.
   assert.ok(multibyte.toString('utf8').length < sizeLimit);
   return [
-    { name: 'generated-over-size-limit', files: new Map([['big.yaml', padded(sizeLimit + 1, 'x')]]), clusters: new Map(), tree: [], expect: { rule: 'yaml/syntax', file: 'projects/big.yaml', line: 1, message: 'larger than' } },
-    { name: 'generated-over-size-limit-in-bytes-not-characters', files: new Map([['big.yaml', multibyte]]), clusters: new Map(), tree: [], expect: { rule: 'yaml/syntax', file: 'projects/big.yaml', line: 1, message: 'larger than' } },
-    { name: 'generated-at-size-limit', files: new Map([['big.yaml', padded(sizeLimit, 'x')]]), clusters: new Map(), tree: [], expect: { accepted: true } },
+    {
+      name: 'generated-over-size-limit',
+      files: new Map([['big.yaml', padded(sizeLimit + 1, 'x')]]),
+      clusters: new Map(),
+      tree: [],
+      expect: { rule: 'yaml/syntax', file: 'projects/big.yaml', line: 1, message: 'larger than' },
+    },
+    {
+      name: 'generated-over-size-limit-in-bytes-not-characters',
+      files: new Map([['big.yaml', multibyte]]),
+      clusters: new Map(),
+      tree: [],
+      expect: { rule: 'yaml/syntax', file: 'projects/big.yaml', line: 1, message: 'larger than' },
+    },
+    {
+      name: 'generated-at-size-limit',
+      files: new Map([['big.yaml', padded(sizeLimit, 'x')]]),
+      clusters: new Map(),
+      tree: [],
+      expect: { accepted: true },
+    },
   ];
 }
 
@@ -155,25 +194,31 @@ function sameSnapshot(a: Map<string, Buffer | string>, b: Map<string, Buffer | s
   for (const [key, value] of a) {
     const other = b.get(key);
     if (other === undefined) differences.push(`removed ${key}`);
-    else if (typeof value === 'string' || typeof other === 'string' ? value !== other : !value.equals(other)) differences.push(`changed ${key}`);
+    else if (typeof value === 'string' || typeof other === 'string' ? value !== other : !value.equals(other))
+      differences.push(`changed ${key}`);
   }
   for (const key of b.keys()) if (!a.has(key)) differences.push(`added ${key}`);
   return differences;
 }
 
-const examples = () => new Map(readdirSync(join(repoRoot, 'projects')).map((f) => [f, readFileSync(join(repoRoot, 'projects', f))]));
+const examples = () =>
+  new Map(readdirSync(join(repoRoot, 'projects')).map((f) => [f, readFileSync(join(repoRoot, 'projects', f))]));
 
 /**
  * The case's workspace, `<outer>/repo`: the platform, its specs, the rendered clusters/ with its files
  * laid over, then its tree.yaml entries; `outer` holds what a case puts outside the repository.
  */
-async function newWorkspace(c: Pick<Case, 'files' | 'clusters' | 'tree' | 'expect'>, clusters?: string): Promise<{ outer: string; root: string }> {
+async function newWorkspace(
+  c: Pick<Case, 'files' | 'clusters' | 'tree' | 'expect'>,
+  clusters?: string,
+): Promise<{ outer: string; root: string }> {
   const outer = await mkdtemp(join(tmpdir(), 'hostile-'));
   const root = join(outer, 'repo');
   await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
   await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
   await mkdir(join(root, 'projects'));
-  for (const [name, content] of [...(c.expect.examples ? examples() : []), ...c.files]) await writeFile(join(root, 'projects', name), content);
+  for (const [name, content] of [...(c.expect.examples ? examples() : []), ...c.files])
+    await writeFile(join(root, 'projects', name), content);
   if (clusters) await cp(clusters, join(root, 'clusters'), { recursive: true });
   for (const [path, content] of c.clusters) {
     await mkdir(dirname(join(root, 'clusters', path)), { recursive: true });
@@ -195,8 +240,18 @@ async function newWorkspace(c: Pick<Case, 'files' | 'clusters' | 'tree' | 'expec
 async function cli(root: string, command = 'render') {
   const env = { ...process.env };
   delete env.DEBUG;
-  const result = await execa(process.execPath, [cliEntry, command, '--root', root], { cwd: repoRoot, reject: false, extendEnv: false, env, timeout: 90_000 });
-  return { exitCode: result.exitCode ?? -1, output: `${result.stdout}\n${result.stderr}`, timedOut: result.timedOut === true };
+  const result = await execa(process.execPath, [cliEntry, command, '--root', root], {
+    cwd: repoRoot,
+    reject: false,
+    extendEnv: false,
+    env,
+    timeout: 90_000,
+  });
+  return {
+    exitCode: result.exitCode ?? -1,
+    output: `${result.stdout}\n${result.stderr}`,
+    timedOut: result.timedOut === true,
+  };
 }
 
 interface Reported {
@@ -208,7 +263,12 @@ interface Reported {
 
 /** The findings of the human report: `projects/x.yaml:4:9 <message> [rule]`, one per line. */
 function reported(output: string): Reported[] {
-  return [...output.matchAll(/^(\S+?)(?::(\d+))?(?::\d+)? (.*) \[([a-z0-9-]+(?:\/[a-z0-9-]+)?)\]$/gm)].map((m) => ({ file: m[1], line: m[2] === undefined ? undefined : Number(m[2]), message: m[3], rule: m[4] }));
+  return [...output.matchAll(/^(\S+?)(?::(\d+))?(?::\d+)? (.*) \[([a-z0-9-]+(?:\/[a-z0-9-]+)?)\]$/gm)].map((m) => ({
+    file: m[1],
+    line: m[2] === undefined ? undefined : Number(m[2]),
+    message: m[3],
+    rule: m[4],
+  }));
 }
 
 const stackTrace = (output: string) => /^\s+at .+/m.test(output) || /^(?:[A-Z]\w*)?Error(?: \[\w+\])?: /m.test(output);
@@ -229,45 +289,65 @@ async function pool<T, R>(items: T[], size: number, work: (item: T) => Promise<R
 
 // ------------------------------------------------------------------------------------------ inertness
 
-const placeholders: Record<TextField, string> = { displayName: 'Inert Placeholder', description: 'An inert placeholder description.' };
+const placeholders: Record<TextField, string> = {
+  displayName: 'Inert Placeholder',
+  description: 'An inert placeholder description.',
+};
 
 function virtualSource(files: Map<string, string>): FileSource {
   return {
-    list: async (dir) => [...files.keys()].filter((f) => dirname(f) === dir).map((f) => f.slice(dir.length + 1)).sort(),
+    list: async (dir) =>
+      [...files.keys()]
+        .filter((f) => dirname(f) === dir)
+        .map((f) => f.slice(dir.length + 1))
+        .sort(),
     read: async (file) => files.get(file),
   };
 }
 
 /** What the same spec renders to with plain placeholders instead of the hostile texts (in-process, not written). */
-async function baselineRender(specFile: string, spec: Record<string, unknown>, fields: TextField[]): Promise<Map<string, string>> {
+async function baselineRender(
+  specFile: string,
+  spec: Record<string, unknown>,
+  fields: TextField[],
+): Promise<Map<string, string>> {
   const plain = { ...spec };
   for (const f of fields) if (f in plain) plain[f] = placeholders[f];
   const files = new Map<string, string>();
-  for (const file of ['platform/clusters/gkp-dev.yaml', 'platform/pins.yaml']) files.set(file, readFileSync(join(repoRoot, file), 'utf8'));
+  for (const file of ['platform/clusters/gkp-dev.yaml', 'platform/pins.yaml'])
+    files.set(file, readFileSync(join(repoRoot, file), 'utf8'));
   files.set(`projects/${specFile}`, stringify(plain));
   const workspace = await loadWorkspace('/nonexistent-baseline', virtualSource(files));
   expect(workspace.diagnostics, 'the baseline spec is valid').toEqual([]);
-  return new Map((workspace.rendered.get(cluster) ?? []).map((f) => [f.path.slice(`clusters/${cluster}/`.length), f.content]));
+  return new Map(
+    (workspace.rendered.get(cluster) ?? []).map((f) => [f.path.slice(`clusters/${cluster}/`.length), f.content]),
+  );
 }
 
 /** Kubernetes, Argo CD and Helm read the rendered files as YAML 1.1. */
 function documents(file: string, text: string): unknown[] {
   const docs = parseAllDocuments(text, { version: '1.1' });
-  for (const doc of docs) expect(doc.errors.map((e) => e.message), `${file} parses`).toEqual([]);
+  for (const doc of docs)
+    expect(
+      doc.errors.map((e) => e.message),
+      `${file} parses`,
+    ).toEqual([]);
   return docs.map((d) => d.toJS());
 }
 
 function replaceStrings(value: unknown, replace: (s: string) => string): unknown {
   if (typeof value === 'string') return replace(value);
   if (Array.isArray(value)) return value.map((v) => replaceStrings(v, replace));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [replace(k), replaceStrings(v, replace)]));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [replace(k), replaceStrings(v, replace)]));
   return value;
 }
 
 function countStrings(value: unknown, wanted: string): number {
   if (typeof value === 'string') return value === wanted ? 1 : 0;
   if (Array.isArray(value)) return value.reduce<number>((n, v) => n + countStrings(v, wanted), 0);
-  if (value !== null && typeof value === 'object') return Object.entries(value).reduce<number>((n, [k, v]) => n + (k === wanted ? 1 : 0) + countStrings(v, wanted), 0);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).reduce<number>((n, [k, v]) => n + (k === wanted ? 1 : 0) + countStrings(v, wanted), 0);
   return 0;
 }
 
@@ -294,10 +374,18 @@ let seed: Map<string, Buffer | string>;
 
 beforeAll(async () => {
   // The valid examples, rendered once by the CLI: every case starts from this clusters/.
-  const { outer: seedOuter, root: seedRoot } = await newWorkspace({ files: examples(), clusters: new Map(), tree: [], expect: {} });
+  const { outer: seedOuter, root: seedRoot } = await newWorkspace({
+    files: examples(),
+    clusters: new Map(),
+    tree: [],
+    expect: {},
+  });
   workspaces.push(seedOuter);
   const seeded = await cli(seedRoot);
-  if (seeded.exitCode !== 0) throw new Error(`rendering the valid examples failed (exit ${seeded.exitCode}); no case can run:\n${seeded.output}`);
+  if (seeded.exitCode !== 0)
+    throw new Error(
+      `rendering the valid examples failed (exit ${seeded.exitCode}); no case can run:\n${seeded.output}`,
+    );
   seedClusters = join(seedRoot, 'clusters');
   seed = await snapshot(seedClusters);
   expect([...seed.keys()]).toContain(`${cluster}/projects/x/application.yaml`);
@@ -309,7 +397,12 @@ beforeAll(async () => {
       const started = Date.now();
       const run = await cli(root, command);
       const checkoutChanged = sameSnapshot(before, await snapshot(outer));
-      outcomes.set(`${c.name} ${command}`, { ...run, checkoutChanged, rendered: await snapshot(join(root, 'clusters')), ms: Date.now() - started });
+      outcomes.set(`${c.name} ${command}`, {
+        ...run,
+        checkoutChanged,
+        rendered: await snapshot(join(root, 'clusters')),
+        ms: Date.now() - started,
+      });
     }
     if (keep || c.expect.accepted) workspaces.push(outer);
     else await rm(outer, { recursive: true, force: true });
@@ -344,7 +437,13 @@ afterAll(async () => {
 function matchOf(c: Case, o: Outcome): Reported | undefined {
   const rules = [c.expect.rule ?? []].flat();
   const files = [c.expect.file ?? []].flat();
-  return reported(o.output).find((r) => rules.includes(r.rule) && files.includes(r.file) && r.line === c.expect.line && (!c.expect.message || r.message.includes(c.expect.message)));
+  return reported(o.output).find(
+    (r) =>
+      rules.includes(r.rule) &&
+      files.includes(r.file) &&
+      r.line === c.expect.line &&
+      (!c.expect.message || r.message.includes(c.expect.message)),
+  );
 }
 
 function outcome(c: Case, command: Command = 'render'): Outcome {
@@ -359,16 +458,28 @@ function assertRejected(c: Case, command: Command) {
   expect(o.timedOut, context).toBe(false);
   expect(stackTrace(o.output), `no stack trace in ${context}`).toBe(false);
   expect(o.exitCode, context).toBe(1);
-  const where = [c.expect.file].flat().map((f) => (c.expect.line === undefined ? f : `${f}:${c.expect.line}`)).join(' or ');
-  expect(matchOf(c, o), `${where} [${[c.expect.rule].flat().join('|')}]${c.expect.message ? ` mentioning "${c.expect.message}"` : ''} in ${context}`).toBeDefined();
+  const where = [c.expect.file]
+    .flat()
+    .map((f) => (c.expect.line === undefined ? f : `${f}:${c.expect.line}`))
+    .join(' or ');
+  expect(
+    matchOf(c, o),
+    `${where} [${[c.expect.rule].flat().join('|')}]${c.expect.message ? ` mentioning "${c.expect.message}"` : ''} in ${context}`,
+  ).toBeDefined();
   // A bad spec is reported against itself or what it renders, never against a file it has nothing to do
   // with (a platform file, another project, or a line forged by text from the spec).
   const caseFiles = [...c.files.keys()].map((f) => `projects/${f}`);
   const caseIds = [...c.files.keys()].map((f) => f.replace(/\.[^.]*$/, ''));
   const paths = casePaths(c);
-  const ours = (file: string) => caseFiles.includes(file) || caseIds.some((id) => file.startsWith(`clusters/${cluster}/projects/${id}/`)) || paths.some((p) => p === file || p.startsWith(`${file}/`) || file.startsWith(`${p}/`));
+  const ours = (file: string) =>
+    caseFiles.includes(file) ||
+    caseIds.some((id) => file.startsWith(`clusters/${cluster}/projects/${id}/`)) ||
+    paths.some((p) => p === file || p.startsWith(`${file}/`) || file.startsWith(`${p}/`));
   const findings = reported(o.output);
-  expect(findings.filter((r) => !ours(r.file)), `findings outside the case's files in ${context}`).toEqual([]);
+  expect(
+    findings.filter((r) => !ours(r.file)),
+    `findings outside the case's files in ${context}`,
+  ).toEqual([]);
   // Every finding is one line of the report: as many as the summary counts.
   const counted = /(?:render|validate): (?:\d+ files checked, )?(\d+) problem\(s\)/.exec(o.output);
   expect(counted && Number(counted[1]), `the summary counts the findings listed in ${context}`).toBe(findings.length);
@@ -384,8 +495,15 @@ async function assertAccepted(c: Case) {
   const spec = parse(c.files.get(specFile)!.toString('utf8')) as Record<string, unknown>;
   const id = String(spec.id);
   const prefix = `${cluster}/`;
-  const rendered = new Map([...o.rendered].filter(([k, v]) => k.startsWith(prefix) && typeof v !== 'string').map(([k, v]) => [k.slice(prefix.length), (v as Buffer).toString('utf8')]));
-  expect([...o.rendered.keys()].filter((k) => k.startsWith('.')), 'no staging or previous folder is left').toEqual([]);
+  const rendered = new Map(
+    [...o.rendered]
+      .filter(([k, v]) => k.startsWith(prefix) && typeof v !== 'string')
+      .map(([k, v]) => [k.slice(prefix.length), (v as Buffer).toString('utf8')]),
+  );
+  expect(
+    [...o.rendered.keys()].filter((k) => k.startsWith('.')),
+    'no staging or previous folder is left',
+  ).toEqual([]);
   expect(rendered.has(`projects/${id}/application.yaml`), `the project ${id} is rendered`).toBe(true);
 
   // The project's id comes back as the same string from every label that carries it (YAML 1.1: `y`, `no`...).
@@ -401,7 +519,9 @@ async function assertAccepted(c: Case) {
   const hostile = new Map(fields.filter((f) => typeof spec[f] === 'string').map((f) => [f, spec[f] as string]));
   expect(hostile.size, 'the case carries hostile text').toBeGreaterThan(0);
   const baseline = await baselineRender(specFile, spec, fields);
-  expect([...rendered.keys()].sort(), 'the same files as without the hostile text').toEqual([...baseline.keys()].sort());
+  expect([...rendered.keys()].sort(), 'the same files as without the hostile text').toEqual(
+    [...baseline.keys()].sort(),
+  );
   const restore = (s: string) => {
     for (const [f, text] of hostile) if (s === text) return placeholders[f];
     return s;
@@ -413,9 +533,13 @@ async function assertAccepted(c: Case) {
       const want = documents(path, plain);
       // No document, key or value is added, removed or changed by the hostile text...
       expect(got.length, `${path}: number of YAML documents`).toBe(want.length);
-      expect(replaceStrings(got, restore), `${path}: parsed back, equal to the render without the hostile text`).toEqual(want);
+      expect(
+        replaceStrings(got, restore),
+        `${path}: parsed back, equal to the render without the hostile text`,
+      ).toEqual(want);
       // ...and wherever the placeholder stands, the hostile text stands, unchanged, as one string.
-      for (const [f, value] of hostile) expect(countStrings(got, value), `${path}: occurrences of ${f}`).toBe(countStrings(want, placeholders[f]));
+      for (const [f, value] of hostile)
+        expect(countStrings(got, value), `${path}: occurrences of ${f}`).toBe(countStrings(want, placeholders[f]));
     } else {
       // Client files (INI, pip constraints): line by line, the hostile text at most where the placeholder
       // was, inside that one line: a line break in it would add INI lines (a section, a key).
@@ -429,7 +553,8 @@ async function assertAccepted(c: Case) {
       });
     }
     // Helm reads the values file through `tpl` in places: only the renderer's own `{{` may be there.
-    if (path === 'platform/flyte-values.yaml') expect(occurrences(text, '{{'), `${path}: {{ count`).toBe(occurrences(plain, '{{'));
+    if (path === 'platform/flyte-values.yaml')
+      expect(occurrences(text, '{{'), `${path}: {{ count`).toBe(occurrences(plain, '{{'));
   }
 }
 
@@ -440,19 +565,28 @@ describe('hostile corpus through `render`', () => {
       expect(casePaths(c).length, `${c.name}: files or entries`).toBeGreaterThan(0);
       if (c.expect.accepted) continue;
       expect(c.expect.rule, `${c.name}: rule`).toBeDefined();
-      expect(c.expect.line === undefined || (Number.isInteger(c.expect.line) && c.expect.line >= 1), `${c.name}: line`).toBe(true);
-      for (const f of [c.expect.file].flat()) expect(f && casePaths(c).some((p) => p === f || p.startsWith(`${f}/`)), `${c.name}: ${f} is one of its paths`).toBe(true);
+      expect(
+        c.expect.line === undefined || (Number.isInteger(c.expect.line) && c.expect.line >= 1),
+        `${c.name}: line`,
+      ).toBe(true);
+      for (const f of [c.expect.file].flat())
+        expect(
+          f && casePaths(c).some((p) => p === f || p.startsWith(`${f}/`)),
+          `${c.name}: ${f} is one of its paths`,
+        ).toBe(true);
     }
   });
 
   for (const c of cases) {
     if (c.expect.accepted) {
-      it(`${c.name}: accepted${c.expect.inert?.length ? `, ${c.expect.inert.join(' and ')} inert` : ''}`, () => assertAccepted(c));
+      it(`${c.name}: accepted${c.expect.inert?.length ? `, ${c.expect.inert.join(' and ')} inert` : ''}`, () =>
+        assertAccepted(c));
       continue;
     }
     for (const command of commandsOf(c)) {
       const at = `${[c.expect.file].flat().join('|')}${c.expect.line === undefined ? '' : `:${c.expect.line}`}`;
-      it(`${c.name}${command === 'render' ? '' : ` (${command})`}: ${[c.expect.rule].flat().join('|')} at ${at}`, () => assertRejected(c, command));
+      it(`${c.name}${command === 'render' ? '' : ` (${command})`}: ${[c.expect.rule].flat().join('|')} at ${at}`, () =>
+        assertRejected(c, command));
     }
   }
 });

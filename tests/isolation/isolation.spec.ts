@@ -39,10 +39,23 @@ const project = (id: string, groups: [string, string][], domains?: Spec['domains
 
 /** Ids, groups, buckets and Secret names that are prefixes or suffixes of one another. */
 const specs: Spec[] = [
-  project('a', [['team-a', 'admin'], ['team-a-readers', 'view']]),
+  project('a', [
+    ['team-a', 'admin'],
+    ['team-a-readers', 'view'],
+  ]),
   project('a-d', [['team-a-d', 'admin']], { 'd-dev': {} }),
-  project('ab', [['team-ab@example.com', 'edit'], ['team-a-d-readers', 'view']]),
-  project('ml', [['ml-admins', 'admin'], ['ml-devs', 'edit']], { 'd-dev': {}, 't-dev': { decommission: true }, 'p-dev': { quota: { cpu: '16' } } }),
+  project('ab', [
+    ['team-ab@example.com', 'edit'],
+    ['team-a-d-readers', 'view'],
+  ]),
+  project(
+    'ml',
+    [
+      ['ml-admins', 'admin'],
+      ['ml-devs', 'edit'],
+    ],
+    { 'd-dev': {}, 't-dev': { decommission: true }, 'p-dev': { quota: { cpu: '16' } } },
+  ),
   project('ml-t', [['ml-t-admins', 'admin']]),
   project('t-ml', [['org/t-ml:admins', 'admin']], { 'p-dev': { decommission: true }, 'd-dev': {} }),
 ];
@@ -57,7 +70,11 @@ function identity(spec: Spec) {
     groups: spec.owners.map((o) => o.group),
     secret: spec.storage.credentialsSecret,
     bucket: spec.storage.bucket,
-    decommissioned: new Set(domains.filter((d) => spec.domains?.[d]?.decommission === true).map((d) => `${clusterFile.namespacePrefix}${spec.id}-${d}`)),
+    decommissioned: new Set(
+      domains
+        .filter((d) => spec.domains?.[d]?.decommission === true)
+        .map((d) => `${clusterFile.namespacePrefix}${spec.id}-${d}`),
+    ),
   };
 }
 type Identity = ReturnType<typeof identity>;
@@ -115,12 +132,22 @@ beforeAll(async () => {
       stringify({ apiVersion: 'flytepoc.gkp.io/v1alpha1', kind: 'FlyteProject', displayName: `Project ${s.id}`, ...s }),
     );
   }
-  const result = await execa(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', 'render', '--root', root], { cwd: repoRoot, reject: false });
-  if (result.exitCode !== 0) throw new Error(`render failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
+  const result = await execa(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', 'render', '--root', root], {
+    cwd: repoRoot,
+    reject: false,
+  });
+  if (result.exitCode !== 0)
+    throw new Error(`render failed (exit ${result.exitCode}):\n${result.stdout}\n${result.stderr}`);
 
   for (const s of specs) {
     const dir = join(root, 'clusters', cluster, 'projects', s.id);
-    const output: Output = { strings: new Set(), tokens: new Set(), words: new Set(), labelValues: new Set(), objects: [] };
+    const output: Output = {
+      strings: new Set(),
+      tokens: new Set(),
+      words: new Set(),
+      labelValues: new Set(),
+      objects: [],
+    };
     for (const file of await files(dir)) {
       const text = await readFile(join(dir, file), 'utf8');
       if (file.endsWith('.yaml')) {
@@ -139,7 +166,10 @@ beforeAll(async () => {
     }
     outputs.set(s.id, output);
   }
-  const platformDocs = parseAllDocuments(await readFile(join(root, 'clusters', cluster, 'platform/manifests/namespace.yaml'), 'utf8'), { version: '1.1' }).map((d) => d.toJS());
+  const platformDocs = parseAllDocuments(
+    await readFile(join(root, 'clusters', cluster, 'platform/manifests/namespace.yaml'), 'utf8'),
+    { version: '1.1' },
+  ).map((d) => d.toJS());
   systemNamespace = platformDocs.find((o) => o?.kind === 'Namespace');
 }, 120_000);
 
@@ -169,66 +199,89 @@ describe('every project renders into its own space only', () => {
   });
 
   // The detector finds each project's own things in its own output: the checks below can fail.
-  it.each(identities.map((i) => [i.id, i] as const))('%s: its own namespaces, Argo CD names, groups, Secret, bucket and id are found in its output', (_, self) => {
-    const found = references(outputs.get(self.id)!, self);
-    for (const ns of self.namespaces) expect(found).toContain(`namespace ${ns}`);
-    expect(found).toContain(`AppProject/Application ${self.argoName}`);
-    for (const g of self.groups) expect(found).toContain(`owner group ${g}`);
-    expect(found).toContain(`Secret ${self.secret}`);
-    expect(found).toContain(`bucket ${self.bucket}`);
-    expect(found).toContain(`label value ${self.id}`);
-    expect(found).toContain(`the id ${self.id} as a word or path segment`);
-  });
+  it.each(identities.map((i) => [i.id, i] as const))(
+    '%s: its own namespaces, Argo CD names, groups, Secret, bucket and id are found in its output',
+    (_, self) => {
+      const found = references(outputs.get(self.id)!, self);
+      for (const ns of self.namespaces) expect(found).toContain(`namespace ${ns}`);
+      expect(found).toContain(`AppProject/Application ${self.argoName}`);
+      for (const g of self.groups) expect(found).toContain(`owner group ${g}`);
+      expect(found).toContain(`Secret ${self.secret}`);
+      expect(found).toContain(`bucket ${self.bucket}`);
+      expect(found).toContain(`label value ${self.id}`);
+      expect(found).toContain(`the id ${self.id} as a word or path segment`);
+    },
+  );
 
   it.each(pairs.map(([a, b]) => [a.id, b.id, a, b] as const))('%s names nothing of %s', (_a, _b, a, b) => {
     expect(references(outputs.get(a.id)!, b)).toEqual([]);
   });
 
-  it.each(identities.map((i) => [i.id, i] as const))('%s: every namespaced object, destination and binding stays in its own namespaces and owners', (_, self) => {
-    const own = new Set(self.namespaces);
-    const groups = new Set(self.groups);
-    for (const o of outputs.get(self.id)!.objects) {
-      const what = `${o.kind} ${o.metadata?.name}`;
-      if (o.kind === 'Namespace') expect(own.has(o.metadata.name), what).toBe(true);
-      else if (o.kind === 'AppProject' || o.kind === 'Application') expect(o.metadata.name, what).toBe(self.argoName);
-      else expect(own.has(o.metadata.namespace), `${what} in ${o.metadata.namespace}`).toBe(true);
-      for (const d of o.spec?.destinations ?? []) expect(own.has(d.namespace), `${what} destination ${d.namespace}`).toBe(true);
-      if (o.spec?.destination) expect(own.has(o.spec.destination.namespace), `${what} destination`).toBe(true);
-      if (o.kind === 'Application') expect(o.spec.source.path, what).toBe(`clusters/${cluster}/projects/${self.id}/manifests`);
-      for (const s of o.subjects ?? []) {
-        if (s.kind === 'Group') expect(groups.has(s.name), `${what} binds ${s.name}`).toBe(true);
-        else expect(s.namespace, `${what} binds ${s.kind} ${s.name}`).toBe(clusterFile.systemNamespace);
+  it.each(identities.map((i) => [i.id, i] as const))(
+    '%s: every namespaced object, destination and binding stays in its own namespaces and owners',
+    (_, self) => {
+      const own = new Set(self.namespaces);
+      const groups = new Set(self.groups);
+      for (const o of outputs.get(self.id)!.objects) {
+        const what = `${o.kind} ${o.metadata?.name}`;
+        if (o.kind === 'Namespace') expect(own.has(o.metadata.name), what).toBe(true);
+        else if (o.kind === 'AppProject' || o.kind === 'Application') expect(o.metadata.name, what).toBe(self.argoName);
+        else expect(own.has(o.metadata.namespace), `${what} in ${o.metadata.namespace}`).toBe(true);
+        for (const d of o.spec?.destinations ?? [])
+          expect(own.has(d.namespace), `${what} destination ${d.namespace}`).toBe(true);
+        if (o.spec?.destination) expect(own.has(o.spec.destination.namespace), `${what} destination`).toBe(true);
+        if (o.kind === 'Application')
+          expect(o.spec.source.path, what).toBe(`clusters/${cluster}/projects/${self.id}/manifests`);
+        for (const s of o.subjects ?? []) {
+          if (s.kind === 'Group') expect(groups.has(s.name), `${what} binds ${s.name}`).toBe(true);
+          else expect(s.namespace, `${what} binds ${s.kind} ${s.name}`).toBe(clusterFile.systemNamespace);
+        }
+        for (const role of o.spec?.roles ?? [])
+          for (const g of role.groups ?? []) expect(groups.has(g), `${what} role ${role.name} group ${g}`).toBe(true);
       }
-      for (const role of o.spec?.roles ?? []) for (const g of role.groups ?? []) expect(groups.has(g), `${what} role ${role.name} group ${g}`).toBe(true);
-    }
-    const namespaces = outputs.get(self.id)!.objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata.name);
-    expect(namespaces.sort()).toEqual([...self.namespaces].sort());
-  });
+      const namespaces = outputs
+        .get(self.id)!
+        .objects.filter((o) => o.kind === 'Namespace')
+        .map((o) => o.metadata.name);
+      expect(namespaces.sort()).toEqual([...self.namespaces].sort());
+    },
+  );
 });
 
 describe('safe deletes', () => {
-  const options = (o: Record<string, any>) => String(o.metadata?.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',');
+  const options = (o: Record<string, any>) =>
+    String(o.metadata?.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',');
 
-  it.each(identities.map((i) => [i.id, i] as const))('%s: each namespace is kept by Argo CD (Prune=false, Delete=false) unless its domain is decommissioned', (_, self) => {
-    for (const ns of outputs.get(self.id)!.objects.filter((o) => o.kind === 'Namespace')) {
-      if (self.decommissioned.has(ns.metadata.name)) {
-        expect(options(ns), `${ns.metadata.name} is being decommissioned: Argo CD may delete it`).not.toContain('Delete=false');
-        expect(options(ns), ns.metadata.name).not.toContain('Prune=false');
-      } else {
-        expect(options(ns), ns.metadata.name).toEqual(expect.arrayContaining(['Prune=false', 'Delete=false']));
+  it.each(identities.map((i) => [i.id, i] as const))(
+    '%s: each namespace is kept by Argo CD (Prune=false, Delete=false) unless its domain is decommissioned',
+    (_, self) => {
+      for (const ns of outputs.get(self.id)!.objects.filter((o) => o.kind === 'Namespace')) {
+        if (self.decommissioned.has(ns.metadata.name)) {
+          expect(options(ns), `${ns.metadata.name} is being decommissioned: Argo CD may delete it`).not.toContain(
+            'Delete=false',
+          );
+          expect(options(ns), ns.metadata.name).not.toContain('Prune=false');
+        } else {
+          expect(options(ns), ns.metadata.name).toEqual(expect.arrayContaining(['Prune=false', 'Delete=false']));
+        }
       }
-    }
-  });
+    },
+  );
 
-  it.each(identities.map((i) => [i.id, i] as const))('%s: a kept namespace stays isolated and bounded: its NetworkPolicy, ResourceQuota and LimitRange are kept too', (_, self) => {
-    const guards = outputs.get(self.id)!.objects.filter((o) => ['NetworkPolicy', 'ResourceQuota', 'LimitRange'].includes(o.kind));
-    expect(guards).toHaveLength(3 * self.namespaces.length);
-    for (const o of guards) {
-      const what = `${o.kind} in ${o.metadata.namespace}`;
-      if (self.decommissioned.has(o.metadata.namespace)) expect(options(o), what).not.toContain('Prune=false');
-      else expect(options(o), what).toEqual(expect.arrayContaining(['Prune=false', 'Delete=false']));
-    }
-  });
+  it.each(identities.map((i) => [i.id, i] as const))(
+    '%s: a kept namespace stays isolated and bounded: its NetworkPolicy, ResourceQuota and LimitRange are kept too',
+    (_, self) => {
+      const guards = outputs
+        .get(self.id)!
+        .objects.filter((o) => ['NetworkPolicy', 'ResourceQuota', 'LimitRange'].includes(o.kind));
+      expect(guards).toHaveLength(3 * self.namespaces.length);
+      for (const o of guards) {
+        const what = `${o.kind} in ${o.metadata.namespace}`;
+        if (self.decommissioned.has(o.metadata.namespace)) expect(options(o), what).not.toContain('Prune=false');
+        else expect(options(o), what).toEqual(expect.arrayContaining(['Prune=false', 'Delete=false']));
+      }
+    },
+  );
 
   it('the workspace has decommissioned and protected namespaces side by side', () => {
     expect(identities.flatMap((i) => [...i.decommissioned]).length).toBeGreaterThanOrEqual(2);

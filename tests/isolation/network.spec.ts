@@ -59,12 +59,17 @@ function intended(from: ModelPod, to: ModelPod, port: Port): boolean {
   if (isTenant(from)) {
     // Out of a project namespace: its own namespace, DNS, Mercury. Not Flyte, not the Internet.
     const out =
-      to.namespace === from.namespace || (to.role === 'dns' && dnsPorts.some((p) => same(p, port))) || (to.role === 'mercury' && mercuryPorts.some((p) => same(p, port)));
+      to.namespace === from.namespace ||
+      (to.role === 'dns' && dnsPorts.some((p) => same(p, port))) ||
+      (to.role === 'mercury' && mercuryPorts.some((p) => same(p, port)));
     if (!out) return false;
   }
   if (isTenant(to)) return to.namespace === from.namespace;
   if (to.namespace === system) {
-    return port.protocol === 'TCP' && flyteFlows.some(([f, t, ports]) => f === from.role && t === to.role && ports.includes(port.port));
+    return (
+      port.protocol === 'TCP' &&
+      flyteFlows.some(([f, t, ports]) => f === from.role && t === to.role && ports.includes(port.port))
+    );
   }
   return true; // other namespaces carry no policy of ours
 }
@@ -85,7 +90,10 @@ let probes: Port[];
 const allowed = new Map<string, Map<string, Set<string>>>();
 let policyCount = 0;
 
-const docs = (text: string) => parseAllDocuments(text, { version: '1.1' }).map((d) => d.toJS()).filter(Boolean) as Record<string, any>[];
+const docs = (text: string) =>
+  parseAllDocuments(text, { version: '1.1' })
+    .map((d) => d.toJS())
+    .filter(Boolean) as Record<string, any>[];
 
 async function yamlFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
@@ -104,8 +112,18 @@ function firstHost(cidr: string): string {
 function parseCombined(output: string): Map<string, Map<string, string>> {
   // The first Combined table (cyclonus prints another, empty, for pods read from a cluster: none here).
   const lines = output.slice(output.indexOf('Combined:')).split('\n').slice(1);
-  const rows = lines.slice(0, lines.findIndex((line) => !/^[|+]/.test(line))).filter((line) => line.startsWith('|'));
-  const [header, ...body] = rows.map((line) => line.split('|').slice(1, -1).map((cell) => cell.trim()));
+  const rows = lines
+    .slice(
+      0,
+      lines.findIndex((line) => !/^[|+]/.test(line)),
+    )
+    .filter((line) => line.startsWith('|'));
+  const [header, ...body] = rows.map((line) =>
+    line
+      .split('|')
+      .slice(1, -1)
+      .map((cell) => cell.trim()),
+  );
   const columns = header.slice(1);
   const table = new Map<string, Map<string, string>>();
   for (const [from, ...cells] of body) table.set(from, new Map(cells.map((cell, i) => [columns[i], cell])));
@@ -118,32 +136,56 @@ await (async () => {
   root = await createPlatformFolder('isolation-network-');
   await mkdir(join(root, 'projects'));
   for (const s of specs) {
-    const spec = { apiVersion: 'flytepoc.gkp.io/v1alpha1', kind: 'FlyteProject', id: s.id, displayName: `Project ${s.id}`, owners: [{ group: `team-${s.id}`, role: 'admin' }], domains: s.domains, storage: { bucket: `103020-flytepoc-${s.id}`, credentialsSecret: `mercury-${s.id}` } };
+    const spec = {
+      apiVersion: 'flytepoc.gkp.io/v1alpha1',
+      kind: 'FlyteProject',
+      id: s.id,
+      displayName: `Project ${s.id}`,
+      owners: [{ group: `team-${s.id}`, role: 'admin' }],
+      domains: s.domains,
+      storage: { bucket: `103020-flytepoc-${s.id}`, credentialsSecret: `mercury-${s.id}` },
+    };
     await writeFile(join(root, 'projects', `${s.id}.yaml`), stringify(spec));
   }
-  const render = await execa(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', 'render', '--root', root], { cwd: repoRoot, reject: false });
-  if (render.exitCode !== 0) throw new Error(`render failed (exit ${render.exitCode}):\n${render.stdout}\n${render.stderr}`);
+  const render = await execa(join(repoRoot, 'node_modules/.bin/tsx'), ['tools/cli/main.ts', 'render', '--root', root], {
+    cwd: repoRoot,
+    reject: false,
+  });
+  if (render.exitCode !== 0)
+    throw new Error(`render failed (exit ${render.exitCode}):\n${render.stdout}\n${render.stderr}`);
   const rendered = join(root, 'clusters', cluster.name);
 
   // Every NetworkPolicy rendered, one per file: cyclonus reads a file as one policy (or a list).
   policyDir = await mkdtemp(join(tmpdir(), 'isolation-policies-'));
-  const rendition = await Promise.all((await yamlFiles(rendered)).map(async (file) => docs(await readFile(file, 'utf8'))));
+  const rendition = await Promise.all(
+    (await yamlFiles(rendered)).map(async (file) => docs(await readFile(file, 'utf8'))),
+  );
   for (const object of rendition.flat()) {
     if (object.kind === 'NetworkPolicy') {
-      await writeFile(join(policyDir, `${object.metadata.namespace}--${object.metadata.name}.json`), JSON.stringify(object));
+      await writeFile(
+        join(policyDir, `${object.metadata.namespace}--${object.metadata.name}.json`),
+        JSON.stringify(object),
+      );
       policyCount++;
     }
     // The API server labels every namespace with its name.
-    if (object.kind === 'Namespace') namespaces[object.metadata.name] = { ...object.metadata.labels, 'kubernetes.io/metadata.name': object.metadata.name };
+    if (object.kind === 'Namespace')
+      namespaces[object.metadata.name] = {
+        ...object.metadata.labels,
+        'kubernetes.io/metadata.name': object.metadata.name,
+      };
   }
 
   let address = 0;
   const podIp = () => `100.64.0.${++address}`;
-  const add = (namespace: string, name: string, labels: Labels, role: string, ip = podIp()) => pods.push({ namespace, name, labels, role, ip });
+  const add = (namespace: string, name: string, labels: Labels, role: string, ip = podIp()) =>
+    pods.push({ namespace, name, labels, role, ip });
 
   // Flyte's pods as Argo CD renders the real chart from the rendered Application and values; it puts
   // the few objects without a namespace into the Application's destination, the system namespace.
-  const deployments = (await renderCommittedChart(root, cluster.name)).map((o) => o.object as Record<string, any>).filter((o) => o.kind === 'Deployment');
+  const deployments = (await renderCommittedChart(root, cluster.name))
+    .map((o) => o.object as Record<string, any>)
+    .filter((o) => o.kind === 'Deployment');
   for (const object of deployments) {
     const labels: Labels = object.spec.template.metadata.labels;
     expect(object.metadata.namespace ?? system, `${object.metadata.name} runs in the system namespace`).toBe(system);
@@ -155,7 +197,8 @@ await (async () => {
     add(namespace, 'task', { 'execution-id': 'f1a2b3', 'node-id': 'n0' }, 'tenant task');
     // A tenant may label its own pods as it likes: wearing propeller's or the ingress controller's labels gets it nothing.
     add(namespace, 'forged-propeller', { 'app.kubernetes.io/name': 'flytepropeller' }, 'tenant forging propeller');
-    if (cluster.network.ingressController.podLabels) add(namespace, 'forged-ingress', { ...cluster.network.ingressController.podLabels }, 'tenant forging ingress');
+    if (cluster.network.ingressController.podLabels)
+      add(namespace, 'forged-ingress', { ...cluster.network.ingressController.podLabels }, 'tenant forging ingress');
     expect(labels['flytepoc.gkp.io/project'], `${namespace} is a project namespace`).toBeDefined();
   }
   const infrastructure = (selector: { namespaceLabels: Labels; podLabels?: Labels }, name: string, role: string) => {
@@ -178,14 +221,31 @@ await (async () => {
 
   // Every port anything here listens on or is allowed to: each pod of the model listens on all of them.
   const chartPorts = deployments
-    .flatMap((o) => o.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)))
+    .flatMap((o) =>
+      o.spec.template.spec.containers.flatMap((c: any) => (c.ports ?? []).map((p: any) => p.containerPort)),
+    )
     .filter((p: unknown): p is number => typeof p === 'number');
-  const tcp = [...new Set([...chartPorts, ...flyteFlows.flatMap(([, , ports]) => ports), 443, 22])].sort((a, b) => a - b);
+  const tcp = [...new Set([...chartPorts, ...flyteFlows.flatMap(([, , ports]) => ports), 443, 22])].sort(
+    (a, b) => a - b,
+  );
   probes = [...tcp.map((port) => ({ protocol: 'TCP' as const, port })), ...dnsPorts, ...mercuryPorts];
   probes = probes.filter((p, i) => probes.findIndex((q) => same(p, q)) === i);
 
-  const containers = probes.map((p) => ({ Name: `p${p.port}-${p.protocol.toLowerCase()}`, Port: p.port, Protocol: p.protocol }));
-  const resources = { Namespaces: namespaces, Pods: pods.map((p) => ({ Namespace: p.namespace, Name: p.name, Labels: p.labels, IP: p.ip, Containers: containers })) };
+  const containers = probes.map((p) => ({
+    Name: `p${p.port}-${p.protocol.toLowerCase()}`,
+    Port: p.port,
+    Protocol: p.protocol,
+  }));
+  const resources = {
+    Namespaces: namespaces,
+    Pods: pods.map((p) => ({
+      Namespace: p.namespace,
+      Name: p.name,
+      Labels: p.labels,
+      IP: p.ip,
+      Containers: containers,
+    })),
+  };
   const names = new Set(pods.map((p) => key(p).toUpperCase()));
   expect(names.size, 'pod names stay distinct in cyclonus upper-cased columns').toBe(pods.length);
 
@@ -193,14 +253,28 @@ await (async () => {
   await Promise.all(
     probes.map(async (probe) => {
       const model = join(policyDir, '..', `${policyDir.split('/').pop()}-probe-${probe.port}-${probe.protocol}.json`);
-      await writeFile(model, JSON.stringify({ Probes: [{ Protocol: probe.protocol, Port: probe.port }], Resources: resources }));
-      const run = await execa(cyclonus, ['analyze', '--policy-path', policyDir, '--mode', 'probe', '--probe-path', model]);
+      await writeFile(
+        model,
+        JSON.stringify({ Probes: [{ Protocol: probe.protocol, Port: probe.port }], Resources: resources }),
+      );
+      const run = await execa(cyclonus, [
+        'analyze',
+        '--policy-path',
+        policyDir,
+        '--mode',
+        'probe',
+        '--probe-path',
+        model,
+      ]);
       await rm(model);
       const table = parseCombined(run.stdout);
       for (const from of pods) {
         for (const to of pods) {
           const cell = table.get(key(from))?.get(key(to).toUpperCase());
-          if (cell !== '.' && cell !== 'X') throw new Error(`cyclonus gave ${JSON.stringify(cell)} for ${key(from)} → ${key(to)} on ${portKey(probe)}:\n${run.stdout}`);
+          if (cell !== '.' && cell !== 'X')
+            throw new Error(
+              `cyclonus gave ${JSON.stringify(cell)} for ${key(from)} → ${key(to)} on ${portKey(probe)}:\n${run.stdout}`,
+            );
           if (cell === '.') {
             const row = allowed.get(key(from)) ?? allowed.set(key(from), new Map()).get(key(from))!;
             (row.get(key(to)) ?? row.set(key(to), new Set()).get(key(to))!).add(portKey(probe));
@@ -219,9 +293,33 @@ afterAll(async () => {
 describe('the model', () => {
   it('has every Flyte component the chart renders, tenants of two projects and two domains, and the outside', () => {
     const roles = new Set(pods.map((p) => p.role));
-    for (const role of ['flyteadmin', 'flyteconsole', 'datacatalog', 'flytepropeller', 'postgres', 'flyte-pod-webhook', 'kubernetes-dashboard']) expect(roles).toContain(role);
-    for (const role of ['tenant task', 'tenant forging propeller', 'dns', 'ingress controller', 'mercury', 'API server', 'internet', 'other']) expect(roles).toContain(role);
-    expect(pods.filter((p) => p.role === 'tenant task').map((p) => p.namespace).sort()).toEqual(['103020-flytepoc-a-d-dev', '103020-flytepoc-a-p-dev', '103020-flytepoc-ab-d-dev']);
+    for (const role of [
+      'flyteadmin',
+      'flyteconsole',
+      'datacatalog',
+      'flytepropeller',
+      'postgres',
+      'flyte-pod-webhook',
+      'kubernetes-dashboard',
+    ])
+      expect(roles).toContain(role);
+    for (const role of [
+      'tenant task',
+      'tenant forging propeller',
+      'dns',
+      'ingress controller',
+      'mercury',
+      'API server',
+      'internet',
+      'other',
+    ])
+      expect(roles).toContain(role);
+    expect(
+      pods
+        .filter((p) => p.role === 'tenant task')
+        .map((p) => p.namespace)
+        .sort(),
+    ).toEqual(['103020-flytepoc-a-d-dev', '103020-flytepoc-a-p-dev', '103020-flytepoc-ab-d-dev']);
   });
 
   it('reads the rendered policies of the system namespace and of every project namespace', () => {
@@ -234,10 +332,15 @@ describe('the model', () => {
 });
 
 describe('who can reach whom (cyclonus on the rendered NetworkPolicies)', () => {
-  const pairs = pods.flatMap((from) => pods.map((to) => [`${from.role} ${key(from)}`, `${to.role} ${key(to)}`, from, to] as const));
+  const pairs = pods.flatMap((from) =>
+    pods.map((to) => [`${from.role} ${key(from)}`, `${to.role} ${key(to)}`, from, to] as const),
+  );
   it.each(pairs)('%s → %s: cyclonus allows exactly the intended ports', (_from, _to, from, to) => {
     const got = [...(allowed.get(key(from))?.get(key(to)) ?? [])].sort();
-    const want = probes.filter((p) => intended(from, to, p)).map(portKey).sort();
+    const want = probes
+      .filter((p) => intended(from, to, p))
+      .map(portKey)
+      .sort();
     expect(got).toEqual(want);
   });
 });

@@ -15,8 +15,25 @@ const base = 'base';
 const ns = (project: string, domain: string) => `103020-flytepoc-${project}-${domain}`;
 
 interface PlanJson {
-  changes: { cluster: string; project: string | null; action: string; kind: string; namespace: string | null; name: string; diff: { path: string; before?: unknown; after?: unknown }[] }[];
-  risks: { rule: string; severity: string; message: string; cluster: string; project: string | null; kind: string; namespace: string | null; name: string }[];
+  changes: {
+    cluster: string;
+    project: string | null;
+    action: string;
+    kind: string;
+    namespace: string | null;
+    name: string;
+    diff: { path: string; before?: unknown; after?: unknown }[];
+  }[];
+  risks: {
+    rule: string;
+    severity: string;
+    message: string;
+    cluster: string;
+    project: string | null;
+    kind: string;
+    namespace: string | null;
+    name: string;
+  }[];
 }
 
 async function plan(against = base): Promise<PlanJson> {
@@ -24,7 +41,8 @@ async function plan(against = base): Promise<PlanJson> {
   expect(result.exitCode, result.stderr).toBe(0);
   return JSON.parse(result.stdout) as PlanJson;
 }
-const summary = (p: PlanJson) => p.changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.kind} ${c.namespace ?? ''}/${c.name}`);
+const summary = (p: PlanJson) =>
+  p.changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.kind} ${c.namespace ?? ''}/${c.name}`);
 const risks = (p: PlanJson) => p.risks.map((r) => `${r.severity} ${r.rule} ${r.kind} ${r.name}`);
 
 /** A change on a branch of the base: edit, render, commit. */
@@ -72,8 +90,18 @@ describe('plan --base in a real repository', () => {
     await change('add-z', () =>
       writeFile(
         join(ws.root, 'projects/z.yaml'),
-        ['apiVersion: flytepoc.gkp.io/v1alpha1', 'kind: FlyteProject', 'id: z', 'displayName: Project Z', 'owners:', '  - { group: gkp-103020-z-admins, role: admin }',
-          'domains:', '  d-dev: {}', 'storage: { bucket: 103020-flytepoc-z, credentialsSecret: mercury-z }', ''].join('\n'),
+        [
+          'apiVersion: flytepoc.gkp.io/v1alpha1',
+          'kind: FlyteProject',
+          'id: z',
+          'displayName: Project Z',
+          'owners:',
+          '  - { group: gkp-103020-z-admins, role: admin }',
+          'domains:',
+          '  d-dev: {}',
+          'storage: { bucket: 103020-flytepoc-z, credentialsSecret: mercury-z }',
+          '',
+        ].join('\n'),
       ),
     );
     const result = await plan();
@@ -86,22 +114,48 @@ describe('plan --base in a real repository', () => {
     // flyte/templates/admin/deployment.yaml: init containers check-db-ready (postgres enabled), run-migrations,
     // then seed-projects, whose command ends with flyteadmin.initialProjects, one item each.
     const seed = ['flyteadmin', '--config', '/etc/flyte/*/*.yaml', 'migrate', 'seed-projects'];
-    expect(result.changes[0].diff).toEqual([{ path: 'spec.template.spec.initContainers[2].command', before: [...seed, 'x', 'y'], after: [...seed, 'x', 'y', 'z'] }]);
+    expect(result.changes[0].diff).toEqual([
+      {
+        path: 'spec.template.spec.initContainers[2].command',
+        before: [...seed, 'x', 'y'],
+        after: [...seed, 'x', 'y', 'z'],
+      },
+    ]);
     expect(risks(result)).toEqual(['warning platform/restart Deployment flyteadmin']);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
 
   it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {
-    await change('more-cpu', () => editFile('projects/x.yaml', 'quota: { cpu: "8", memory: 16Gi, pods: 100 }', 'quota: { cpu: "16", memory: 16Gi, pods: 100 }'));
+    await change('more-cpu', () =>
+      editFile(
+        'projects/x.yaml',
+        'quota: { cpu: "8", memory: 16Gi, pods: 100 }',
+        'quota: { cpu: "16", memory: 16Gi, pods: 100 }',
+      ),
+    );
     const result = await plan();
     expect(result.changes).toEqual([
       {
-        cluster: 'gkp-dev', project: 'x', action: 'update', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota',
+        cluster: 'gkp-dev',
+        project: 'x',
+        action: 'update',
+        kind: 'ResourceQuota',
+        namespace: ns('x', 'd-dev'),
+        name: 'project-quota',
         diff: [{ path: 'spec.hard["requests.cpu"]', before: '8', after: '16' }],
       },
     ]);
     expect(result.risks).toEqual([
-      { rule: 'quota/raised', severity: 'warning', message: `quota ${ns('x', 'd-dev')}/project-quota raised: requests.cpu 8 → 16`, cluster: 'gkp-dev', project: 'x', kind: 'ResourceQuota', namespace: ns('x', 'd-dev'), name: 'project-quota' },
+      {
+        rule: 'quota/raised',
+        severity: 'warning',
+        message: `quota ${ns('x', 'd-dev')}/project-quota raised: requests.cpu 8 → 16`,
+        cluster: 'gkp-dev',
+        project: 'x',
+        kind: 'ResourceQuota',
+        namespace: ns('x', 'd-dev'),
+        name: 'project-quota',
+      },
     ]);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
@@ -122,14 +176,20 @@ describe('plan --base in a real repository', () => {
 
     const validate = await ws.cli('validate', '--base', base);
     expect(validate.exitCode).toBe(1);
-    expect(validate.stdout).toContain(`projects/x.yaml:12:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`);
-    expect(validate.stdout).toContain('fix: first set `decommission: true` on domain t-dev of projects/x.yaml in a pull request of its own');
+    expect(validate.stdout).toContain(
+      `projects/x.yaml:12:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`,
+    );
+    expect(validate.stdout).toContain(
+      'fix: first set `decommission: true` on domain t-dev of projects/x.yaml in a pull request of its own',
+    );
     // Without a base, the same checkout passes: the risk is in the change, not in the state.
     expect((await ws.cli('validate')).exitCode).toBe(0);
   });
 
   it('decommissioning first drops the protection (a warning), and the removal after it deletes the namespace and passes', async () => {
-    await change('decommission-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', '  t-dev: { decommission: true }\n'));
+    await change('decommission-t-dev', () =>
+      editFile('projects/x.yaml', '  t-dev: {}\n', '  t-dev: { decommission: true }\n'),
+    );
     const first = await plan();
     // The namespace and the fences kept with it (quota, limits, network policy) all lose the protection.
     expect(summary(first)).toEqual([
@@ -139,12 +199,18 @@ describe('plan --base in a real repository', () => {
       `x update ResourceQuota ${ns('x', 't-dev')}/project-quota`,
     ]);
     for (const change of first.changes) {
-      expect(change.diff).toEqual([{ path: 'metadata.annotations["argocd.argoproj.io/sync-options"]', before: 'Prune=false,Delete=false' }]);
+      expect(change.diff).toEqual([
+        { path: 'metadata.annotations["argocd.argoproj.io/sync-options"]', before: 'Prune=false,Delete=false' },
+      ]);
     }
     expect(risks(first)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
 
-    await change('drop-decommissioned-t-dev', () => editFile('projects/x.yaml', '  t-dev: { decommission: true }\n', ''), 'decommission-t-dev');
+    await change(
+      'drop-decommissioned-t-dev',
+      () => editFile('projects/x.yaml', '  t-dev: { decommission: true }\n', ''),
+      'decommission-t-dev',
+    );
     const second = await plan('decommission-t-dev');
     expect(summary(second)).toEqual([
       ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
@@ -157,10 +223,16 @@ describe('plan --base in a real repository', () => {
   it('removing a whole spec is blocking on the spec as the base had it', async () => {
     await change('drop-y', () => rm(join(ws.root, 'projects/y.json')));
     const result = await plan();
-    expect(result.risks.filter((r) => r.severity === 'blocking').map((r) => r.name)).toEqual([ns('y', 'd-dev'), ns('y', 'p-dev'), ns('y', 't-dev')]);
+    expect(result.risks.filter((r) => r.severity === 'blocking').map((r) => r.name)).toEqual([
+      ns('y', 'd-dev'),
+      ns('y', 'p-dev'),
+      ns('y', 't-dev'),
+    ]);
     const validate = await ws.cli('validate', '--shared-only', '--base', base);
     expect(validate.exitCode).toBe(1);
-    expect(validate.stdout).toMatch(/^projects\/y\.json:1:1 the spec was removed \(a position in the spec as the base had it\): namespace 103020-flytepoc-y-d-dev is protected/m);
+    expect(validate.stdout).toMatch(
+      /^projects\/y\.json:1:1 the spec was removed \(a position in the spec as the base had it\): namespace 103020-flytepoc-y-d-dev is protected/m,
+    );
     expect(validate.stdout).toContain('fix: first set `decommission: true` on domain d-dev of projects/y.json');
   });
 
@@ -172,7 +244,12 @@ describe('plan --base in a real repository', () => {
     const [from, to] = ['cr.flyte.org/flyteorg/flyteadmin:v0.6.13', 'cr.flyte.org/flyteorg/flyteadmin:v0.6.14'];
     expect(result.changes).toEqual([
       {
-        cluster: 'gkp-dev', project: null, action: 'update', kind: 'Deployment', namespace: '103020-flytepoc-dev', name: 'flyteadmin',
+        cluster: 'gkp-dev',
+        project: null,
+        action: 'update',
+        kind: 'Deployment',
+        namespace: '103020-flytepoc-dev',
+        name: 'flyteadmin',
         diff: [
           { path: 'spec.template.spec.containers[0].image', before: from, after: to },
           { path: 'spec.template.spec.initContainers[1].image', before: from, after: to },
@@ -183,15 +260,29 @@ describe('plan --base in a real repository', () => {
     ]);
     expect(result.risks).toEqual([
       {
-        rule: 'platform/restart', severity: 'warning', cluster: 'gkp-dev', project: null, kind: 'Deployment', namespace: '103020-flytepoc-dev', name: 'flyteadmin',
-        message: expect.stringMatching(/^the pods of Deployment flyteadmin will be replaced \(spec\.template\.spec\.containers\[0\]\.image, /),
+        rule: 'platform/restart',
+        severity: 'warning',
+        cluster: 'gkp-dev',
+        project: null,
+        kind: 'Deployment',
+        namespace: '103020-flytepoc-dev',
+        name: 'flyteadmin',
+        message: expect.stringMatching(
+          /^the pods of Deployment flyteadmin will be replaced \(spec\.template\.spec\.containers\[0\]\.image, /,
+        ),
       },
     ]);
   });
 
   it('a platform change that leaves the chart`s values as they were renders no chart: helm is not even needed', async () => {
     // Every project is rendered again (platform/ changed), but a pin's reason is no value of the chart.
-    await change('pin-reason', () => editFile('platform/pins.yaml', 'which knows only project|domain|project-domain.', 'which knows only project|domain|project-domain (its release notes).'));
+    await change('pin-reason', () =>
+      editFile(
+        'platform/pins.yaml',
+        'which knows only project|domain|project-domain.',
+        'which knows only project|domain|project-domain (its release notes).',
+      ),
+    );
     // Without helm (an empty .tools), a chart render would fail the plan.
     const tools = join(ws.root, '.tools');
     await rename(tools, `${tools}.aside`);
@@ -210,10 +301,17 @@ describe('plan --base in a real repository', () => {
     // The layout before the platform folder: the Application's first source is the chart, values from `$values`.
     await git(ws.root, 'checkout', '-q', '-B', 'helm-source', base);
     const platform = join(ws.root, 'clusters/gkp-dev/platform');
-    const documents = parseAllDocuments(await readFile(join(platform, 'application.yaml'), 'utf8')).map((d) => d.toJS());
+    const documents = parseAllDocuments(await readFile(join(platform, 'application.yaml'), 'utf8')).map((d) =>
+      d.toJS(),
+    );
     const application = documents.find((d) => d.kind === 'Application');
     application.spec.sources = [
-      { repoURL: 'registry.gkp.example/103020/charts', chart: 'flyte', targetRevision: 'v0.15.0', helm: { releaseName: 'flyte', valueFiles: ['$values/clusters/gkp-dev/platform/flyte-values.yaml'] } },
+      {
+        repoURL: 'registry.gkp.example/103020/charts',
+        chart: 'flyte',
+        targetRevision: 'v0.15.0',
+        helm: { releaseName: 'flyte', valueFiles: ['$values/clusters/gkp-dev/platform/flyte-values.yaml'] },
+      },
       { ...application.spec.sources[1], ref: 'values' },
     ];
     await writeFile(join(platform, 'application.yaml'), documents.map((d) => stringify(d)).join('---\n'));
@@ -230,16 +328,32 @@ describe('plan --base in a real repository', () => {
     ]);
     const admin = result.changes.find((c) => c.name === 'flyteadmin')!;
     expect(admin.diff).toEqual([
-      { path: 'spec.template.spec.containers[1].image', before: 'docker.io/redocly/redoc', after: 'docker.io/redocly/redoc:v2.0.0-rc.59' },
-      { path: 'spec.template.spec.initContainers[0].image', before: 'postgres:10.16-alpine', after: 'docker.io/library/postgres:10.16' },
+      {
+        path: 'spec.template.spec.containers[1].image',
+        before: 'docker.io/redocly/redoc',
+        after: 'docker.io/redocly/redoc:v2.0.0-rc.59',
+      },
+      {
+        path: 'spec.template.spec.initContainers[0].image',
+        before: 'postgres:10.16-alpine',
+        after: 'docker.io/library/postgres:10.16',
+      },
     ]);
     const webhook = result.changes.find((c) => c.name === 'flyte-pod-webhook')!;
-    expect(webhook.diff.every((d) => d.path.startsWith('spec.template.metadata.annotations["vault.hashicorp.com/') && d.after === undefined)).toBe(true);
+    expect(
+      webhook.diff.every(
+        (d) => d.path.startsWith('spec.template.metadata.annotations["vault.hashicorp.com/') && d.after === undefined,
+      ),
+    ).toBe(true);
   });
 
   it('a revision that names no commit is a usage error, and the checkout is never touched', async () => {
     const before = await git(ws.root, 'status', '--porcelain');
-    for (const args of [['plan', '--base', 'no-such-branch'], ['validate', '--base', 'no-such-branch'], ['plan', '--base', '--upload-pack=x']]) {
+    for (const args of [
+      ['plan', '--base', 'no-such-branch'],
+      ['validate', '--base', 'no-such-branch'],
+      ['plan', '--base', '--upload-pack=x'],
+    ]) {
       const result = await ws.cli(...args);
       expect(result.exitCode, args.join(' ')).toBe(2);
       expect(result.stderr).toContain('--base');
@@ -251,7 +365,9 @@ describe('plan --base in a real repository', () => {
   it('markdown for the pull request: counts per project, the blocking risk, details folded, written where asked', async () => {
     await git(ws.root, 'checkout', '-q', 'drop-t-dev');
     // As CI writes it for the job summary: into a folder a fresh checkout does not have.
-    expect((await ws.cli('plan', '--base', base, '--format', 'markdown', '--output', 'reports/plan.md')).exitCode).toBe(0);
+    expect((await ws.cli('plan', '--base', base, '--format', 'markdown', '--output', 'reports/plan.md')).exitCode).toBe(
+      0,
+    );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
     expect(markdown).toContain('### Plan: 0 to create, 1 to update, 14 to delete; 1 blocking risk, 0 warnings');
@@ -271,8 +387,21 @@ describe('plan --base in a real repository', () => {
 
   it('`nx affected -t validate` with NX_BASE set fails the change on its blocking risk', async () => {
     await git(ws.root, 'checkout', '-q', 'drop-t-dev');
-    const env = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0', NX_BASE: base, NX_HEAD: 'HEAD' };
-    const result = await execa(join(repoRoot, 'node_modules/.bin/nx'), ['affected', '-t', 'validate', '--outputStyle=static'], { cwd: ws.root, env, reject: false, all: true });
+    const env = {
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      CI: 'true',
+      NO_COLOR: '1',
+      FORCE_COLOR: '0',
+      NX_BASE: base,
+      NX_HEAD: 'HEAD',
+    };
+    const result = await execa(
+      join(repoRoot, 'node_modules/.bin/nx'),
+      ['affected', '-t', 'validate', '--outputStyle=static'],
+      { cwd: ws.root, env, reject: false, all: true },
+    );
     expect(result.exitCode).not.toBe(0);
     expect(result.all).toContain(`domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected`);
   });

@@ -7,7 +7,14 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '@flyte-gkp/gate';
-import { createWorkspace, generateSpecs, atMost, readPlatformFacts, type GeneratedSpec, type PlatformFacts } from './workspace.js';
+import {
+  createWorkspace,
+  generateSpecs,
+  atMost,
+  readPlatformFacts,
+  type GeneratedSpec,
+  type PlatformFacts,
+} from './workspace.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 let dir: string;
@@ -23,7 +30,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the bench workspace generator, 10 projects', () => {
   it('writes exactly the generated specs, and the gate (schema, lint, kubeconform) finds nothing', async () => {
-    expect(readdirSync(join(dir, 'workspace/projects')).sort()).toEqual(specs.map((s) => s.file.replace('projects/', '')).sort());
+    expect(readdirSync(join(dir, 'workspace/projects')).sort()).toEqual(
+      specs.map((s) => s.file.replace('projects/', '')).sort(),
+    );
 
     const result = await runGate(join(dir, 'workspace'), { drift: false });
 
@@ -32,7 +41,11 @@ describe('the bench workspace generator, 10 projects', () => {
   });
 
   it('gives every project its own id, bucket and Secret name', () => {
-    for (const key of [(s: GeneratedSpec) => s.spec.id, (s: GeneratedSpec) => s.spec.storage.bucket, (s: GeneratedSpec) => s.spec.storage.credentialsSecret]) {
+    for (const key of [
+      (s: GeneratedSpec) => s.spec.id,
+      (s: GeneratedSpec) => s.spec.storage.bucket,
+      (s: GeneratedSpec) => s.spec.storage.credentialsSecret,
+    ]) {
       expect(new Set(specs.map(key)).size).toBe(10);
     }
   });
@@ -47,7 +60,8 @@ describe('the bench workspace generator, 10 projects', () => {
     expect(specs.some((s) => s.spec.domains === undefined)).toBe(true);
     const subsets = new Set(specs.filter((s) => s.spec.domains).map((s) => Object.keys(s.spec.domains!).join(',')));
     expect(subsets.size).toBeGreaterThanOrEqual(3);
-    for (const s of specs) for (const domain of Object.keys(s.spec.domains ?? {})) expect(cluster.domains).toContain(domain);
+    for (const s of specs)
+      for (const domain of Object.keys(s.spec.domains ?? {})) expect(cluster.domains).toContain(domain);
 
     const quotas = specs.flatMap((s) => Object.values(s.spec.domains ?? {}).flatMap((d) => (d.quota ? [d.quota] : [])));
     expect(quotas.length).toBeGreaterThan(0);
@@ -55,7 +69,8 @@ describe('the bench workspace generator, 10 projects', () => {
     for (const quota of quotas) {
       for (const resource of ['cpu', 'memory', 'pods'] as const) {
         const value = quota[resource];
-        if (value !== undefined) expect(atMost(value, cluster.quota.ceiling[resource]), `${resource} ${value}`).toBe(true);
+        if (value !== undefined)
+          expect(atMost(value, cluster.quota.ceiling[resource]), `${resource} ${value}`).toBe(true);
       }
     }
   });

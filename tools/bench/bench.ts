@@ -36,7 +36,13 @@ if (sizes.some((n) => !Number.isInteger(n) || n < 1) || !Number.isInteger(repeat
 }
 
 // Children must not reach a cloud service, start a daemon or draw a terminal UI.
-const childEnv: NodeJS.ProcessEnv = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', NO_COLOR: '1' };
+const childEnv: NodeJS.ProcessEnv = {
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+  FORCE_COLOR: '0',
+  NO_COLOR: '1',
+};
 
 function log(message: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -49,7 +55,9 @@ function cli(ws: string, args: string[]): [string, string[], RunOptions] {
 
 function check(run: Run, what: string): Run {
   if (run.exitCode !== 0) {
-    throw new Error(`${what} failed (exit code ${run.exitCode}): the bench measures only runs that pass.\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`);
+    throw new Error(
+      `${what} failed (exit code ${run.exitCode}): the bench measures only runs that pass.\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`,
+    );
   }
   return run;
 }
@@ -61,7 +69,9 @@ async function repeat(times: number, what: string, once: () => Promise<Run>): Pr
 }
 
 function logged(what: string, summary: Summary): Summary {
-  log(`  ${what}: median ${ms(summary.medianMs)} (${summary.runsMs.map(ms).join(', ')})${summary.cpuMedianMs ? `, CPU ${ms(summary.cpuMedianMs)}` : ''}${summary.maxRssMiB ? `, peak ${Math.round(summary.maxRssMiB)} MiB` : ''}`);
+  log(
+    `  ${what}: median ${ms(summary.medianMs)} (${summary.runsMs.map(ms).join(', ')})${summary.cpuMedianMs ? `, CPU ${ms(summary.cpuMedianMs)}` : ''}${summary.maxRssMiB ? `, peak ${Math.round(summary.maxRssMiB)} MiB` : ''}`,
+  );
   return summary;
 }
 
@@ -90,30 +100,57 @@ async function renderChartForKubeconform(ws: string): Promise<Map<string, string
  * kubeconform run directly, with the very flags libs/kubeconform passes, on every manifest and the
  * chart's output in ONE run. The chart's only findings are the schema exceptions the gate accepts.
  */
-async function kubeconformAlone(ws: string, manifests: Map<string, string[]>, charts: Map<string, string>): Promise<{ run: Run; resources: number }> {
+async function kubeconformAlone(
+  ws: string,
+  manifests: Map<string, string[]>,
+  charts: Map<string, string>,
+): Promise<{ run: Run; resources: number }> {
   const loaded = await loadPlatform(diskSource(ws));
   if (!loaded.ok) throw new Error('platform does not load');
   let total: Run | undefined;
   let resources = 0;
   for (const { cluster } of loaded.platform.clusters) {
-    const files = [...(manifests.get(cluster.name) ?? []), ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : [])];
+    const files = [
+      ...(manifests.get(cluster.name) ?? []),
+      ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : []),
+    ];
     if (files.length === 0) continue;
     const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
     const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
-    const summary = JSON.parse(run.stdout).summary as { valid: number; invalid: number; errors: number; skipped: number };
+    const summary = JSON.parse(run.stdout).summary as {
+      valid: number;
+      invalid: number;
+      errors: number;
+      skipped: number;
+    };
     const accepted = charts.has(cluster.name) ? schemaExceptions.length : 0;
-    if (summary.invalid !== accepted || summary.errors + summary.skipped > 0) throw new Error(`kubeconform alone does not pass: ${JSON.stringify(summary)} ${run.stderr}`);
+    if (summary.invalid !== accepted || summary.errors + summary.skipped > 0)
+      throw new Error(`kubeconform alone does not pass: ${JSON.stringify(summary)} ${run.stderr}`);
     resources += summary.valid + summary.invalid;
-    total = total ? { ...run, ms: total.ms + run.ms, maxRssMiB: Math.max(total.maxRssMiB ?? 0, run.maxRssMiB ?? 0) || undefined } : run;
+    total = total
+      ? { ...run, ms: total.ms + run.ms, maxRssMiB: Math.max(total.maxRssMiB ?? 0, run.maxRssMiB ?? 0) || undefined }
+      : run;
   }
   if (!total) throw new Error('no manifests rendered');
   return { run: total, resources };
 }
 
 function git(ws: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=flyte-gkp bench', '-c', 'user.email=bench@flyte-gkp.invalid', '-c', 'commit.gpgsign=false', ...args], { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  return execFileSync(
+    'git',
+    [
+      '-c',
+      'user.name=flyte-gkp bench',
+      '-c',
+      'user.email=bench@flyte-gkp.invalid',
+      '-c',
+      'commit.gpgsign=false',
+      ...args,
+    ],
+    { cwd: ws, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
 }
 
 /** The one spec the nx affected measure changes: a spec with domains, in the middle of the sort order. */
@@ -124,7 +161,11 @@ function changeOneSpec(ws: string, specs: GeneratedSpec[]): GeneratedSpec {
   spec.displayName = `${spec.displayName} (renamed)`;
   const [firstDomain] = Object.keys(spec.domains ?? {});
   // One pod fits any cpu and memory quota at the default requests (lint: quota/reachable).
-  if (firstDomain) spec.domains![firstDomain] = { ...spec.domains![firstDomain], quota: { ...spec.domains![firstDomain].quota, pods: 1 } };
+  if (firstDomain)
+    spec.domains![firstDomain] = {
+      ...spec.domains![firstDomain],
+      quota: { ...spec.domains![firstDomain].quota, pods: 1 },
+    };
   writeFileSync(join(ws, target.file), specText(spec, target.format));
   return { ...target, spec };
 }
@@ -174,15 +215,21 @@ async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult>
   const own = new RegExp(`^clusters/[^/]+/projects/${changed.spec.id}/`);
   const status = git(ws, 'status', '--porcelain').trimEnd().split('\n');
   const outside = status.map((line) => line.slice(3)).filter((path) => path !== changed.file && !own.test(path));
-  if (outside.length > 0) throw new Error(`changing ${changed.file} changed more than it and its output: ${outside.join(', ')}`);
+  if (outside.length > 0)
+    throw new Error(`changing ${changed.file} changed more than it and its output: ${outside.join(', ')}`);
 
   const expectedProject = `flyte-${changed.spec.id}`;
   let ranProjects: string[] = [];
   const once = async () => {
-    const run = await measure('npx', ['nx', 'affected', '-t', 'validate', '--base=HEAD', '--outputStyle=static'], { cwd: ws, env: childEnv });
+    const run = await measure('npx', ['nx', 'affected', '-t', 'validate', '--base=HEAD', '--outputStyle=static'], {
+      cwd: ws,
+      env: childEnv,
+    });
     ranProjects = [...new Set([...run.stdout.matchAll(/nx run ([^\s:]+):validate/g)].map((m) => m[1]))].sort();
     if (ranProjects.length !== 1 || ranProjects[0] !== expectedProject) {
-      throw new Error(`nx affected ran validate for ${JSON.stringify(ranProjects)}, not for exactly ${expectedProject}:\n${run.stdout.slice(-3000)}`);
+      throw new Error(
+        `nx affected ran validate for ${JSON.stringify(ranProjects)}, not for exactly ${expectedProject}:\n${run.stdout.slice(-3000)}`,
+      );
     }
     return run;
   };
@@ -193,7 +240,9 @@ async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult>
   const warmRuns: Run[] = [];
   for (let i = 0; i < repeats; i++) warmRuns.push(check(await once(), 'nx affected (warm)'));
   const warm = summarize(warmRuns);
-  log(`  nx affected -t validate: warm median ${ms(warm.medianMs)} (${warm.runsMs.map(ms).join(', ')}), cold ${ms(cold.medianMs)}; ran ${ranProjects.join(', ')}`);
+  log(
+    `  nx affected -t validate: warm median ${ms(warm.medianMs)} (${warm.runsMs.map(ms).join(', ')}), cold ${ms(cold.medianMs)}; ran ${ranProjects.join(', ')}`,
+  );
   return { changedSpec: changed.file, expectedProject, ranProjects, warm, cold };
 }
 
@@ -205,8 +254,13 @@ async function planOneChanged(ws: string, changed: string): Promise<Summary> {
   const id = changed.replace(/^projects\/|\.[a-z]+$/g, '');
   return repeat(repeats, 'plan --base HEAD, 1 spec changed', async () => {
     const run = check(await measure(...cli(ws, ['plan', '--base', 'HEAD', '--format', 'json'])), 'plan');
-    const projects = [...new Set((JSON.parse(run.stdout) as { changes: { project: string | null }[] }).changes.map((c) => c.project))];
-    if (projects.length !== 1 || projects[0] !== id) throw new Error(`plan after changing ${changed} reports changes of ${JSON.stringify(projects)}, not of ${id} alone`);
+    const projects = [
+      ...new Set((JSON.parse(run.stdout) as { changes: { project: string | null }[] }).changes.map((c) => c.project)),
+    ];
+    if (projects.length !== 1 || projects[0] !== id)
+      throw new Error(
+        `plan after changing ${changed} reports changes of ${JSON.stringify(projects)}, not of ${id} alone`,
+      );
     return run;
   });
 }
@@ -223,9 +277,13 @@ async function planOneAdded(ws: string, specs: GeneratedSpec[]): Promise<Summary
   check(await measure(...cli(ws, ['render'])), 'render after adding a spec');
   const summary = await repeat(repeats, 'plan --base HEAD, 1 spec added (chart rendered)', async () => {
     const run = check(await measure(...cli(ws, ['plan', '--base', 'HEAD', '--format', 'json'])), 'plan');
-    const changes = (JSON.parse(run.stdout) as { changes: { project: string | null; kind: string; name: string }[] }).changes;
+    const changes = (JSON.parse(run.stdout) as { changes: { project: string | null; kind: string; name: string }[] })
+      .changes;
     const others = changes.filter((c) => c.project !== id).map((c) => `${c.project ?? 'platform'} ${c.kind} ${c.name}`);
-    if (others.join() !== 'platform Deployment flyteadmin') throw new Error(`plan after adding ${added} reports, beside ${id}: ${JSON.stringify(others)}, not flyteadmin's Deployment alone`);
+    if (others.join() !== 'platform Deployment flyteadmin')
+      throw new Error(
+        `plan after adding ${added} reports, beside ${id}: ${JSON.stringify(others)}, not flyteadmin's Deployment alone`,
+      );
     return run;
   });
   rmSync(join(ws, added));
@@ -256,7 +314,12 @@ interface SizeResult {
   /** validateCold ÷ kubeconformAlone, pair by pair (they run in turns), and their median */
   gateOverhead: { runs: number[]; median: number };
   /** in-process: the parts once (renderClusterMs the median of `repeats` runs), renderWorkspace and runGate once */
-  stagesMs: Record<StageName, number> & { renderInProcessMs: number; validateInProcessMs: number; renderClusterRunsMs: number[]; lintByRuleMs: Record<string, number> };
+  stagesMs: Record<StageName, number> & {
+    renderInProcessMs: number;
+    validateInProcessMs: number;
+    renderClusterRunsMs: number[];
+    lintByRuleMs: Record<string, number>;
+  };
   nxAffected: NxResult;
   /** `plan --base HEAD` after one spec changed and was rendered */
   plan: Summary;
@@ -303,7 +366,9 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
     renderClusterRunsMs: stages.renderClusterRunsMs.map((v) => round(v)),
     lintByRuleMs: Object.fromEntries(Object.entries(stages.lintByRuleMs).map(([id, v]) => [id, round(v)])),
   };
-  log(`  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, runGate ${ms(stagesMs.validateInProcessMs)}; parts: ${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`);
+  log(
+    `  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, runGate ${ms(stagesMs.validateInProcessMs)}; parts: ${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`,
+  );
 
   const { manifests } = stages;
   const charts = await renderChartForKubeconform(ws); // not timed: kubeconform alone is the reference
@@ -360,7 +425,9 @@ function versionOf(command: string, args: string[], cwd: string): string | undef
 function machineFacts() {
   const cpuList = cpus();
   const readText = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
-  const pkg = (name: string) => (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  const pkg = (name: string) =>
+    (JSON.parse(readFileSync(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+      .version;
   return {
     cpus: cpuList.length,
     availableParallelism: availableParallelism(),
@@ -372,14 +439,20 @@ function machineFacts() {
     nx: pkg('nx'),
     tsx: pkg('tsx'),
     git: versionOf('git', ['--version'], repoRoot),
-    peakMemorySource: hasGnuTime ? '/usr/bin/time -v (max RSS of the child process tree)' : 'process.resourceUsage().maxRSS of the node child',
+    peakMemorySource: hasGnuTime
+      ? '/usr/bin/time -v (max RSS of the child process tree)'
+      : 'process.resourceUsage().maxRSS of the node child',
   };
 }
 
 /** Read-only: which code was measured. */
 function repoState() {
   const commit = versionOf('git', ['rev-parse', 'HEAD'], repoRoot);
-  const dirty = versionOf('git', ['status', '--porcelain', '--', 'libs', 'tools/cli', 'tools/nx-plugin', 'platform'], repoRoot);
+  const dirty = versionOf(
+    'git',
+    ['status', '--porcelain', '--', 'libs', 'tools/cli', 'tools/nx-plugin', 'platform'],
+    repoRoot,
+  );
   return { commit, uncommittedChangesInMeasuredCode: Boolean(dirty) };
 }
 
@@ -399,7 +472,14 @@ function perProject(sizesResult: SizeResult[], pick: (s: SizeResult) => number) 
 /** (cost at the larger size − cost at the smaller) ÷ projects added: the per-project cost without the fixed start-up. */
 function marginal(sizesResult: SizeResult[], pick: (s: SizeResult) => number) {
   const sorted = [...sizesResult].sort((a, b) => a.projects - b.projects);
-  return Object.fromEntries(sorted.slice(1).map((s, i) => [`${sorted[i].projects}→${s.projects}`, round((pick(s) - pick(sorted[i])) / (s.projects - sorted[i].projects), 3)]));
+  return Object.fromEntries(
+    sorted
+      .slice(1)
+      .map((s, i) => [
+        `${sorted[i].projects}→${s.projects}`,
+        round((pick(s) - pick(sorted[i])) / (s.projects - sorted[i].projects), 3),
+      ]),
+  );
 }
 
 function growthRatio(sizesResult: SizeResult[], pick: (s: SizeResult) => number): number | undefined {
@@ -410,20 +490,75 @@ function growthRatio(sizesResult: SizeResult[], pick: (s: SizeResult) => number)
 }
 
 const measures: { key: string; label: string; pick: (s: SizeResult) => number; linearTarget: boolean }[] = [
-  { key: 'renderOneAdded', label: 'render, one spec added (onboarding)', pick: (s) => s.renderOneAdded.medianMs, linearTarget: true },
+  {
+    key: 'renderOneAdded',
+    label: 'render, one spec added (onboarding)',
+    pick: (s) => s.renderOneAdded.medianMs,
+    linearTarget: true,
+  },
   { key: 'render', label: 'render, nothing changed', pick: (s) => s.render.medianMs, linearTarget: true },
-  { key: 'renderFreshClone', label: 'render on a fresh clone, no caches', pick: (s) => s.renderFreshClone.medianMs, linearTarget: true },
-  { key: 'renderFromScratch', label: 'render from scratch, no clusters/', pick: (s) => s.renderFromScratch.medianMs, linearTarget: true },
-  { key: 'renderCluster', label: '  renderCluster, in-process', pick: (s) => s.stagesMs.renderClusterMs, linearTarget: true },
-  { key: 'validateCold', label: 'validate, no caches (full gate)', pick: (s) => s.validateCold.medianMs, linearTarget: true },
+  {
+    key: 'renderFreshClone',
+    label: 'render on a fresh clone, no caches',
+    pick: (s) => s.renderFreshClone.medianMs,
+    linearTarget: true,
+  },
+  {
+    key: 'renderFromScratch',
+    label: 'render from scratch, no clusters/',
+    pick: (s) => s.renderFromScratch.medianMs,
+    linearTarget: true,
+  },
+  {
+    key: 'renderCluster',
+    label: '  renderCluster, in-process',
+    pick: (s) => s.stagesMs.renderClusterMs,
+    linearTarget: true,
+  },
+  {
+    key: 'validateCold',
+    label: 'validate, no caches (full gate)',
+    pick: (s) => s.validateCold.medianMs,
+    linearTarget: true,
+  },
   { key: 'validate', label: 'validate, caches filled', pick: (s) => s.validate.medianMs, linearTarget: true },
-  { key: 'kubeconformAlone', label: 'kubeconform alone, same files', pick: (s) => s.kubeconformAlone.medianMs, linearTarget: false },
-  { key: 'nxAffectedWarm', label: 'nx affected, 1 spec changed, warm', pick: (s) => s.nxAffected.warm.medianMs, linearTarget: false },
-  { key: 'nxAffectedCold', label: 'nx affected, 1 spec changed, cold (1 run)', pick: (s) => s.nxAffected.cold.medianMs, linearTarget: false },
+  {
+    key: 'kubeconformAlone',
+    label: 'kubeconform alone, same files',
+    pick: (s) => s.kubeconformAlone.medianMs,
+    linearTarget: false,
+  },
+  {
+    key: 'nxAffectedWarm',
+    label: 'nx affected, 1 spec changed, warm',
+    pick: (s) => s.nxAffected.warm.medianMs,
+    linearTarget: false,
+  },
+  {
+    key: 'nxAffectedCold',
+    label: 'nx affected, 1 spec changed, cold (1 run)',
+    pick: (s) => s.nxAffected.cold.medianMs,
+    linearTarget: false,
+  },
   { key: 'plan', label: 'plan --base, 1 spec changed', pick: (s) => s.plan.medianMs, linearTarget: false },
-  { key: 'planAdded', label: 'plan --base, 1 spec added (chart)', pick: (s) => s.planAdded.medianMs, linearTarget: false },
-  { key: 'renderInProcess', label: '  render in-process (renderWorkspace)', pick: (s) => s.stagesMs.renderInProcessMs, linearTarget: true },
-  { key: 'validateInProcess', label: '  validate in-process (runGate)', pick: (s) => s.stagesMs.validateInProcessMs, linearTarget: true },
+  {
+    key: 'planAdded',
+    label: 'plan --base, 1 spec added (chart)',
+    pick: (s) => s.planAdded.medianMs,
+    linearTarget: false,
+  },
+  {
+    key: 'renderInProcess',
+    label: '  render in-process (renderWorkspace)',
+    pick: (s) => s.stagesMs.renderInProcessMs,
+    linearTarget: true,
+  },
+  {
+    key: 'validateInProcess',
+    label: '  validate in-process (runGate)',
+    pick: (s) => s.stagesMs.validateInProcessMs,
+    linearTarget: true,
+  },
 ];
 const linearityLimit = 1.25;
 
@@ -436,10 +571,20 @@ function evaluateTargets(results: SizeResult[]): Target[] {
       ['render-1000-one-added', 'one spec added (onboarding)', at1000.renderOneAdded],
       ['render-1000-unchanged', 'nothing changed', at1000.render],
       ['render-1000-fresh-clone', 'on a fresh clone (clusters/ as committed, no caches)', at1000.renderFreshClone],
-      ['render-1000-from-scratch', 'from scratch (no clusters/, no caches: a new repository)', at1000.renderFromScratch],
+      [
+        'render-1000-from-scratch',
+        'from scratch (no clusters/, no caches: a new repository)',
+        at1000.renderFromScratch,
+      ],
     ] as const;
     for (const [id, what, summary] of renders) {
-      targets.push({ id, description: `render of 1,000 projects, ${what} (CLI wall, median)`, value: `${round(summary.medianMs / 1000, 2)} s`, limit: '≤ 3 s', pass: summary.medianMs <= 3000 });
+      targets.push({
+        id,
+        description: `render of 1,000 projects, ${what} (CLI wall, median)`,
+        value: `${round(summary.medianMs / 1000, 2)} s`,
+        limit: '≤ 3 s',
+        pass: summary.medianMs <= 3000,
+      });
     }
   }
   // The overhead is measured without the caches, so both sides run kubeconform on every file. At
@@ -447,28 +592,83 @@ function evaluateTargets(results: SizeResult[]): Target[] {
   for (const s of results) {
     const cold = s.gateOverhead.median;
     const warm = s.validate.medianMs / s.kubeconformAlone.medianMs;
-    targets.push({ id: `gate-overhead-${s.projects}`, description: `full gate (no caches) ÷ kubeconform alone on the same files, ${s.projects} projects`, value: `${round(cold, 2)}×`, limit: '≤ 1.5×', pass: s.projects === largest ? cold <= 1.5 : null });
-    targets.push({ id: `gate-overhead-cached-${s.projects}`, description: `full gate (caches filled) ÷ kubeconform alone, ${s.projects} projects`, value: `${round(warm, 2)}×`, limit: '≤ 1.5×', pass: null });
+    targets.push({
+      id: `gate-overhead-${s.projects}`,
+      description: `full gate (no caches) ÷ kubeconform alone on the same files, ${s.projects} projects`,
+      value: `${round(cold, 2)}×`,
+      limit: '≤ 1.5×',
+      pass: s.projects === largest ? cold <= 1.5 : null,
+    });
+    targets.push({
+      id: `gate-overhead-cached-${s.projects}`,
+      description: `full gate (caches filled) ÷ kubeconform alone, ${s.projects} projects`,
+      value: `${round(warm, 2)}×`,
+      limit: '≤ 1.5×',
+      pass: null,
+    });
   }
   for (const s of results) {
     for (const mode of ['warm', 'cold'] as const) {
       const value = s.nxAffected[mode].medianMs;
-      targets.push({ id: `nx-affected-${mode}-${s.projects}`, description: `nx affected -t validate, one spec changed, ${mode}, ${s.projects} projects (wall incl. Nx start-up)`, value: `${round(value / 1000, 2)} s`, limit: '≤ 5 s', pass: value <= 5000 });
+      targets.push({
+        id: `nx-affected-${mode}-${s.projects}`,
+        description: `nx affected -t validate, one spec changed, ${mode}, ${s.projects} projects (wall incl. Nx start-up)`,
+        value: `${round(value / 1000, 2)} s`,
+        limit: '≤ 5 s',
+        pass: value <= 5000,
+      });
     }
   }
   for (const s of results) {
-    targets.push({ id: `plan-${s.projects}`, description: `plan --base HEAD, one spec changed, ${s.projects} projects (CLI wall, median)`, value: `${round(s.plan.medianMs / 1000, 2)} s`, limit: '≤ 3 s', pass: s.projects === 1000 ? s.plan.medianMs <= 3000 : null });
-    targets.push({ id: `plan-added-${s.projects}`, description: `plan --base HEAD, one spec added (the chart rendered on both sides), ${s.projects} projects (CLI wall, median)`, value: `${round(s.planAdded.medianMs / 1000, 2)} s`, limit: '≤ 3 s', pass: s.projects === 1000 ? s.planAdded.medianMs <= 3000 : null });
+    targets.push({
+      id: `plan-${s.projects}`,
+      description: `plan --base HEAD, one spec changed, ${s.projects} projects (CLI wall, median)`,
+      value: `${round(s.plan.medianMs / 1000, 2)} s`,
+      limit: '≤ 3 s',
+      pass: s.projects === 1000 ? s.plan.medianMs <= 3000 : null,
+    });
+    targets.push({
+      id: `plan-added-${s.projects}`,
+      description: `plan --base HEAD, one spec added (the chart rendered on both sides), ${s.projects} projects (CLI wall, median)`,
+      value: `${round(s.planAdded.medianMs / 1000, 2)} s`,
+      limit: '≤ 3 s',
+      pass: s.projects === 1000 ? s.planAdded.medianMs <= 3000 : null,
+    });
   }
-  const peaks = results.flatMap((s) => [s.renderFromScratch, s.renderFreshClone, s.render, s.renderOneAdded, s.validateCold, s.validate, s.plan, s.planAdded].map((m) => m.maxRssMiB)).filter((v): v is number => v !== undefined);
+  const peaks = results
+    .flatMap((s) =>
+      [
+        s.renderFromScratch,
+        s.renderFreshClone,
+        s.render,
+        s.renderOneAdded,
+        s.validateCold,
+        s.validate,
+        s.plan,
+        s.planAdded,
+      ].map((m) => m.maxRssMiB),
+    )
+    .filter((v): v is number => v !== undefined);
   if (peaks.length > 0) {
     const peak = Math.max(...peaks);
-    targets.push({ id: 'peak-memory', description: 'peak memory (max RSS) of render and validate, any size', value: `${Math.round(peak)} MiB`, limit: '≤ 1 GiB', pass: peak <= GiB });
+    targets.push({
+      id: 'peak-memory',
+      description: 'peak memory (max RSS) of render and validate, any size',
+      value: `${Math.round(peak)} MiB`,
+      limit: '≤ 1 GiB',
+      pass: peak <= GiB,
+    });
   }
   for (const m of measures) {
     const ratio = growthRatio(results, m.pick);
     if (ratio !== undefined) {
-      targets.push({ id: `linear-${m.key}`, description: `linear growth: per-project cost at 1,000 ÷ at 100, ${m.label.trim()}`, value: `${ratio}×`, limit: `≤ ${linearityLimit}×`, pass: m.linearTarget ? ratio <= linearityLimit : null });
+      targets.push({
+        id: `linear-${m.key}`,
+        description: `linear growth: per-project cost at 1,000 ÷ at 100, ${m.label.trim()}`,
+        value: `${ratio}×`,
+        limit: `≤ ${linearityLimit}×`,
+        pass: m.linearTarget ? ratio <= linearityLimit : null,
+      });
     }
   }
   return targets;
@@ -476,39 +676,86 @@ function evaluateTargets(results: SizeResult[]): Target[] {
 
 function table(results: SizeResult[]): string {
   const blank = () => results.map(() => '');
-  const header = [`measure (median of ${repeats})`, ...results.map((s) => `${s.projects} proj`), ...results.map((s) => `per proj @${s.projects}`), '1000÷100'];
+  const header = [
+    `measure (median of ${repeats})`,
+    ...results.map((s) => `${s.projects} proj`),
+    ...results.map((s) => `per proj @${s.projects}`),
+    '1000÷100',
+  ];
   const rows: string[][] = [];
   for (const m of measures) {
     const ratio = growthRatio(results, m.pick);
-    rows.push([m.label, ...results.map((s) => ms(m.pick(s))), ...results.map((s) => ms(m.pick(s) / s.projects)), ratio === undefined ? '' : `${ratio}×`]);
+    rows.push([
+      m.label,
+      ...results.map((s) => ms(m.pick(s))),
+      ...results.map((s) => ms(m.pick(s) / s.projects)),
+      ratio === undefined ? '' : `${ratio}×`,
+    ]);
   }
   const cpu = (v?: number) => (v === undefined ? 'n/a' : ms(v));
-  rows.push(['render one added, CPU (user+sys)', ...results.map((s) => cpu(s.renderOneAdded.cpuMedianMs)), ...blank(), '']);
+  rows.push([
+    'render one added, CPU (user+sys)',
+    ...results.map((s) => cpu(s.renderOneAdded.cpuMedianMs)),
+    ...blank(),
+    '',
+  ]);
   rows.push(['render fresh clone, CPU', ...results.map((s) => cpu(s.renderFreshClone.cpuMedianMs)), ...blank(), '']);
   rows.push(['render from scratch, CPU', ...results.map((s) => cpu(s.renderFromScratch.cpuMedianMs)), ...blank(), '']);
   rows.push(['validate no cache, CPU', ...results.map((s) => cpu(s.validateCold.cpuMedianMs)), ...blank(), '']);
   rows.push(['kubeconform alone, CPU', ...results.map((s) => cpu(s.kubeconformAlone.cpuMedianMs)), ...blank(), '']);
-  rows.push(['gate ÷ kubeconform alone, no cache', ...results.map((s) => `${s.gateOverhead.median.toFixed(2)}×`), ...blank(), '']);
-  rows.push(['gate ÷ kubeconform alone, cached', ...results.map((s) => `${(s.validate.medianMs / s.kubeconformAlone.medianMs).toFixed(2)}×`), ...blank(), '']);
+  rows.push([
+    'gate ÷ kubeconform alone, no cache',
+    ...results.map((s) => `${s.gateOverhead.median.toFixed(2)}×`),
+    ...blank(),
+    '',
+  ]);
+  rows.push([
+    'gate ÷ kubeconform alone, cached',
+    ...results.map((s) => `${(s.validate.medianMs / s.kubeconformAlone.medianMs).toFixed(2)}×`),
+    ...blank(),
+    '',
+  ]);
   const rss = (v?: number) => (v === undefined ? 'n/a' : `${Math.round(v)} MiB`);
-  rows.push(['peak RSS render from scratch', ...results.map((s) => rss(s.renderFromScratch.maxRssMiB)), ...blank(), '']);
+  rows.push([
+    'peak RSS render from scratch',
+    ...results.map((s) => rss(s.renderFromScratch.maxRssMiB)),
+    ...blank(),
+    '',
+  ]);
   rows.push(['peak RSS validate no cache', ...results.map((s) => rss(s.validateCold.maxRssMiB)), ...blank(), '']);
   rows.push(['peak RSS nx affected', ...results.map((s) => rss(s.nxAffected.warm.maxRssMiB)), ...blank(), '']);
-  rows.push(['rendered files / manifests', ...results.map((s) => `${s.renderedFiles}/${s.manifestFiles}`), ...blank(), '']);
+  rows.push([
+    'rendered files / manifests',
+    ...results.map((s) => `${s.renderedFiles}/${s.manifestFiles}`),
+    ...blank(),
+    '',
+  ]);
   rows.push(['Kubernetes resources', ...results.map((s) => String(s.kubernetesResources)), ...blank(), '']);
   rows.push(['kubeconform runs in the gate', ...results.map((s) => String(s.kubeconformChunksInGate)), ...blank(), '']);
   rows.push(['in-process parts (one pass)', ...blank(), ...blank(), '']);
   for (const n of stageNames) {
     const ratio = growthRatio(results, (s) => s.stagesMs[n]);
-    rows.push([`  ${n.replace(/Ms$/, '')}`, ...results.map((s) => ms(s.stagesMs[n])), ...results.map((s) => ms(s.stagesMs[n] / s.projects)), ratio === undefined ? '' : `${ratio}×`]);
+    rows.push([
+      `  ${n.replace(/Ms$/, '')}`,
+      ...results.map((s) => ms(s.stagesMs[n])),
+      ...results.map((s) => ms(s.stagesMs[n] / s.projects)),
+      ratio === undefined ? '' : `${ratio}×`,
+    ]);
     if (n === 'lintMs') {
       // The rules that cost something at the largest size.
       const last = results[results.length - 1];
-      const costly = Object.entries(last.stagesMs.lintByRuleMs).filter(([, v]) => v >= Math.max(50, last.stagesMs.lintMs * 0.05)).sort((a, b) => b[1] - a[1]);
+      const costly = Object.entries(last.stagesMs.lintByRuleMs)
+        .filter(([, v]) => v >= Math.max(50, last.stagesMs.lintMs * 0.05))
+        .sort((a, b) => b[1] - a[1]);
       for (const [id] of costly) {
         const pick = (s: SizeResult) => s.stagesMs.lintByRuleMs[id] ?? 0;
         const r = growthRatio(results, pick);
-        rows.push([`    ${id}`, ...results.map((s) => ms(pick(s))), ...results.map((s) => ms(pick(s) / s.projects)), r === undefined ? '' : `${r}×`]);
+        rows.push([
+          `    ${id}`,
+          ...results.map((s) => ms(pick(s))),
+          ...results.map((s) => ms(pick(s) / s.projects)),
+          r === undefined ? '' : `${r}×`,
+        ]);
       }
     }
   }
@@ -517,7 +764,13 @@ function table(results: SizeResult[]): string {
 
 function formatTable(rows: string[][]): string {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r, ri) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ') + (ri === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : '')).join('\n');
+  return rows
+    .map(
+      (r, ri) =>
+        r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ') +
+        (ri === 0 ? `\n${widths.map((w) => '-'.repeat(w)).join('  ')}` : ''),
+    )
+    .join('\n');
 }
 
 async function main() {
@@ -525,7 +778,9 @@ async function main() {
   const loadBefore = loadavg().map((v) => round(v, 2));
   const repo = repoState(); // at the start: the workspaces copy the code as it is now
   const base = mkdtempSync(join(tmpdir(), 'flyte-gkp-bench-'));
-  log(`workspaces under ${base}; sizes ${sizes.join(', ')}; ${repeats} runs each; load average ${loadBefore.join(' ')}`);
+  log(
+    `workspaces under ${base}; sizes ${sizes.join(', ')}; ${repeats} runs each; load average ${loadBefore.join(' ')}`,
+  );
   const results: SizeResult[] = [];
   try {
     for (const n of sizes) results.push(await benchSize(base, n));
@@ -544,18 +799,25 @@ async function main() {
       repeats,
       statistic: 'median of the runs; every run is listed in runsMs',
       timer: 'wall clock from spawn to exit (performance.now in the bench process)',
-      renderFromScratch: '`node tools/cli/run.mjs render` (what `npm run render` runs after its setup pre-hook) with no clusters/ (set aside, not deleted: creating files right after a mass deletion is 5-8 times slower on this disk) and no caches (.tools/cache removed)',
+      renderFromScratch:
+        '`node tools/cli/run.mjs render` (what `npm run render` runs after its setup pre-hook) with no clusters/ (set aside, not deleted: creating files right after a mass deletion is 5-8 times slower on this disk) and no caches (.tools/cache removed)',
       renderFreshClone: 'the same with clusters/ up to date (as committed) and no caches: a fresh clone',
       render: 'the same, clusters/ up to date and the caches filled: nothing to write',
       renderOneAdded: 'the same after adding one new spec (a tenant onboarding): its files and the Flyte values change',
-      validateCold: '`node tools/cli/run.mjs validate` on an up-to-date workspace without the caches (schema, lint, kubeconform on every manifest, drift): CI on a clean clone',
+      validateCold:
+        '`node tools/cli/run.mjs validate` on an up-to-date workspace without the caches (schema, lint, kubeconform on every manifest, drift): CI on a clean clone',
       validate: 'the same with the caches a render leaves',
-      kubeconformAlone: 'the kubeconform binary run directly, once, with the wrapper\'s flags on every rendered manifest (cwd: the workspace), in turns with validateCold (validate, kubeconform, validate, …)',
-      gateOverhead: 'validateCold ÷ kubeconformAlone for each pair of runs made one after the other; the target takes their median',
-      nxAffected: '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
+      kubeconformAlone:
+        "the kubeconform binary run directly, once, with the wrapper's flags on every rendered manifest (cwd: the workspace), in turns with validateCold (validate, kubeconform, validate, …)",
+      gateOverhead:
+        'validateCold ÷ kubeconformAlone for each pair of runs made one after the other; the target takes their median',
+      nxAffected:
+        '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
       plan: '`node tools/cli/run.mjs plan --base HEAD --format json` right after: the changed spec rendered, not committed; every change it reports must be of that project',
-      planAdded: 'the same after that change is undone and one spec added and rendered: its project\'s objects and flyteadmin\'s Deployment (the chart rendered by helm on both sides)',
-      stages: 'in the bench process, without start-up: renderWorkspace and runGate once each, and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
+      planAdded:
+        "the same after that change is undone and one spec added and rendered: its project's objects and flyteadmin's Deployment (the chart rendered by helm on both sides)",
+      stages:
+        'in the bench process, without start-up: renderWorkspace and runGate once each, and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
       linearity: `per-project cost at 1,000 ÷ per-project cost at 100; > 1 means super-linear; target ≤ ${linearityLimit} for render and validate, CLI and in-process, and renderCluster`,
       cpu: 'user + system CPU time of the child process tree (GNU time), less sensitive to a busy machine than wall time',
     },
@@ -568,10 +830,13 @@ async function main() {
   mkdirSync(dirname(options.out), { recursive: true });
   writeFileSync(options.out, `${JSON.stringify(output, null, 2)}\n`);
 
-  console.log(`\nflyte-gkp bench: ${output.machine.cpus} CPUs (${output.machine.cpuModel}), node ${output.machine.node}, kubeconform ${output.machine.kubeconform}, nx ${output.machine.nx}; load average ${loadBefore.join(' ')} → ${output.machine.loadAverageAfter.join(' ')}\n`);
+  console.log(
+    `\nflyte-gkp bench: ${output.machine.cpus} CPUs (${output.machine.cpuModel}), node ${output.machine.node}, kubeconform ${output.machine.kubeconform}, nx ${output.machine.nx}; load average ${loadBefore.join(' ')} → ${output.machine.loadAverageAfter.join(' ')}\n`,
+  );
   console.log(table(results));
   console.log('\ntargets:');
-  for (const t of targets) console.log(`  ${t.pass === null ? 'info' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value} (${t.limit})`);
+  for (const t of targets)
+    console.log(`  ${t.pass === null ? 'info' : t.pass ? 'PASS' : 'FAIL'}  ${t.description}: ${t.value} (${t.limit})`);
   console.log(`\nresults: ${relative(process.cwd(), options.out) || options.out} (${output.durationS} s)`);
 }
 

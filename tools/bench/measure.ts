@@ -47,15 +47,23 @@ export async function measure(command: string, args: string[], options: RunOptio
   }
   try {
     const started = performance.now();
-    const { exitCode, stdout, stderr } = await new Promise<{ exitCode: number; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      child.stdout.on('data', (b: Buffer) => out.push(b));
-      child.stderr.on('data', (b: Buffer) => err.push(b));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ exitCode: code ?? -1, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-    });
+    const { exitCode, stdout, stderr } = await new Promise<{ exitCode: number; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(argv[0], argv.slice(1), { cwd: options.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+        const out: Buffer[] = [];
+        const err: Buffer[] = [];
+        child.stdout.on('data', (b: Buffer) => out.push(b));
+        child.stderr.on('data', (b: Buffer) => err.push(b));
+        child.on('error', reject);
+        child.on('close', (code) =>
+          resolve({
+            exitCode: code ?? -1,
+            stdout: Buffer.concat(out).toString(),
+            stderr: Buffer.concat(err).toString(),
+          }),
+        );
+      },
+    );
     const ms = performance.now() - started;
     return { ms, ...readRusage(report), exitCode, stdout, stderr };
   } finally {
@@ -77,7 +85,12 @@ function readRusage(report: string): { maxRssMiB?: number; cpuMs?: number } {
   const preloadCpu = number(/^cpu (\d+)$/m);
   return {
     maxRssMiB: rssKiB === undefined ? undefined : rssKiB / 1024,
-    cpuMs: user !== undefined && system !== undefined ? (user + system) * 1000 : preloadCpu === undefined ? undefined : preloadCpu / 1000,
+    cpuMs:
+      user !== undefined && system !== undefined
+        ? (user + system) * 1000
+        : preloadCpu === undefined
+          ? undefined
+          : preloadCpu / 1000,
   };
 }
 

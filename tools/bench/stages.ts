@@ -42,7 +42,14 @@ export interface StageTimes {
 }
 
 /** The parts, in pipeline order. */
-export const stageNames = ['loadPlatformMs', 'loadSpecsMs', 'renderClusterMs', 'lintMs', 'kubeconformMs', 'driftMs'] as const;
+export const stageNames = [
+  'loadPlatformMs',
+  'loadSpecsMs',
+  'renderClusterMs',
+  'lintMs',
+  'kubeconformMs',
+  'driftMs',
+] as const;
 export type StageName = (typeof stageNames)[number];
 
 const since = (start: number) => performance.now() - start;
@@ -64,7 +71,8 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
   const projects: ProjectInput[] = [];
   for (const file of await listSpecFiles(files)) {
     const result = await loadProjectFile(files, file);
-    if (!result.ok) throw new Error(`${file} is not a valid spec: ${result.diagnostics.map((d) => d.message).join('; ')}`);
+    if (!result.ok)
+      throw new Error(`${file} is not a valid spec: ${result.diagnostics.map((d) => d.message).join('; ')}`);
     projects.push({ ...result.value, file });
   }
   const loadSpecsMs = since(t);
@@ -82,7 +90,13 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     t = performance.now();
     const findings = runRules([rule], { platform, projects, refusedSpecs: [], rendered });
     lintByRuleMs[rule.id] = since(t);
-    if (findings.length > 0) throw new Error(`lint findings on the generated specs: ${findings.slice(0, 5).map((d) => `${d.file}: ${d.message}`).join('; ')}`);
+    if (findings.length > 0)
+      throw new Error(
+        `lint findings on the generated specs: ${findings
+          .slice(0, 5)
+          .map((d) => `${d.file}: ${d.message}`)
+          .join('; ')}`,
+      );
   }
 
   let kubeconformMs = 0;
@@ -95,27 +109,50 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     manifests.set(cluster.name, clusterManifests);
 
     t = performance.now();
-    const verdicts = await runKubeconform(clusterManifests, root, toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version));
+    const verdicts = await runKubeconform(
+      clusterManifests,
+      root,
+      toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version),
+    );
     kubeconformMs += since(t);
     kubeconformChunks += argumentChunks(clusterManifests).length;
     const bad = verdicts.filter((v) => v.status !== 'valid');
-    if (bad.length > 0) throw new Error(`kubeconform rejects the generated output: ${bad.slice(0, 3).map((v) => `${v.file} ${v.kind}: ${v.message}`).join('; ')}`);
+    if (bad.length > 0)
+      throw new Error(
+        `kubeconform rejects the generated output: ${bad
+          .slice(0, 3)
+          .map((v) => `${v.file} ${v.kind}: ${v.message}`)
+          .join('; ')}`,
+      );
 
     t = performance.now();
     const expected = new Map(clusterFiles.map((f) => [f.path, f.content]));
     const difference = compareTrees(expected, await readTree(root, join('clusters', cluster.name)));
     driftMs += since(t);
-    if (difference.added.length + difference.removed.length + difference.changed.length > 0) throw new Error(`clusters/${cluster.name}/ is not in step with a fresh render`);
+    if (difference.added.length + difference.removed.length + difference.changed.length > 0)
+      throw new Error(`clusters/${cluster.name}/ is not in step with a fresh render`);
   }
 
   t = performance.now();
   const render = await renderWorkspace(root);
   const renderInProcessMs = since(t);
-  if (render.diagnostics.length > 0 || render.written.length === 0) throw new Error(`renderWorkspace did not pass: ${render.diagnostics.slice(0, 3).map((d) => d.message).join('; ')}`);
+  if (render.diagnostics.length > 0 || render.written.length === 0)
+    throw new Error(
+      `renderWorkspace did not pass: ${render.diagnostics
+        .slice(0, 3)
+        .map((d) => d.message)
+        .join('; ')}`,
+    );
   t = performance.now();
   const gate = await runGate(root);
   const validateInProcessMs = since(t);
-  if (gate.diagnostics.length > 0) throw new Error(`runGate did not pass: ${gate.diagnostics.slice(0, 3).map((d) => `${d.file}: ${d.message}`).join('; ')}`);
+  if (gate.diagnostics.length > 0)
+    throw new Error(
+      `runGate did not pass: ${gate.diagnostics
+        .slice(0, 3)
+        .map((d) => `${d.file}: ${d.message}`)
+        .join('; ')}`,
+    );
 
   return {
     loadPlatformMs,

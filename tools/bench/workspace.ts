@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import { Document } from 'yaml';
 import { compareQuantities, fits, parseQuantity } from '@flyte-gkp/lint';
 import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
-import { diskSource, projectApiVersion, type DomainSettings, type OwnerRole, type ProjectSpec, type Quota } from '@flyte-gkp/spec';
+import {
+  diskSource,
+  projectApiVersion,
+  type DomainSettings,
+  type OwnerRole,
+  type ProjectSpec,
+  type Quota,
+} from '@flyte-gkp/spec';
 
 /** What the generator needs to know of the platform; read from the real platform/ files. */
 export interface PlatformFacts {
@@ -16,7 +23,10 @@ export interface PlatformFacts {
 
 export async function readPlatformFacts(repoRoot: string): Promise<PlatformFacts> {
   const result = await loadPlatform(diskSource(repoRoot));
-  if (!result.ok) throw new Error(`the repository's platform/ files do not load:\n${result.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n')}`);
+  if (!result.ok)
+    throw new Error(
+      `the repository's platform/ files do not load:\n${result.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n')}`,
+    );
   // Specs without `clusters` go to every cluster; the generator sizes quotas and domains for the first.
   return { cluster: result.platform.clusters[0].cluster };
 }
@@ -44,13 +54,40 @@ function prng(seed: number): () => number {
 /** Whether a Kubernetes quantity (500m, 4, 8Gi) is at most `limit`: as the quota rule compares them. */
 export function atMost(quantity: string | number, limit: string | number): boolean {
   const [value, ceiling] = [parseQuantity(quantity), parseQuantity(limit)];
-  if (value === undefined || ceiling === undefined) throw new Error(`not a quantity: ${value === undefined ? quantity : limit}`);
+  if (value === undefined || ceiling === undefined)
+    throw new Error(`not a quantity: ${value === undefined ? quantity : limit}`);
   return compareQuantities(value, ceiling) <= 0;
 }
 
-const teams = ['forecast', 'vision', 'nlp', 'pricing', 'fraud', 'search', 'ads', 'genomics', 'risk', 'supply', 'churn', 'ranking'];
+const teams = [
+  'forecast',
+  'vision',
+  'nlp',
+  'pricing',
+  'fraud',
+  'search',
+  'ads',
+  'genomics',
+  'risk',
+  'supply',
+  'churn',
+  'ranking',
+];
 const purposes = ['pipelines', 'experiments', 'training', 'batch-scoring', 'feature-store', 'evaluation'];
-const subjects = ['Demand forecasting', 'Image classification', 'Text embeddings', 'Dynamic pricing', 'Fraud detection', 'Search relevance', 'Ad click prediction', 'Variant calling', 'Credit risk', 'Supply planning', 'Churn prediction', 'Feed ranking'];
+const subjects = [
+  'Demand forecasting',
+  'Image classification',
+  'Text embeddings',
+  'Dynamic pricing',
+  'Fraud detection',
+  'Search relevance',
+  'Ad click prediction',
+  'Variant calling',
+  'Credit risk',
+  'Supply planning',
+  'Churn prediction',
+  'Feed ranking',
+];
 const roles: OwnerRole[] = ['admin', 'edit', 'view'];
 const cpuChoices = ['500m', '1', '2', 4, '6', 8, '12', '16', '24', '32', '1500m'];
 const memoryChoices = ['1Gi', '2Gi', '4Gi', '8Gi', '12Gi', '16Gi', '24Gi', '32Gi', '64Gi', '128Gi', '4096Mi'];
@@ -65,7 +102,8 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
   const random = prng(seed + count);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
   const ceiling = cluster.quota.ceiling;
-  const within = <T extends string | number>(choices: readonly T[], limit: string | number) => choices.filter((c) => atMost(c, limit));
+  const within = <T extends string | number>(choices: readonly T[], limit: string | number) =>
+    choices.filter((c) => atMost(c, limit));
   const cpus = within(cpuChoices, ceiling.cpu);
   const memories = within(memoryChoices, ceiling.memory);
   const pods = podChoices.filter((p) => p <= ceiling.pods);
@@ -82,8 +120,13 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
 
     const ownerCount = 1 + (i % 4); // 1, 2, 3, 4 owners in turn
     const owners: ProjectSpec['owners'] = [{ group: `gkp-${cluster.appId}-${id}-admins`, role: 'admin' }];
-    const extraGroups = [`gkp-${cluster.appId}-${id}-engineers`, `gkp-${cluster.appId}-${team}-data-scientists`, `gkp-${cluster.appId}-readers`];
-    for (let o = 1; o < ownerCount; o++) owners.push({ group: extraGroups[o - 1], role: o === 1 ? pick(roles) : roles[(i + o) % roles.length] });
+    const extraGroups = [
+      `gkp-${cluster.appId}-${id}-engineers`,
+      `gkp-${cluster.appId}-${team}-data-scientists`,
+      `gkp-${cluster.appId}-readers`,
+    ];
+    for (let o = 1; o < ownerCount; o++)
+      owners.push({ group: extraGroups[o - 1], role: o === 1 ? pick(roles) : roles[(i + o) % roles.length] });
 
     // A third of the specs take every domain with the default quota; the others a non-empty subset in
     // promotion order, some with their own quotas (partial or full).
@@ -98,7 +141,11 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
         if (random() < 0.6) quota.memory = pick(memories);
         if (random() < 0.4) quota.pods = pick(pods);
         // The cpu and memory quotas hold the pods quota at the default requests (lint: quota/reachable).
-        const held = Math.min(...(['cpu', 'memory'] as const).map((r) => Number(fits(quota[r] ?? cluster.quota.default[r], cluster.quota.containerDefaults[r]))));
+        const held = Math.min(
+          ...(['cpu', 'memory'] as const).map((r) =>
+            Number(fits(quota[r] ?? cluster.quota.default[r], cluster.quota.containerDefaults[r])),
+          ),
+        );
         if ((quota.pods ?? cluster.quota.default.pods) > held) quota.pods = held;
         domains[domain] = Object.keys(quota).length > 0 ? { quota } : {};
       }
@@ -109,10 +156,15 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
       kind: 'FlyteProject',
       id,
       displayName: `${subject} ${serial}`,
-      ...(i % 5 === 4 ? {} : { description: `${subject} ${purpose.replace(/-/g, ' ')} of team ${team} (synthetic project ${serial}).` }),
+      ...(i % 5 === 4
+        ? {}
+        : { description: `${subject} ${purpose.replace(/-/g, ' ')} of team ${team} (synthetic project ${serial}).` }),
       owners,
       ...(domains ? { domains } : {}),
-      storage: { bucket: `${cluster.appId}-${cluster.pocName}-${id}`.slice(0, 63).replace(/-+$/, ''), credentialsSecret: `mercury-${id}` },
+      storage: {
+        bucket: `${cluster.appId}-${cluster.pocName}-${id}`.slice(0, 63).replace(/-+$/, ''),
+        credentialsSecret: `mercury-${id}`,
+      },
       ...(i % 7 === 3 ? { clusters: [cluster.name] } : {}),
     };
     const format = i % 3 === 1 ? 'json' : 'yaml';
@@ -124,14 +176,29 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
 
 /** The text a tenant would commit, as the project generator writes it. */
 export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+  if (format === 'json')
+    return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
   const doc = new Document(spec, { version: '1.1' });
   doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
   return doc.toString({ lineWidth: 0 });
 }
 
 /** Files and folders of the repository a workspace needs for the CLI and Nx to run in it. */
-const copied = ['package.json', 'package-lock.json', 'nx.json', '.nxignore', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'platform', 'tools/cli', 'tools/nx-plugin', 'tools/setup', 'tools/toolchain.json'];
+const copied = [
+  'package.json',
+  'package-lock.json',
+  'nx.json',
+  '.nxignore',
+  '.env',
+  'tsconfig.base.json',
+  'tsconfig.json',
+  'libs',
+  'platform',
+  'tools/cli',
+  'tools/nx-plugin',
+  'tools/setup',
+  'tools/toolchain.json',
+];
 /** Large or installed: linked, never copied. */
 const linked = ['node_modules', '.tools/bin', '.tools/schemas', '.tools/charts'];
 
@@ -139,19 +206,29 @@ const linked = ['node_modules', '.tools/bin', '.tools/schemas', '.tools/charts']
  * A workspace under `dir` with the repository's code and platform and `count` generated specs (no
  * other spec, no rendered output yet). Returns the generated specs.
  */
-export async function createWorkspace(repoRoot: string, dir: string, count: number, seed?: number): Promise<GeneratedSpec[]> {
+export async function createWorkspace(
+  repoRoot: string,
+  dir: string,
+  count: number,
+  seed?: number,
+): Promise<GeneratedSpec[]> {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'projects'), { recursive: true });
   for (const entry of copied) {
-    if (existsSync(join(repoRoot, entry))) cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true, filter: (src) => !src.includes('/.nx/') });
+    if (existsSync(join(repoRoot, entry)))
+      cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true, filter: (src) => !src.includes('/.nx/') });
   }
   // The workspace's own .tools/ holds its CLI bundle and kubeconform verdict cache, so the bench can
   // clear that cache without touching the repository's.
   mkdirSync(join(dir, '.tools'));
-  for (const entry of linked) if (existsSync(join(repoRoot, entry))) symlinkSync(join(repoRoot, entry), join(dir, entry));
+  for (const entry of linked)
+    if (existsSync(join(repoRoot, entry))) symlinkSync(join(repoRoot, entry), join(dir, entry));
   // The repository's .gitignore names node_modules/ as a folder; here it is a symlink.
   const gitignore = existsSync(join(repoRoot, '.gitignore')) ? readFileSync(join(repoRoot, '.gitignore'), 'utf8') : '';
-  writeFileSync(join(dir, '.gitignore'), `${gitignore}\n# bench workspace: symlinks to the repository's installs\nnode_modules\n.nx\n`);
+  writeFileSync(
+    join(dir, '.gitignore'),
+    `${gitignore}\n# bench workspace: symlinks to the repository's installs\nnode_modules\n.nx\n`,
+  );
   const specs = generateSpecs(await readPlatformFacts(repoRoot), count, seed);
   for (const s of specs) writeFileSync(join(dir, s.file), s.text);
   return specs;

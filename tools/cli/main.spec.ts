@@ -8,7 +8,10 @@ import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
 let ws: TempWorkspace;
 beforeAll(async () => {
   ws = await createTempWorkspace();
-  await writeFile(join(ws.root, 'projects/bad.yaml'), 'apiVersion: flytepoc.gkp.io/v1alpha1\nkind: FlyteProject\nid: bad\nowners: []\n');
+  await writeFile(
+    join(ws.root, 'projects/bad.yaml'),
+    'apiVersion: flytepoc.gkp.io/v1alpha1\nkind: FlyteProject\nid: bad\nowners: []\n',
+  );
 });
 afterAll(() => ws.remove());
 
@@ -42,14 +45,17 @@ describe('the command line', () => {
     expect((await ws.cli('validate', '--format', 'xml')).exitCode).toBe(2);
   });
 
-  it.each([['--bogus'], ['--project'], ['--format']])('exits 2 with the usage, not a stack trace, on %s', async (option) => {
-    const { exitCode, stdout, stderr } = await ws.cli('validate', option);
-    expect(exitCode).toBe(2);
-    expect(stderr).toContain(option);
-    expect(stderr).toMatch(/^usage: npm run <render\|validate/m);
-    expect(stdout).toBe('');
-    expect(stderr).not.toMatch(/^\s+at /m);
-  });
+  it.each([['--bogus'], ['--project'], ['--format']])(
+    'exits 2 with the usage, not a stack trace, on %s',
+    async (option) => {
+      const { exitCode, stdout, stderr } = await ws.cli('validate', option);
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(option);
+      expect(stderr).toMatch(/^usage: npm run <render\|validate/m);
+      expect(stdout).toBe('');
+      expect(stderr).not.toMatch(/^\s+at /m);
+    },
+  );
 
   it.each([
     ['a spec that does not exist', 'projects/nope.yaml', 'there is no spec projects/nope.yaml'],
@@ -57,7 +63,11 @@ describe('the command line', () => {
     ['a path out of the repository', '../x.yaml', 'is not a file of projects/'],
     ['an absolute path', '/etc/passwd', 'is not a file of projects/'],
     ['a rendered file', 'clusters/gkp-dev/root-app.yaml', 'is not a file of projects/'],
-    ['a path that climbs out of projects/ and back', 'projects/../clusters/gkp-dev/root-app.yaml', 'is not a file of projects/'],
+    [
+      'a path that climbs out of projects/ and back',
+      'projects/../clusters/gkp-dev/root-app.yaml',
+      'is not a file of projects/',
+    ],
     ['a spec in a subfolder', 'projects/team/z.yaml', 'is not a file of projects/'],
   ])('exits 2 on --project naming %s, and checks nothing', async (_, name, message) => {
     const { exitCode, stdout, stderr } = await ws.cli('validate', '--project', 'projects/x.yaml', '--project', name);

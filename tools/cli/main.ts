@@ -1,8 +1,21 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DiagnosticError, formatDiagnostics, formatHuman, outputFormats, type OutputFormat } from '@flyte-gkp/diagnostics';
-import { listSpecFiles, planWorkspace, renderWorkspace, RevisionError, runGate, type GateResult } from '@flyte-gkp/gate';
+import {
+  DiagnosticError,
+  formatDiagnostics,
+  formatHuman,
+  outputFormats,
+  type OutputFormat,
+} from '@flyte-gkp/diagnostics';
+import {
+  listSpecFiles,
+  planWorkspace,
+  renderWorkspace,
+  RevisionError,
+  runGate,
+  type GateResult,
+} from '@flyte-gkp/gate';
 import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
 import { diskSource } from '@flyte-gkp/spec';
 
@@ -42,8 +55,12 @@ async function focusedSpecs(root: string, named: string[]): Promise<string[]> {
   const specs = new Set(await listSpecFiles(diskSource(root)));
   return named.map((name) => {
     const path = relative(root, resolve(root, name)).split(sep).join('/');
-    if (!/^projects\/[^/]+$/.test(path)) throw new UsageError(`--project ${name} is not a file of projects/: name a spec such as projects/<id>.yaml`);
-    if (!specs.has(path)) throw new UsageError(`--project ${name}: there is no spec ${path} (a spec is a file projects/<id>.yaml, .yml or .json)`);
+    if (!/^projects\/[^/]+$/.test(path))
+      throw new UsageError(`--project ${name} is not a file of projects/: name a spec such as projects/<id>.yaml`);
+    if (!specs.has(path))
+      throw new UsageError(
+        `--project ${name}: there is no spec ${path} (a spec is a file projects/<id>.yaml, .yml or .json)`,
+      );
     return path;
   });
 }
@@ -110,7 +127,12 @@ async function writeReport(file: string, report: string): Promise<void> {
   await writeFile(file, report);
 }
 
-async function plan(root: string, base: string | undefined, format: string, output: string | undefined): Promise<number> {
+async function plan(
+  root: string,
+  base: string | undefined,
+  format: string,
+  output: string | undefined,
+): Promise<number> {
   if (base === undefined) {
     console.error('plan needs --base REV: the revision to compare with (e.g. origin/main)');
     return exitCodes.usage;
@@ -139,7 +161,11 @@ main(process.argv.slice(2)).then(
       console.error(`error: ${error.message}`);
       process.exit(exitCodes.usage);
     }
-    if (error instanceof UsageError || (error instanceof Error && (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')))) {
+    if (
+      error instanceof UsageError ||
+      (error instanceof Error &&
+        (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')))
+    ) {
       console.error(`${error.message}\n\n${usage}`);
       process.exit(exitCodes.usage);
     }

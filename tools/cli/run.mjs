@@ -16,7 +16,8 @@ const buildConfig = ['tsconfig.base.json', 'package-lock.json', 'tools/cli/run.m
 
 function digestOf(files) {
   const hash = createHash('sha256');
-  for (const file of files) hash.update(`${file}\0`).update(existsSync(join(root, file)) ? readFileSync(join(root, file)) : '\0missing');
+  for (const file of files)
+    hash.update(`${file}\0`).update(existsSync(join(root, file)) ? readFileSync(join(root, file)) : '\0missing');
   return hash.digest('hex');
 }
 
@@ -44,7 +45,9 @@ async function build() {
     target: 'node20',
     tsconfig: 'tsconfig.base.json',
     // Bundled CommonJS packages (ajv) call require; an ES module has none of its own.
-    banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+    banner: {
+      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+    },
     metafile: true,
     write: false,
     outfile: bundleFile,

@@ -57,7 +57,7 @@ export function convertCrdFiles(crdFiles, outDir) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) {
       if (doc.errors.length > 0) throw new Error(`${file}: ${doc.errors[0].message}`);
       const value = doc.toJS({ maxAliasCount: -1 });
-      const items = value?.kind === 'List' ? value.items ?? [] : [value];
+      const items = value?.kind === 'List' ? (value.items ?? []) : [value];
       for (const crd of items.filter((item) => item?.kind === 'CustomResourceDefinition')) {
         for (const { fileName, schema } of crdToJsonSchemas(crd)) {
           writeFileSync(join(outDir, fileName), `${JSON.stringify(schema, null, 2)}\n`);

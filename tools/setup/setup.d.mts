@@ -36,5 +36,10 @@ export function flyteChartDir(root: string, version: string): string;
 export function flyteChartStamp(root: string, version: string): string;
 export function clusterChartVersions(root?: string, clustersDir?: string): { file: string; version: string }[];
 export function flyteChartPin(toolchain: Toolchain, version: string, file?: string): ChartPin;
-export function ensureFlyteCharts(root?: string, toolchain?: Toolchain, env?: Env, clustersDir?: string): Promise<string[]>;
+export function ensureFlyteCharts(
+  root?: string,
+  toolchain?: Toolchain,
+  env?: Env,
+  clustersDir?: string,
+): Promise<string[]>;
 export function main(root?: string): Promise<number>;

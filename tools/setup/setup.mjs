@@ -5,7 +5,19 @@
 // stamp of what it installed and an up-to-date run costs well under a second.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,14 +29,16 @@ const ARGO_CD_CRD_FILES = ['application-crd.yaml', 'appproject-crd.yaml', 'appli
 /** An expected failure: main() prints its message (no stack trace) and exits 1. */
 export class SetupError extends Error {}
 
-const sha256 = (...buffers) => buffers.reduce((hash, buffer) => hash.update(buffer), createHash('sha256')).digest('hex');
+const sha256 = (...buffers) =>
+  buffers.reduce((hash, buffer) => hash.update(buffer), createHash('sha256')).digest('hex');
 const readText = (file) => (existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined);
 const display = (root, path) => relative(root, path) || '.';
 
 function run(command, args, options) {
   const result = spawnSync(command, args, { stdio: 'inherit', ...options });
   if (result.error) throw new SetupError(`could not run ${command}: ${result.error.message}`);
-  if (result.status !== 0) throw new SetupError(`\`${command} ${args.join(' ')}\` failed (exit code ${result.status}); see its output above`);
+  if (result.status !== 0)
+    throw new SetupError(`\`${command} ${args.join(' ')}\` failed (exit code ${result.status}); see its output above`);
   return result;
 }
 
@@ -55,14 +69,18 @@ export function readToolchain(root = defaultRepoRoot) {
 // than package-lock.json means an install already matches it (someone ran npm install or npm ci).
 export function ensureNodeModules(root = defaultRepoRoot) {
   const lockFile = join(root, 'package-lock.json');
-  if (!existsSync(lockFile)) throw new SetupError('package-lock.json is missing: `npm ci` needs it (run `npm install` once and commit the lockfile)');
+  if (!existsSync(lockFile))
+    throw new SetupError(
+      'package-lock.json is missing: `npm ci` needs it (run `npm install` once and commit the lockfile)',
+    );
   const stampFile = join(root, 'node_modules/.setup-package-lock.sha256');
   const lockHash = sha256(readFileSync(lockFile));
   if (readText(stampFile) === lockHash) return 'node_modules up to date';
   const npmStamp = join(root, 'node_modules/.package-lock.json');
   const installedAfterLock = existsSync(npmStamp) && statSync(npmStamp).mtimeMs >= statSync(lockFile).mtimeMs;
   const status = installedAfterLock ? 'node_modules up to date' : 'node_modules installed (npm ci)';
-  if (!installedAfterLock) run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, shell: process.platform === 'win32' });
+  if (!installedAfterLock)
+    run('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, shell: process.platform === 'win32' });
   writeFileSync(stampFile, `${lockHash}\n`);
   return status;
 }
@@ -116,7 +134,10 @@ export function clusterKubernetesVersions(root = defaultRepoRoot, clustersDir = 
   return clusterFiles(root, clustersDir).map(({ file, text }) => {
     // A tiny regex instead of a YAML parser: setup has no dependencies. Top-level key only.
     const match = /^kubernetesVersion:[ \t]*(["']?)v?(\d+\.\d+\.\d+)\1[ \t]*(?:#.*)?$/m.exec(text);
-    if (!match) throw new SetupError(`${file} has no top-level \`kubernetesVersion: X.Y.Z\` (e.g. \`kubernetesVersion: 1.21.0\`)`);
+    if (!match)
+      throw new SetupError(
+        `${file} has no top-level \`kubernetesVersion: X.Y.Z\` (e.g. \`kubernetesVersion: 1.21.0\`)`,
+      );
     return { file, version: match[2] };
   });
 }
@@ -182,16 +203,22 @@ print(count)
 // c. Kubernetes JSON schemas from the PyPI package kubernetes-validate. The package ships X.Y.0
 // only; the folder is installed under the cluster's full version, which is what kubeconform's
 // {{ .NormalizedKubernetesVersion }} expands to (patch releases share the API).
-export function ensureKubernetesSchemas(root = defaultRepoRoot, toolchain = readToolchain(root), clustersDir = 'platform/clusters') {
+export function ensureKubernetesSchemas(
+  root = defaultRepoRoot,
+  toolchain = readToolchain(root),
+  clustersDir = 'platform/clusters',
+) {
   const versions = [...new Set(clusterKubernetesVersions(root, clustersDir).map((cluster) => cluster.version))];
-  if (versions.length === 0) return [`Kubernetes schemas: no ${clustersDir}/*.yaml names a kubernetesVersion, nothing to install`];
+  if (versions.length === 0)
+    return [`Kubernetes schemas: no ${clustersDir}/*.yaml names a kubernetesVersion, nothing to install`];
   const downloads = new Map(); // pin -> archive, so several versions from one package download once
   const tmp = mkdtempSync(join(tmpdir(), 'flyte-gkp-setup-'));
   try {
     return versions.map((version) => {
       const pin = kubernetesValidatePin(toolchain, version);
       const stamp = `kubernetes-validate==${pin} local-refs`; // change the suffix when the extraction changes
-      if (readText(join(root, kubernetesSchemaFolder(version), '.stamp')) === stamp) return `Kubernetes ${version} schemas up to date`;
+      if (readText(join(root, kubernetesSchemaFolder(version), '.stamp')) === stamp)
+        return `Kubernetes ${version} schemas up to date`;
       if (!downloads.has(pin)) downloads.set(pin, downloadKubernetesValidate(pin, join(tmp, pin)));
       installKubernetesSchemas(root, version, downloads.get(pin), stamp);
       return `Kubernetes ${version} schemas installed (kubernetes-validate ${pin})`;
@@ -207,9 +234,16 @@ const kubernetesSchemaFolder = (version) => `.tools/schemas/kubernetes/v${versio
 export function installKubernetesSchemas(root, version, archive, stamp) {
   const sourceFolder = `v${version.split('.').slice(0, 2).join('.')}.0-local-strict`;
   installFolder(join(root, kubernetesSchemaFolder(version)), (staging) => {
-    const count = Number(run('python3', ['-c', EXTRACT_PY, archive, sourceFolder, staging], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' }).stdout);
+    const count = Number(
+      run('python3', ['-c', EXTRACT_PY, archive, sourceFolder, staging], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        encoding: 'utf8',
+      }).stdout,
+    );
     if (!existsSync(join(staging, '_definitions.json'))) {
-      throw new SetupError(`${basename(archive)} has no ${sourceFolder}/ schemas (found ${count} files): fix the pin of Kubernetes ${version} in tools/toolchain.json`);
+      throw new SetupError(
+        `${basename(archive)} has no ${sourceFolder}/ schemas (found ${count} files): fix the pin of Kubernetes ${version} in tools/toolchain.json`,
+      );
     }
     writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
   });
@@ -218,9 +252,21 @@ export function installKubernetesSchemas(root, version, archive, stamp) {
 function downloadKubernetesValidate(pin, dir) {
   const python = spawnSync('python3', ['-m', 'pip', '--version'], { stdio: 'ignore' });
   if (python.error || python.status !== 0) {
-    throw new SetupError('python3 with pip is required to download the Kubernetes schemas (PyPI package kubernetes-validate); install Python 3 and pip, then run `npm run setup` again.');
+    throw new SetupError(
+      'python3 with pip is required to download the Kubernetes schemas (PyPI package kubernetes-validate); install Python 3 and pip, then run `npm run setup` again.',
+    );
   }
-  run('python3', ['-m', 'pip', 'download', '--quiet', '--disable-pip-version-check', '--no-deps', `kubernetes-validate==${pin}`, '-d', dir]);
+  run('python3', [
+    '-m',
+    'pip',
+    'download',
+    '--quiet',
+    '--disable-pip-version-check',
+    '--no-deps',
+    `kubernetes-validate==${pin}`,
+    '-d',
+    dir,
+  ]);
   const [archive] = readdirSync(dir);
   if (!archive) throw new SetupError(`pip downloaded nothing for kubernetes-validate==${pin}`);
   return join(dir, archive);
@@ -229,7 +275,10 @@ function downloadKubernetesValidate(pin, dir) {
 /** Argo CD's Go module for a release: from v2 on, the major version is part of its path (…/argo-cd/v3 for v3.x). */
 export function argoCdModule(version) {
   const major = Number(/^v(\d+)\.\d+\.\d+/.exec(version)?.[1]);
-  if (Number.isNaN(major)) throw new SetupError(`"argoCd.version" in tools/toolchain.json is ${JSON.stringify(version)}, not an Argo CD release such as v2.14.11`);
+  if (Number.isNaN(major))
+    throw new SetupError(
+      `"argoCd.version" in tools/toolchain.json is ${JSON.stringify(version)}, not an Argo CD release such as v2.14.11`,
+    );
   return major >= 2 ? `github.com/argoproj/argo-cd/v${major}` : 'github.com/argoproj/argo-cd';
 }
 
@@ -244,7 +293,12 @@ export function argoCdCrdsFromGoModule(version, env = process.env) {
   // Outside any go.mod: downloading a module by version must never edit one.
   const cwd = mkdtempSync(join(tmpdir(), 'flyte-gkp-go-'));
   try {
-    const result = spawnSync(go, ['mod', 'download', '-json', module], { cwd, env: { ...env, GOWORK: 'off' }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const result = spawnSync(go, ['mod', 'download', '-json', module], {
+      cwd,
+      env: { ...env, GOWORK: 'off' },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (result.error) throw new SetupError(`could not run ${go}: ${result.error.message}`);
     let info = {};
     try {
@@ -255,7 +309,7 @@ export function argoCdCrdsFromGoModule(version, env = process.env) {
     if (result.status !== 0 || !info.Dir) {
       throw new SetupError(
         `could not download Argo CD ${version}'s CRDs, \`go mod download ${module}\` failed: ${info.Error ?? `exit code ${result.status}`}.\n` +
-          `  Check "argoCd.version" in tools/toolchain.json and that the Go module proxy is reachable (GOPROXY=${env.GOPROXY ?? 'Go\'s default'}),\n` +
+          `  Check "argoCd.version" in tools/toolchain.json and that the Go module proxy is reachable (GOPROXY=${env.GOPROXY ?? "Go's default"}),\n` +
           `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (manifests/crds/ of the Argo CD ${version} release).`,
       );
     }
@@ -292,7 +346,12 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
     );
   }
   // With ARGOCD_CRDS_DIR the stamp's content hash tells a changed folder from the one converted before.
-  const stamp = [version, converterHash, sha256(...crdFiles.map((file) => readFileSync(file))), crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule].join(' ');
+  const stamp = [
+    version,
+    converterHash,
+    sha256(...crdFiles.map((file) => readFileSync(file))),
+    crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule,
+  ].join(' ');
   if (installed?.join(' ') === stamp) return `Argo CD ${version} schemas up to date`;
   const { convertCrdFiles } = await import(pathToFileURL(converter).href);
   let written = [];
@@ -317,7 +376,8 @@ export const flyteChartStamp = (root, version) => `${flyteChartDir(root, version
 
 /** The value of `key:` directly under the top-level `parent:` of a YAML file, without a YAML parser. */
 function childScalar(text, parent, key) {
-  const block = new RegExp(`^${parent}:[ \\t]*(?:#.*)?\\n((?:(?:[ \\t]+.*|[ \\t]*(?:#.*)?)(?:\\n|$))*)`, 'm').exec(text)?.[1] ?? '';
+  const block =
+    new RegExp(`^${parent}:[ \\t]*(?:#.*)?\\n((?:(?:[ \\t]+.*|[ \\t]*(?:#.*)?)(?:\\n|$))*)`, 'm').exec(text)?.[1] ?? '';
   const indent = /^([ \t]+)[^\s#]/m.exec(block)?.[1];
   if (!indent) return undefined;
   return new RegExp(`^${indent}${key}:[ \\t]*(["']?)([^\\s"'#]*)\\1[ \\t]*(?:#.*)?$`, 'm').exec(block)?.[2];
@@ -327,9 +387,15 @@ function childScalar(text, parent, key) {
 export function clusterChartVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
   return clusterFiles(root, clustersDir).map(({ file, text }) => {
     const version = childScalar(text, 'flyte', 'chartVersion');
-    if (!version) throw new SetupError(`${file} has no \`chartVersion:\` under its top-level \`flyte:\` (e.g. \`chartVersion: v0.15.0\`)`);
+    if (!version)
+      throw new SetupError(
+        `${file} has no \`chartVersion:\` under its top-level \`flyte:\` (e.g. \`chartVersion: v0.15.0\`)`,
+      );
     // It becomes part of a path under .tools/: nothing but a version.
-    if (!CHART_VERSION.test(version)) throw new SetupError(`${file}: flyte.chartVersion ${JSON.stringify(version)} is not a chart version such as v0.15.0`);
+    if (!CHART_VERSION.test(version))
+      throw new SetupError(
+        `${file}: flyte.chartVersion ${JSON.stringify(version)} is not a chart version such as v0.15.0`,
+      );
     return { file, version };
   });
 }
@@ -394,9 +460,14 @@ for name, m in entries:
 `;
 
 function extractChart(archive, staging, source) {
-  const result = spawnSync('python3', ['-c', EXTRACT_CHART_PY, archive, staging], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
-  if (result.error) throw new SetupError(`python3 is required to extract the flyte chart package: ${result.error.message}`);
-  if (result.status !== 0) throw new SetupError(`the chart package ${source} ${result.stderr.trim().split('\n').pop()}: refusing it`);
+  const result = spawnSync('python3', ['-c', EXTRACT_CHART_PY, archive, staging], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  if (result.error)
+    throw new SetupError(`python3 is required to extract the flyte chart package: ${result.error.message}`);
+  if (result.status !== 0)
+    throw new SetupError(`the chart package ${source} ${result.stderr.trim().split('\n').pop()}: refusing it`);
 }
 
 async function downloadChart(url, version, pin) {
@@ -408,7 +479,9 @@ async function downloadChart(url, version, pin) {
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText}`);
     return Buffer.from(await response.arrayBuffer());
   } catch (error) {
-    throw new SetupError(`could not download the flyte chart ${version} from ${url}: ${error.cause?.message ?? error.message}.\n${hint}`);
+    throw new SetupError(
+      `could not download the flyte chart ${version} from ${url}: ${error.cause?.message ?? error.message}.\n${hint}`,
+    );
   }
 }
 
@@ -433,7 +506,10 @@ async function ensureFlyteChart(root, version, pin, env) {
     // no stamp or a damaged one: install again
   }
   const given = env.FLYTE_CHART && resolve(root, withVersion(env.FLYTE_CHART, version));
-  const from = (stamp) => (stamp.folderSha256 ? `the folder ${stamp.source}, taken as given: a folder cannot be checked against the package's sha256` : `${stamp.source}, sha256 verified`);
+  const from = (stamp) =>
+    stamp.folderSha256
+      ? `the folder ${stamp.source}, taken as given: a folder cannot be checked against the package's sha256`
+      : `${stamp.source}, sha256 verified`;
 
   let stamp;
   let fill;
@@ -442,7 +518,13 @@ async function ensureFlyteChart(root, version, pin, env) {
     if (installed?.pin === pin.sha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
     const url = env.FLYTE_CHART_URL ? withVersion(env.FLYTE_CHART_URL, version) : pin.url;
     const bytes = await downloadChart(url, version, pin);
-    checkPackageDigest(bytes, `downloaded from ${url}`, version, pin, 'Point FLYTE_CHART_URL at a mirror of the exact package, or FLYTE_CHART at a copy of it.');
+    checkPackageDigest(
+      bytes,
+      `downloaded from ${url}`,
+      version,
+      pin,
+      'Point FLYTE_CHART_URL at a mirror of the exact package, or FLYTE_CHART at a copy of it.',
+    );
     stamp = { pin: pin.sha256, source: url, sha256: pin.sha256 };
     fill = (staging) => {
       const archive = join(staging, `.flyte-${version}.tgz`);
@@ -451,16 +533,29 @@ async function ensureFlyteChart(root, version, pin, env) {
       rmSync(archive);
     };
   } else if (!existsSync(given)) {
-    throw new SetupError(`FLYTE_CHART names ${given}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`);
+    throw new SetupError(
+      `FLYTE_CHART names ${given}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
+    );
   } else if (statSync(given).isDirectory()) {
-    if (!existsSync(join(given, 'Chart.yaml'))) throw new SetupError(`FLYTE_CHART names the folder ${given}, which holds no Chart.yaml: point it at the flyte chart's own folder, or at its .tgz package.`);
+    if (!existsSync(join(given, 'Chart.yaml')))
+      throw new SetupError(
+        `FLYTE_CHART names the folder ${given}, which holds no Chart.yaml: point it at the flyte chart's own folder, or at its .tgz package.`,
+      );
     stamp = { pin: pin.sha256, source: given, folderSha256: folderDigest(given) };
-    if (installed?.pin === stamp.pin && installed.folderSha256 === stamp.folderSha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
+    if (installed?.pin === stamp.pin && installed.folderSha256 === stamp.folderSha256)
+      return `flyte chart ${version} up to date (from ${from(installed)})`;
     fill = (staging) => cpSync(given, staging, { recursive: true, dereference: true });
   } else {
     const bytes = readFileSync(given);
-    checkPackageDigest(bytes, `${given} (FLYTE_CHART)`, version, pin, 'Point FLYTE_CHART at the exact package or at a chart folder, or unset it to download the pinned package.');
-    if (installed?.pin === pin.sha256 && installed.sha256 === pin.sha256) return `flyte chart ${version} up to date (from ${from(installed)})`;
+    checkPackageDigest(
+      bytes,
+      `${given} (FLYTE_CHART)`,
+      version,
+      pin,
+      'Point FLYTE_CHART at the exact package or at a chart folder, or unset it to download the pinned package.',
+    );
+    if (installed?.pin === pin.sha256 && installed.sha256 === pin.sha256)
+      return `flyte chart ${version} up to date (from ${from(installed)})`;
     stamp = { pin: pin.sha256, source: given, sha256: pin.sha256 };
     fill = (staging) => extractChart(given, staging, `${given} (FLYTE_CHART)`);
   }
@@ -469,23 +564,34 @@ async function ensureFlyteChart(root, version, pin, env) {
   rmSync(stampFile, { force: true });
   installFolder(target, (staging) => {
     fill(staging);
-    if (!existsSync(join(staging, 'Chart.yaml'))) throw new SetupError(`the flyte chart ${version} from ${stamp.source} has no Chart.yaml at its top: it is not a chart`);
+    if (!existsSync(join(staging, 'Chart.yaml')))
+      throw new SetupError(
+        `the flyte chart ${version} from ${stamp.source} has no Chart.yaml at its top: it is not a chart`,
+      );
   });
   writeFileSync(stampFile, `${JSON.stringify(stamp)}\n`);
   return `flyte chart ${version} installed into ${display(root, target)} from ${from(stamp)}`;
 }
 
-export async function ensureFlyteCharts(root = defaultRepoRoot, toolchain = readToolchain(root), env = process.env, clustersDir = 'platform/clusters') {
+export async function ensureFlyteCharts(
+  root = defaultRepoRoot,
+  toolchain = readToolchain(root),
+  env = process.env,
+  clustersDir = 'platform/clusters',
+) {
   const clusters = clusterChartVersions(root, clustersDir);
   const versions = [...new Map(clusters.map(({ file, version }) => [version, file]))];
   if (versions.length === 0) return [`flyte chart: no ${clustersDir}/*.yaml names a chart version, nothing to install`];
   for (const name of ['FLYTE_CHART', 'FLYTE_CHART_URL']) {
     if (versions.length > 1 && env[name] && !env[name].includes('{version}')) {
-      throw new SetupError(`${name} names one chart, and the clusters use several versions (${versions.map(([v]) => v).join(', ')}): write {version} in it where the version goes`);
+      throw new SetupError(
+        `${name} names one chart, and the clusters use several versions (${versions.map(([v]) => v).join(', ')}): write {version} in it where the version goes`,
+      );
     }
   }
   const results = [];
-  for (const [version, file] of versions) results.push(await ensureFlyteChart(root, version, flyteChartPin(toolchain, version, file), env));
+  for (const [version, file] of versions)
+    results.push(await ensureFlyteChart(root, version, flyteChartPin(toolchain, version, file), env));
   return results;
 }
 

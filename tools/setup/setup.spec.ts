@@ -1,6 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -95,7 +105,9 @@ describe('CRD to JSON Schema conversion', () => {
     expect(spec.properties).not.toHaveProperty('additionalProperties');
     expect(spec.properties.size.anyOf).toEqual([{ type: 'string' }, { type: 'integer' }]);
     // The input CRD is left untouched.
-    expect(widgetCrd.spec.versions[0].schema.openAPIV3Schema.properties.spec).not.toHaveProperty('additionalProperties');
+    expect(widgetCrd.spec.versions[0].schema.openAPIV3Schema.properties.spec).not.toHaveProperty(
+      'additionalProperties',
+    );
   });
 
   it('produces schemas that the real kubeconform applies as intended', async () => {
@@ -103,10 +115,14 @@ describe('CRD to JSON Schema conversion', () => {
     const crdFile = join(tmp, 'widget-crd.yaml');
     mkdirSync(schemaDir);
     // A List and a second document that is not a CRD, as `kubectl get crd -o yaml` and bundles write them.
-    writeFileSync(crdFile, `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(widgetCrd)}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n`);
+    writeFileSync(
+      crdFile,
+      `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(widgetCrd)}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n`,
+    );
     expect(convertCrdFiles([crdFile], schemaDir)).toEqual(['widget-example-v1beta2.json']);
 
-    const widget = (name: string, spec: string) => `apiVersion: example.com/v1beta2\nkind: Widget\nmetadata: {name: ${name}}\nspec:\n${spec}---\n`;
+    const widget = (name: string, spec: string) =>
+      `apiVersion: example.com/v1beta2\nkind: Widget\nmetadata: {name: ${name}}\nspec:\n${spec}---\n`;
     writeFileSync(
       join(tmp, 'widgets.yaml'),
       [
@@ -117,10 +133,15 @@ describe('CRD to JSON Schema conversion', () => {
         widget('map-of-numbers', '  size: 1\n  labels: {a: 1}\n'),
       ].join(''),
     );
-    const settings = { ...toolchainSettings(repoRoot, '1.21.0', 'unused'), schemaLocations: [join(schemaDir, '{{ .ResourceKind }}{{ .KindSuffix }}.json')] };
+    const settings = {
+      ...toolchainSettings(repoRoot, '1.21.0', 'unused'),
+      schemaLocations: [join(schemaDir, '{{ .ResourceKind }}{{ .KindSuffix }}.json')],
+    };
     const verdicts = await runKubeconform(['widgets.yaml'], tmp, settings);
 
-    expect(Object.fromEntries(verdicts.map((v) => [v.name, [v.status, ...new Set(v.errors.map((e) => e.path))]]))).toEqual({
+    expect(
+      Object.fromEntries(verdicts.map((v) => [v.name, [v.status, ...new Set(v.errors.map((e) => e.path))]])),
+    ).toEqual({
       'int-size': ['valid'],
       'percent-size': ['valid'],
       'bool-size': ['invalid', '/spec/size'],
@@ -135,7 +156,10 @@ describe('Kubernetes versions of the clusters', () => {
     const clusters = join(tmp, 'clusters-ok');
     mkdirSync(clusters);
     writeFileSync(join(clusters, 'b.yaml'), 'name: b\nkubernetesVersion: "1.30.2"  # newer cluster\n');
-    writeFileSync(join(clusters, 'a.yaml'), 'name: a\nkubernetesVersion: 1.21.0\nargocd:\n  kubernetesVersion: 9.9.9\n');
+    writeFileSync(
+      join(clusters, 'a.yaml'),
+      'name: a\nkubernetesVersion: 1.21.0\nargocd:\n  kubernetesVersion: 9.9.9\n',
+    );
     writeFileSync(join(clusters, 'notes.md'), 'kubernetesVersion: 5.0.0\n');
 
     expect(clusterKubernetesVersions(tmp, 'clusters-ok')).toEqual([
@@ -150,7 +174,9 @@ describe('Kubernetes versions of the clusters', () => {
     writeFileSync(join(clusters, 'dev.yaml'), 'name: dev\nargocd:\n  kubernetesVersion: 1.21.0\n');
 
     expect(() => clusterKubernetesVersions(tmp, 'clusters-nested')).toThrow(SetupError);
-    expect(() => clusterKubernetesVersions(tmp, 'clusters-nested')).toThrow(/clusters-nested\/dev\.yaml has no top-level `kubernetesVersion: X.Y.Z`/);
+    expect(() => clusterKubernetesVersions(tmp, 'clusters-nested')).toThrow(
+      /clusters-nested\/dev\.yaml has no top-level `kubernetesVersion: X.Y.Z`/,
+    );
   });
 
   it('maps a minor version to its pinned kubernetes-validate release, and an unknown minor to an error naming tools/toolchain.json', () => {
@@ -158,14 +184,21 @@ describe('Kubernetes versions of the clusters', () => {
     expect(kubernetesValidatePin(toolchain, '1.30.4')).toBe('1.37.0');
 
     expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(SetupError);
-    expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(/Kubernetes 1\.22 .*\n.*"1\.22".*tools\/toolchain\.json/);
+    expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(
+      /Kubernetes 1\.22 .*\n.*"1\.22".*tools\/toolchain\.json/,
+    );
   });
 });
 
 describe('Kubernetes schemas from a kubernetes-validate archive', () => {
   // The layout of kubernetes-validate 1.37.0: an https $id in every file and "/api/..." refs, which
   // kubeconform would resolve on the network (and then report "could not find schema").
-  const schema = (id: string, body: object) => JSON.stringify({ $schema: 'https://json-schema.org/draft/2020-12/schema', $id: `https://kubernetes.io/api/${id}`, ...body });
+  const schema = (id: string, body: object) =>
+    JSON.stringify({
+      $schema: 'https://json-schema.org/draft/2020-12/schema',
+      $id: `https://kubernetes.io/api/${id}`,
+      ...body,
+    });
   const packageFiles = {
     'v1.30.0-local-strict/_definitions.json': schema('_definitions.json', {
       $defs: { meta: { type: 'object', properties: { name: { type: 'string' } }, additionalProperties: false } },
@@ -173,7 +206,11 @@ describe('Kubernetes schemas from a kubernetes-validate archive', () => {
     'v1.30.0-local-strict/namespace-v1.json': schema('namespace/v1', {
       type: 'object',
       additionalProperties: false,
-      properties: { apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { $ref: '/api/_definitions.json#/$defs/meta' } },
+      properties: {
+        apiVersion: { type: 'string' },
+        kind: { type: 'string' },
+        metadata: { $ref: '/api/_definitions.json#/$defs/meta' },
+      },
     }),
     'v1.29.0-local-strict/namespace-v1.json': '{"not": "extracted"}',
   };
@@ -200,11 +237,23 @@ describe('Kubernetes schemas from a kubernetes-validate archive', () => {
 
       const installed = join(root, '.tools/schemas/kubernetes/v1.30.2-local-strict');
       expect(readdirSync(installed).sort()).toEqual(['.stamp', '_definitions.json', 'namespace-v1.json']);
-      writeFileSync(join(root, 'ns.yaml'), 'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {nmae: b}\n');
-      const settings = { ...toolchainSettings(root, '1.30.2', 'unused'), binary: toolchainSettings(repoRoot, '1.30.2', 'unused').binary };
-      const verdicts = await runKubeconform(['ns.yaml'], root, { ...settings, schemaLocations: settings.schemaLocations.slice(0, 1) });
+      writeFileSync(
+        join(root, 'ns.yaml'),
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {nmae: b}\n',
+      );
+      const settings = {
+        ...toolchainSettings(root, '1.30.2', 'unused'),
+        binary: toolchainSettings(repoRoot, '1.30.2', 'unused').binary,
+      };
+      const verdicts = await runKubeconform(['ns.yaml'], root, {
+        ...settings,
+        schemaLocations: settings.schemaLocations.slice(0, 1),
+      });
 
-      expect(verdicts.map((v) => [v.status, v.errors.map((e) => e.path)]), basename(archive)).toEqual([
+      expect(
+        verdicts.map((v) => [v.status, v.errors.map((e) => e.path)]),
+        basename(archive),
+      ).toEqual([
         ['invalid', ['/metadata']],
         ['valid', []],
       ]);
@@ -213,7 +262,9 @@ describe('Kubernetes schemas from a kubernetes-validate archive', () => {
 
   it('names tools/toolchain.json when the pinned package lacks the version', () => {
     const [sdist] = fakeArchives();
-    expect(() => installKubernetesSchemas(join(tmp, 'k8s-root-missing'), '1.22.0', sdist, 'x')).toThrow(/has no v1\.22\.0-local-strict\/ schemas .*tools\/toolchain\.json/);
+    expect(() => installKubernetesSchemas(join(tmp, 'k8s-root-missing'), '1.22.0', sdist, 'x')).toThrow(
+      /has no v1\.22\.0-local-strict\/ schemas .*tools\/toolchain\.json/,
+    );
   });
 });
 
@@ -222,7 +273,8 @@ describe('Argo CD schemas', () => {
     `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec:\n  group: argoproj.io\n  names: {kind: ${kind}}\n  versions:\n  - name: v1alpha1\n    schema:\n      openAPIV3Schema: {type: object, properties: {spec: {type: object}}}\n`;
   const writeCrds = (dir: string) => {
     mkdirSync(dir, { recursive: true });
-    for (const kind of ['Application', 'AppProject', 'ApplicationSet']) writeFileSync(join(dir, `${kind.toLowerCase()}-crd.yaml`), minimalCrd(kind));
+    for (const kind of ['Application', 'AppProject', 'ApplicationSet'])
+      writeFileSync(join(dir, `${kind.toLowerCase()}-crd.yaml`), minimalCrd(kind));
   };
 
   // The machine's own Go environment (module cache, proxy), without the override.
@@ -244,10 +296,17 @@ describe('Argo CD schemas', () => {
       `Argo CD ${toolchain.argoCd.version} schemas installed from the Go module github.com/argoproj/argo-cd/v2@${toolchain.argoCd.version} ` +
         '(application-argoproj-v1alpha1.json, appproject-argoproj-v1alpha1.json, applicationset-argoproj-v1alpha1.json)',
     );
-    const application = JSON.parse(readFileSync(join(root, `.tools/schemas/argo-cd/${toolchain.argoCd.version}/application-argoproj-v1alpha1.json`), 'utf8'));
+    const application = JSON.parse(
+      readFileSync(
+        join(root, `.tools/schemas/argo-cd/${toolchain.argoCd.version}/application-argoproj-v1alpha1.json`),
+        'utf8',
+      ),
+    );
     expect(application.properties.spec.required).toEqual(expect.arrayContaining(['destination', 'project']));
 
-    expect(await ensureArgoCdSchemas(root, toolchain, offlineGoEnv())).toBe(`Argo CD ${toolchain.argoCd.version} schemas up to date`);
+    expect(await ensureArgoCdSchemas(root, toolchain, offlineGoEnv())).toBe(
+      `Argo CD ${toolchain.argoCd.version} schemas up to date`,
+    );
   });
 
   it('says what failed and what to set when the Go module cannot be downloaded', async () => {
@@ -265,12 +324,22 @@ describe('Argo CD schemas', () => {
     const env = { ARGOCD_CRDS_DIR: join(tmp, 'argo-crds') };
     writeCrds(env.ARGOCD_CRDS_DIR);
 
-    expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/installed from ARGOCD_CRDS_DIR \(.*argo-crds\) \(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, applicationset-argoproj-v1alpha1\.json\)/);
+    expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(
+      /installed from ARGOCD_CRDS_DIR \(.*argo-crds\) \(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, applicationset-argoproj-v1alpha1\.json\)/,
+    );
     expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/up to date$/);
 
-    writeFileSync(join(env.ARGOCD_CRDS_DIR, 'appproject-crd.yaml'), minimalCrd('AppProject').replace('type: object}}}', 'type: object}, status: {type: object}}}'));
+    writeFileSync(
+      join(env.ARGOCD_CRDS_DIR, 'appproject-crd.yaml'),
+      minimalCrd('AppProject').replace('type: object}}}', 'type: object}, status: {type: object}}}'),
+    );
     expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/installed/);
-    const project = JSON.parse(readFileSync(join(root, `.tools/schemas/argo-cd/${toolchain.argoCd.version}/appproject-argoproj-v1alpha1.json`), 'utf8'));
+    const project = JSON.parse(
+      readFileSync(
+        join(root, `.tools/schemas/argo-cd/${toolchain.argoCd.version}/appproject-argoproj-v1alpha1.json`),
+        'utf8',
+      ),
+    );
     expect(Object.keys(project.properties)).toEqual(['spec', 'status']);
   });
 
@@ -278,7 +347,9 @@ describe('Argo CD schemas', () => {
     const env = { ARGOCD_CRDS_DIR: join(tmp, 'no-such-folder') };
 
     await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(SetupError);
-    await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(/Set ARGOCD_CRDS_DIR .*manifests\/crds\/ folder of the Argo CD v\d/);
+    await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(
+      /Set ARGOCD_CRDS_DIR .*manifests\/crds\/ folder of the Argo CD v\d/,
+    );
   });
 });
 
@@ -311,7 +382,11 @@ describe('tools built with go install', () => {
     expect(goBinaryName(toolchain.kustomize.module)).toBe('kustomize');
     expect(goBinaryName(toolchain.helm.module)).toBe('helm');
     // The repository's own install is what every stage runs: it must be where the name says.
-    expect(spawnSync(join(repoRoot, '.tools/bin', goBinaryName(toolchain.kustomize.module)), ['version'], { encoding: 'utf8' }).status).toBe(0);
+    expect(
+      spawnSync(join(repoRoot, '.tools/bin', goBinaryName(toolchain.kustomize.module)), ['version'], {
+        encoding: 'utf8',
+      }).status,
+    ).toBe(0);
   });
 });
 
@@ -322,8 +397,16 @@ describe('chart versions of the clusters', () => {
   };
 
   it('reads chartVersion directly under the top-level flyte key of every cluster file', () => {
-    clusterFile('charts-ok', 'a.yaml', 'name: a\nflyte:\n  # the platform\n  chart: flyte\n  chartVersion: v0.15.0 # pinned\n  extra:\n    chartVersion: v9.9.9\n');
-    clusterFile('charts-ok', 'b.yaml', 'other:\n  chartVersion: v1.0.0\nflyte:\n\n    chartVersion: "v0.16.0"\nstorage: {}\n');
+    clusterFile(
+      'charts-ok',
+      'a.yaml',
+      'name: a\nflyte:\n  # the platform\n  chart: flyte\n  chartVersion: v0.15.0 # pinned\n  extra:\n    chartVersion: v9.9.9\n',
+    );
+    clusterFile(
+      'charts-ok',
+      'b.yaml',
+      'other:\n  chartVersion: v1.0.0\nflyte:\n\n    chartVersion: "v0.16.0"\nstorage: {}\n',
+    );
 
     expect(clusterChartVersions(tmp, 'charts-ok')).toEqual([
       { file: 'charts-ok/a.yaml', version: 'v0.15.0' },
@@ -332,11 +415,19 @@ describe('chart versions of the clusters', () => {
   });
 
   it('names the cluster file whose chartVersion is missing, or is not a version', () => {
-    clusterFile('charts-missing', 'dev.yaml', 'flyte:\n  chart: flyte\n  nested:\n    chartVersion: v0.15.0\nchartVersion: v0.15.0\n');
+    clusterFile(
+      'charts-missing',
+      'dev.yaml',
+      'flyte:\n  chart: flyte\n  nested:\n    chartVersion: v0.15.0\nchartVersion: v0.15.0\n',
+    );
     clusterFile('charts-path', 'dev.yaml', 'flyte:\n  chartVersion: ../../etc\n');
 
-    expect(() => clusterChartVersions(tmp, 'charts-missing')).toThrow(/charts-missing\/dev\.yaml has no `chartVersion:` under its top-level `flyte:`/);
-    expect(() => clusterChartVersions(tmp, 'charts-path')).toThrow(/charts-path\/dev\.yaml: flyte\.chartVersion "\.\.\/\.\.\/etc" is not a chart version/);
+    expect(() => clusterChartVersions(tmp, 'charts-missing')).toThrow(
+      /charts-missing\/dev\.yaml has no `chartVersion:` under its top-level `flyte:`/,
+    );
+    expect(() => clusterChartVersions(tmp, 'charts-path')).toThrow(
+      /charts-path\/dev\.yaml: flyte\.chartVersion "\.\.\/\.\.\/etc" is not a chart version/,
+    );
   });
 
   it('pins v0.15.0, the package published with the release, and names the toolchain key for an unknown version', () => {
@@ -366,7 +457,10 @@ describe('the flyte chart', () => {
     const folder = join(tmp, 'chart-src', name);
     mkdirSync(join(folder, 'templates'), { recursive: true });
     writeFileSync(join(folder, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: 9.9.9\n`);
-    writeFileSync(join(folder, 'templates/configmap.yaml'), `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${configMapName}\n  namespace: {{ .Release.Namespace }}\n`);
+    writeFileSync(
+      join(folder, 'templates/configmap.yaml'),
+      `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${configMapName}\n  namespace: {{ .Release.Namespace }}\n`,
+    );
     const out = join(tmp, 'chart-packages', name);
     const helmPackage = spawnSync(helm, ['package', folder, '-d', out], { encoding: 'utf8' });
     expect(helmPackage.stderr).toBe('');
@@ -374,17 +468,25 @@ describe('the flyte chart', () => {
     return { tgz, folder, sha256: createHash('sha256').update(readFileSync(tgz)).digest('hex') };
   }
 
-  const pinned = (url: string, sha256 = tiny.sha256): Toolchain => ({ ...toolchain, flyteChart: { [version]: { url, sha256 } } });
+  const pinned = (url: string, sha256 = tiny.sha256): Toolchain => ({
+    ...toolchain,
+    flyteChart: { [version]: { url, sha256 } },
+  });
   /** A repository root whose one cluster file names the chart version. */
   function repo(name: string): string {
     const root = join(tmp, name);
     mkdirSync(join(root, 'platform/clusters'), { recursive: true });
-    writeFileSync(join(root, 'platform/clusters/dev.yaml'), `name: dev\nflyte:\n  chart: flyte\n  chartVersion: ${version}\n`);
+    writeFileSync(
+      join(root, 'platform/clusters/dev.yaml'),
+      `name: dev\nflyte:\n  chart: flyte\n  chartVersion: ${version}\n`,
+    );
     return root;
   }
   /** What helm renders from the installed chart folder: the proof that it is a chart, not just files. */
   function renderInstalled(root: string): string {
-    const rendered = spawnSync(helm, ['template', 'flyte', flyteChartDir(root, version), '-n', 'ns-a'], { encoding: 'utf8' });
+    const rendered = spawnSync(helm, ['template', 'flyte', flyteChartDir(root, version), '-n', 'ns-a'], {
+      encoding: 'utf8',
+    });
     expect(rendered.stderr).toBe('');
     return rendered.stdout;
   }
@@ -414,12 +516,20 @@ describe('the flyte chart', () => {
     const root = repo('chart-download');
     const url = `${baseUrl}/flyte-${version}.tgz`;
 
-    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([`flyte chart ${version} installed into .tools/charts/flyte-${version} from ${url}, sha256 verified`]);
+    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([
+      `flyte chart ${version} installed into .tools/charts/flyte-${version} from ${url}, sha256 verified`,
+    ]);
     expect(readdirSync(flyteChartDir(root, version)).sort()).toEqual(['Chart.yaml', 'templates']);
     expect(renderInstalled(root)).toContain('name: from-the-package\n  namespace: ns-a');
-    expect(JSON.parse(readFileSync(flyteChartStamp(root, version), 'utf8'))).toEqual({ pin: tiny.sha256, source: url, sha256: tiny.sha256 });
+    expect(JSON.parse(readFileSync(flyteChartStamp(root, version), 'utf8'))).toEqual({
+      pin: tiny.sha256,
+      source: url,
+      sha256: tiny.sha256,
+    });
 
-    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([`flyte chart ${version} up to date (from ${url}, sha256 verified)`]);
+    expect(await ensureFlyteCharts(root, pinned(url), {})).toEqual([
+      `flyte chart ${version} up to date (from ${url}, sha256 verified)`,
+    ]);
     expect(requests.filter((r) => r === `/flyte-${version}.tgz`)).toHaveLength(1);
   });
 
@@ -430,7 +540,9 @@ describe('the flyte chart', () => {
 
     await expect(attempt).rejects.toThrow(SetupError);
     await expect(attempt).rejects.toThrow(
-      new RegExp(`has sha256 ${tiny.sha256}, not the one pinned for ${version} \\("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${otherDigest}\\); refusing it\\.\\n.*FLYTE_CHART_URL`),
+      new RegExp(
+        `has sha256 ${tiny.sha256}, not the one pinned for ${version} \\("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${otherDigest}\\); refusing it\\.\\n.*FLYTE_CHART_URL`,
+      ),
     );
     expect(existsSync(flyteChartDir(root, version))).toBe(false);
   });
@@ -440,10 +552,14 @@ describe('the flyte chart', () => {
     const unreachable = await closedPortUrl();
 
     await expect(ensureFlyteCharts(root, pinned(unreachable), {})).rejects.toThrow(
-      new RegExp(`could not download the flyte chart ${version} from ${unreachable}: .*ECONNREFUSED.*\\n.*Set FLYTE_CHART_URL to a mirror .*sha256 ${tiny.sha256}.*\\n.*or FLYTE_CHART to a copy of it`),
+      new RegExp(
+        `could not download the flyte chart ${version} from ${unreachable}: .*ECONNREFUSED.*\\n.*Set FLYTE_CHART_URL to a mirror .*sha256 ${tiny.sha256}.*\\n.*or FLYTE_CHART to a copy of it`,
+      ),
     );
     const notThere = `${baseUrl}/elsewhere.tgz`;
-    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: notThere })).rejects.toThrow(`from ${notThere}: HTTP 404 Not Found.`);
+    await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: notThere })).rejects.toThrow(
+      `from ${notThere}: HTTP 404 Not Found.`,
+    );
 
     const mirror = `${baseUrl}/flyte-{version}.tgz`;
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: mirror })).toEqual([
@@ -458,7 +574,9 @@ describe('the flyte chart', () => {
     const unreachable = await closedPortUrl();
 
     await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: other.tgz })).rejects.toThrow(
-      new RegExp(`the flyte chart package ${other.tgz} \\(FLYTE_CHART\\) has sha256 ${other.sha256}, not the one pinned for ${version}`),
+      new RegExp(
+        `the flyte chart package ${other.tgz} \\(FLYTE_CHART\\) has sha256 ${other.sha256}, not the one pinned for ${version}`,
+      ),
     );
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: tiny.tgz })).toEqual([
       `flyte chart ${version} installed into .tools/charts/flyte-${version} from ${tiny.tgz}, sha256 verified`,
@@ -475,14 +593,21 @@ describe('the flyte chart', () => {
     const given = `flyte chart ${version} installed into .tools/charts/flyte-${version} from the folder ${folder}, taken as given: a folder cannot be checked against the package's sha256`;
 
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([given]);
-    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([expect.stringMatching(/ up to date \(from the folder .*taken as given/)]);
+    expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([
+      expect.stringMatching(/ up to date \(from the folder .*taken as given/),
+    ]);
 
-    writeFileSync(join(folder, 'templates/configmap.yaml'), readFileSync(join(folder, 'templates/configmap.yaml'), 'utf8').replace('from-the-package', 'edited'));
+    writeFileSync(
+      join(folder, 'templates/configmap.yaml'),
+      readFileSync(join(folder, 'templates/configmap.yaml'), 'utf8').replace('from-the-package', 'edited'),
+    );
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([given]);
     expect(renderInstalled(root)).toContain('name: edited');
 
     // Unset again: the chart installed for this pin stays, no download is attempted.
-    expect(await ensureFlyteCharts(root, pinned(unreachable), {})).toEqual([expect.stringMatching(/ up to date \(from the folder /)]);
+    expect(await ensureFlyteCharts(root, pinned(unreachable), {})).toEqual([
+      expect.stringMatching(/ up to date \(from the folder /),
+    ]);
   });
 
   it('names FLYTE_CHART when it points at nothing, or at a folder that is not a chart', async () => {
@@ -514,8 +639,13 @@ describe('the flyte chart', () => {
       const sha256 = createHash('sha256').update(readFileSync(tgz)).digest('hex');
       const root = repo(`chart-hostile-${name}`);
 
-      await expect(ensureFlyteCharts(root, pinned(await closedPortUrl(), sha256), { FLYTE_CHART: tgz }), name).rejects.toThrow(
-        name === 'link' ? /holds \.\/tiny\/templates\/passwd, which is neither a file nor a folder: refusing it/ : /holds \.\.\/escape\.yaml, outside the chart folder: refusing it/,
+      await expect(
+        ensureFlyteCharts(root, pinned(await closedPortUrl(), sha256), { FLYTE_CHART: tgz }),
+        name,
+      ).rejects.toThrow(
+        name === 'link'
+          ? /holds \.\/tiny\/templates\/passwd, which is neither a file nor a folder: refusing it/
+          : /holds \.\.\/escape\.yaml, outside the chart folder: refusing it/,
       );
       expect(existsSync(flyteChartDir(root, version))).toBe(false);
     }
@@ -538,10 +668,17 @@ describe('setup.mjs as a command', () => {
     mkdirSync(join(root, 'tools/setup'), { recursive: true });
     mkdirSync(join(root, 'node_modules'));
     mkdirSync(join(root, '.tools/bin'), { recursive: true });
-    for (const file of ['tools/setup/setup.mjs', 'tools/setup/crd-to-json-schema.mjs', 'tools/toolchain.json', 'package-lock.json']) {
+    for (const file of [
+      'tools/setup/setup.mjs',
+      'tools/setup/crd-to-json-schema.mjs',
+      'tools/toolchain.json',
+      'package-lock.json',
+    ]) {
       copyFileSync(join(repoRoot, file), join(root, file));
     }
-    const lockHash = createHash('sha256').update(readFileSync(join(root, 'package-lock.json'), 'utf8')).digest('hex');
+    const lockHash = createHash('sha256')
+      .update(readFileSync(join(root, 'package-lock.json'), 'utf8'))
+      .digest('hex');
     writeFileSync(join(root, 'node_modules/.setup-package-lock.sha256'), `${lockHash}\n`);
     writeFileSync(join(root, '.tools/bin/kubeconform'), 'stand-in: setup only checks that it exists\n');
     writeFileSync(join(root, '.tools/bin/kubeconform.version'), `${toolchain.kubeconform.version}\n`);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { formatDiagnostics, formatHuman } from './format.js';
 
-const finding = { file: 'projects/x.yaml', line: 4, column: 9, rule: 'spec/schema', message: 'owners[0].role must be one of admin, edit, view', fix: 'use one of: admin, edit, view' };
+const finding = {
+  file: 'projects/x.yaml',
+  line: 4,
+  column: 9,
+  rule: 'spec/schema',
+  message: 'owners[0].role must be one of admin, edit, view',
+  fix: 'use one of: admin, edit, view',
+};
 
 describe('reports', () => {
   it('sorts findings by file and position, one line each plus its fix', () => {
@@ -22,7 +29,11 @@ describe('reports', () => {
   });
 
   it('escapes markup in JUnit XML and fails only the files at fault', () => {
-    const xml = formatDiagnostics('junit', [{ ...finding, message: 'a <b> & "c"' }], ['projects/x.yaml', 'projects/y.json']);
+    const xml = formatDiagnostics(
+      'junit',
+      [{ ...finding, message: 'a <b> & "c"' }],
+      ['projects/x.yaml', 'projects/y.json'],
+    );
     expect(xml).toContain('a &lt;b> &amp; &quot;c&quot;');
     expect(xml).toMatch(/<testcase [^>]*name="projects\/y.json"[^>]*\/>/);
     expect(xml).toMatch(/<testsuite [^>]*failures="1"/);
@@ -30,6 +41,10 @@ describe('reports', () => {
 
   it('prints nothing in human form when all is well, and an ok JSON report', () => {
     expect(formatDiagnostics('human', [], ['projects/x.yaml'])).toBe('');
-    expect(JSON.parse(formatDiagnostics('json', [], ['projects/x.yaml']))).toEqual({ ok: true, checkedFiles: ['projects/x.yaml'], diagnostics: [] });
+    expect(JSON.parse(formatDiagnostics('json', [], ['projects/x.yaml']))).toEqual({
+      ok: true,
+      checkedFiles: ['projects/x.yaml'],
+      diagnostics: [],
+    });
   });
 });

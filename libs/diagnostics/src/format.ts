@@ -10,7 +10,10 @@ export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit']
  * escaped, so no input can forge a line of the report.
  */
 export function printable(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(
+    /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** A path as a message shows it: relative to the working folder when inside it, else as it is. */
@@ -26,7 +29,13 @@ export function formatHuman(diagnostics: Diagnostic[]): string {
     .map((d) => {
       const lines = [`${printable(location(d))} ${printable(d.message)} [${d.rule}]`];
       if (d.fix) lines.push(`  fix: ${printable(d.fix)}`);
-      if (d.detail) lines.push(...d.detail.trimEnd().split('\n').map((l) => `    ${l}`));
+      if (d.detail)
+        lines.push(
+          ...d.detail
+            .trimEnd()
+            .split('\n')
+            .map((l) => `    ${l}`),
+        );
       return lines.join('\n');
     })
     .join('\n');

@@ -6,6 +6,7 @@ export function toolTimeoutMs(env: NodeJS.ProcessEnv = process.env): number {
   const text = env[toolTimeoutVariable];
   if (text === undefined || text === '') return defaultToolTimeoutSeconds * 1000;
   const seconds = Number(text);
-  if (!Number.isFinite(seconds) || seconds <= 0) throw new Error(`${toolTimeoutVariable}=${text} is not a number of seconds above 0`);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new Error(`${toolTimeoutVariable}=${text} is not a number of seconds above 0`);
   return seconds * 1000;
 }

@@ -34,7 +34,7 @@ export const schemaExceptions: SchemaException[] = [
     message: 'got null, want object',
     template: 'flyte/templates/admin/secret-auth.yaml',
     reason:
-      "the chart writes `stringData:` empty unless flyteadmin.secrets holds values, and those would be secrets in git; " +
+      'the chart writes `stringData:` empty unless flyteadmin.secrets holds values, and those would be secrets in git; ' +
       "the API server reads null as an absent field, and flyteadmin's generate-secrets init container fills the Secret",
   },
 ];
@@ -54,8 +54,9 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
       { kind: 'ClusterRole', name: 'flyteadmin' },
       { kind: 'ClusterRoleBinding', name: 'flyteadmin-binding' },
     ],
-    why: "Unconditional in chart v0.15.0; used by the cluster resource sync, which is off here. `serve` itself needs only FlyteWorkflows (now per namespace) and one Secret in its own namespace.",
-    removal: 'A `$patch: delete` in the platform kustomization, once a Role grants what `serve` and its generate-secrets step use (not yet verified on a cluster); flyte-core ≥ v0.19.0 makes it optional.',
+    why: 'Unconditional in chart v0.15.0; used by the cluster resource sync, which is off here. `serve` itself needs only FlyteWorkflows (now per namespace) and one Secret in its own namespace.',
+    removal:
+      'A `$patch: delete` in the platform kustomization, once a Role grants what `serve` and its generate-secrets step use (not yet verified on a cluster); flyte-core ≥ v0.19.0 makes it optional.',
   },
   {
     permission: 'ClusterRole/ClusterRoleBinding `flytepropeller` (`*` on `*`)',
@@ -68,7 +69,8 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
     removal: 'One propeller per namespace (`limit-namespace: <ns>`), or upstream namespace-scoped RBAC (v1.16.0).',
   },
   {
-    permission: 'ClusterRole/ClusterRoleBinding `flyte-pod-webhook` (get/create/update/patch on secrets, pods, webhook configurations)',
+    permission:
+      'ClusterRole/ClusterRoleBinding `flyte-pod-webhook` (get/create/update/patch on secrets, pods, webhook configurations)',
     createdBy: 'chart',
     objects: [
       { kind: 'ClusterRole', name: 'flyte-pod-webhook' },
@@ -99,6 +101,8 @@ export function clusterScopedTable(): string {
   return [
     '| Permission | Created by | Why it is needed | What would remove it |',
     '| --- | --- | --- | --- |',
-    ...clusterScopedExceptions.map((e) => `| ${cell(e.permission)} | ${e.createdBy} | ${cell(e.why)} | ${cell(e.removal)} |`),
+    ...clusterScopedExceptions.map(
+      (e) => `| ${cell(e.permission)} | ${e.createdBy} | ${cell(e.why)} | ${cell(e.removal)} |`,
+    ),
   ].join('\n');
 }

@@ -52,11 +52,19 @@ describe('chart stage', () => {
   it('passes the chart rendered with the committed values, with exactly the documented cluster-scoped objects', async () => {
     const { diagnostics, objects } = await check(rendered);
     expect(diagnostics).toEqual([]);
-    const clusterScoped = objects.filter((o) => ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.object.kind as string));
-    const documented = clusterScopedExceptions.filter((e) => e.createdBy === 'chart').flatMap((e) => e.objects.map((x) => `${x.kind} ${x.name}`));
-    expect(clusterScoped.map((o) => `${o.object.kind} ${(o.object.metadata as any).name}`).sort()).toEqual(documented.sort());
+    const clusterScoped = objects.filter((o) =>
+      ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.object.kind as string),
+    );
+    const documented = clusterScopedExceptions
+      .filter((e) => e.createdBy === 'chart')
+      .flatMap((e) => e.objects.map((x) => `${x.kind} ${x.name}`));
+    expect(clusterScoped.map((o) => `${o.object.kind} ${(o.object.metadata as any).name}`).sort()).toEqual(
+      documented.sort(),
+    );
     // Argo CD puts the objects without a namespace (the dashboard's) into the destination namespace.
-    expect(objects.some((o) => !(o.object.metadata as any).namespace && o.source.includes('kubernetes-dashboard'))).toBe(true);
+    expect(
+      objects.some((o) => !(o.object.metadata as any).namespace && o.source.includes('kubernetes-dashboard')),
+    ).toBe(true);
   });
 
   it('refuses an unquoted project id that Kubernetes reads as a boolean, naming the template, the value and its line', async () => {
@@ -66,7 +74,9 @@ describe('chart stage', () => {
     const [finding] = diagnostics;
     expect(finding).toMatchObject({ file: valuesPath(), rule: 'chart/kubeconform' });
     expect(finding.message).toContain('Deployment flyteadmin (flyte/templates/admin/deployment.yaml)');
-    expect(finding.message).toMatch(/initContainers\/\d+\/command\/\d+: got boolean, want string, from the value flyteadmin.initialProjects/);
+    expect(finding.message).toMatch(
+      /initContainers\/\d+\/command\/\d+: got boolean, want string, from the value flyteadmin.initialProjects/,
+    );
     const checked = files.find((f) => f.path === valuesPath())!.content;
     expect(checked.split('\n')[finding.line! - 1]).toContain('initialProjects:');
   });
@@ -80,10 +90,20 @@ describe('chart stage', () => {
       }),
     );
     const byRule = (rule: string) => diagnostics.filter((d) => d.rule === rule).map((d) => d.message);
-    expect(byRule('chart/service-type')).toEqual([expect.stringContaining('Service datacatalog (flyte/templates/datacatalog/service.yaml): type NodePort')]);
-    expect(byRule('chart/image')).toEqual([expect.stringMatching(/^Deployment flyteconsole \(flyte\/templates\/console\/deployment.yaml\): container flyteconsole runs cr.flyte.org\/flyteorg\/flyteconsole:v0.20.1/)]);
+    expect(byRule('chart/service-type')).toEqual([
+      expect.stringContaining('Service datacatalog (flyte/templates/datacatalog/service.yaml): type NodePort'),
+    ]);
+    expect(byRule('chart/image')).toEqual([
+      expect.stringMatching(
+        /^Deployment flyteconsole \(flyte\/templates\/console\/deployment.yaml\): container flyteconsole runs cr.flyte.org\/flyteorg\/flyteconsole:v0.20.1/,
+      ),
+    ]);
     expect(byRule('chart/namespace').length).toBeGreaterThan(10);
-    expect(byRule('chart/namespace')).toContainEqual(expect.stringContaining('Deployment flyteadmin (flyte/templates/admin/deployment.yaml): lands in namespace flyte'));
+    expect(byRule('chart/namespace')).toContainEqual(
+      expect.stringContaining(
+        'Deployment flyteadmin (flyte/templates/admin/deployment.yaml): lands in namespace flyte',
+      ),
+    );
   });
 
   it('refuses a cluster-scoped object nobody documented, and reports exceptions the render no longer needs', async () => {
@@ -94,22 +114,42 @@ describe('chart stage', () => {
       }),
     );
     const messages = diagnostics.map((d) => `${d.rule}: ${d.message}`);
-    expect(messages).toContainEqual(expect.stringMatching(/^chart\/cluster-scoped: ClusterRole flyte-kubernetes-dashboard-metrics \(flyte\/charts\/kubernetes-dashboard\/templates\/clusterrole-metrics.yaml\)/));
-    expect(messages).toContain('chart/stale-exception: the cluster-scoped exception ClusterRole flyte-pod-webhook is no longer rendered by the chart');
+    expect(messages).toContainEqual(
+      expect.stringMatching(
+        /^chart\/cluster-scoped: ClusterRole flyte-kubernetes-dashboard-metrics \(flyte\/charts\/kubernetes-dashboard\/templates\/clusterrole-metrics.yaml\)/,
+      ),
+    );
+    expect(messages).toContain(
+      'chart/stale-exception: the cluster-scoped exception ClusterRole flyte-pod-webhook is no longer rendered by the chart',
+    );
   });
 
   it('runs the images the chart hard-codes as pins, through the kustomization, and refuses them without it', async () => {
     const containers = (objects: Awaited<ReturnType<typeof check>>['objects']) => {
-      const admin = objects.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object as any;
-      return Object.fromEntries([...admin.spec.template.spec.initContainers, ...admin.spec.template.spec.containers].map((c: any) => [c.name, c.image]));
+      const admin = objects.find(
+        (o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin',
+      )!.object as any;
+      return Object.fromEntries(
+        [...admin.spec.template.spec.initContainers, ...admin.spec.template.spec.containers].map((c: any) => [
+          c.name,
+          c.image,
+        ]),
+      );
     };
     const { objects } = await check(rendered);
-    expect(containers(objects)).toMatchObject({ redoc: 'docker.io/redocly/redoc:v2.0.0-rc.59', 'check-db-ready': 'docker.io/library/postgres:10.16' });
+    expect(containers(objects)).toMatchObject({
+      redoc: 'docker.io/redocly/redoc:v2.0.0-rc.59',
+      'check-db-ready': 'docker.io/library/postgres:10.16',
+    });
 
     const { diagnostics } = await check(withKustomization((k) => delete k.images));
     expect(diagnostics.map((d) => `${d.rule}: ${d.message}`).sort()).toEqual([
-      expect.stringMatching(/^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container check-db-ready runs postgres:10.16-alpine, not a pin/),
-      expect.stringMatching(/^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container redoc runs docker.io\/redocly\/redoc, not a pin/),
+      expect.stringMatching(
+        /^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container check-db-ready runs postgres:10.16-alpine, not a pin/,
+      ),
+      expect.stringMatching(
+        /^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container redoc runs docker.io\/redocly\/redoc, not a pin/,
+      ),
     ]);
   });
 
@@ -122,13 +162,27 @@ describe('chart stage', () => {
   });
 
   it('fails the build when the webhook no longer carries an annotation the kustomization takes off', async () => {
-    const { diagnostics } = await check(withValues((v) => delete v.flyteadmin.podAnnotations['vault.hashicorp.com/role']));
-    expect(diagnostics).toEqual([expect.objectContaining({ file: valuesPath(), rule: 'chart/render', message: expect.stringMatching(/kustomize cannot build.*vault.hashicorp.com~1role/s) })]);
+    const { diagnostics } = await check(
+      withValues((v) => delete v.flyteadmin.podAnnotations['vault.hashicorp.com/role']),
+    );
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        file: valuesPath(),
+        rule: 'chart/render',
+        message: expect.stringMatching(/kustomize cannot build.*vault.hashicorp.com~1role/s),
+      }),
+    ]);
   });
 
   it('reports values the chart cannot render with helm`s own message', async () => {
     const { diagnostics } = await check(withValues((v) => (v.flyteadmin.initialProjects = 5)));
-    expect(diagnostics).toEqual([expect.objectContaining({ file: valuesPath(), rule: 'chart/render', message: expect.stringContaining("range can't iterate over 5") })]);
+    expect(diagnostics).toEqual([
+      expect.objectContaining({
+        file: valuesPath(),
+        rule: 'chart/render',
+        message: expect.stringContaining("range can't iterate over 5"),
+      }),
+    ]);
   });
 
   it('says to run setup when helm or the chart is not installed', async () => {
@@ -148,7 +202,10 @@ describe('README "Permissions that remain cluster-scoped"', () => {
     const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
     const start = readme.indexOf('## Permissions that remain cluster-scoped');
     const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-    const table = section.split('\n').filter((line) => line.startsWith('|')).join('\n');
+    const table = section
+      .split('\n')
+      .filter((line) => line.startsWith('|'))
+      .join('\n');
     expect(table).toBe(clusterScopedTable());
   });
 });

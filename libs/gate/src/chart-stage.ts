@@ -4,7 +4,14 @@ import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
-import { buildChartFolder, inflatedChart, KustomizeBuildError, kustomizeSettings, type ChartBuild, type Kustomization } from '@flyte-gkp/kustomize';
+import {
+  buildChartFolder,
+  inflatedChart,
+  KustomizeBuildError,
+  kustomizeSettings,
+  type ChartBuild,
+  type Kustomization,
+} from '@flyte-gkp/kustomize';
 import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { chartImageOverrides, clusterPaths, type RenderedFile } from '@flyte-gkp/render';
@@ -33,16 +40,39 @@ const rule = {
 
 /** Kinds the API server keeps outside namespaces (those a chart can plausibly render). */
 export const clusterScopedKinds = new Set([
-  'APIService', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'IngressClass', 'MutatingWebhookConfiguration', 'Namespace',
-  'PersistentVolume', 'PodSecurityPolicy', 'PriorityClass', 'RuntimeClass', 'StorageClass', 'ValidatingWebhookConfiguration',
+  'APIService',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'CustomResourceDefinition',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'PersistentVolume',
+  'PodSecurityPolicy',
+  'PriorityClass',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingWebhookConfiguration',
 ]);
 
 /** Where a chart template takes a value from: known for the templates our values reach. */
 const valueHints: { template: string; path: RegExp; value: string[] }[] = [
-  { template: 'flyte/templates/admin/deployment.yaml', path: /\/initContainers\/\d+\/command\/\d+$/, value: ['flyteadmin', 'initialProjects'] },
-  { template: 'flyte/templates/datacatalog/service.yaml', path: /^\/spec\/type$/, value: ['datacatalog', 'service', 'type'] },
+  {
+    template: 'flyte/templates/admin/deployment.yaml',
+    path: /\/initContainers\/\d+\/command\/\d+$/,
+    value: ['flyteadmin', 'initialProjects'],
+  },
+  {
+    template: 'flyte/templates/datacatalog/service.yaml',
+    path: /^\/spec\/type$/,
+    value: ['datacatalog', 'service', 'type'],
+  },
   { template: 'flyte/templates/admin/service.yaml', path: /^\/spec\/type$/, value: ['flyteadmin', 'service', 'type'] },
-  { template: 'flyte/templates/console/service.yaml', path: /^\/spec\/type$/, value: ['flyteconsole', 'service', 'type'] },
+  {
+    template: 'flyte/templates/console/service.yaml',
+    path: /^\/spec\/type$/,
+    value: ['flyteconsole', 'service', 'type'],
+  },
 ];
 
 interface Meta {
@@ -63,7 +93,10 @@ export interface PlatformFolder {
  * The platform folder of a cluster from one side's files (`read`: a repository path's text, if a file);
  * undefined when there is no kustomization or it is not YAML (the drift check names that file).
  */
-export function platformFolderOf(cluster: Cluster, read: (path: string) => string | undefined): PlatformFolder | undefined {
+export function platformFolderOf(
+  cluster: Cluster,
+  read: (path: string) => string | undefined,
+): PlatformFolder | undefined {
   const path = clusterPaths(cluster).platformKustomization;
   const text = read(path);
   let kustomization: Kustomization | undefined;
@@ -74,11 +107,16 @@ export function platformFolderOf(cluster: Cluster, read: (path: string) => strin
   }
   if (!Array.isArray(kustomization?.helmCharts) || !kustomization.helmCharts.length) return undefined;
   // Only a file beside the kustomization: kustomize refuses any other (its load restrictor).
-  const named = kustomization.helmCharts.map((chart) => chart.valuesFile).filter((file) => typeof file === 'string' && basename(file) === file);
-  const files = [{ path, content: text! }, ...named.flatMap((file) => {
-    const content = read(join(dirname(path), file));
-    return content === undefined ? [] : [{ path: join(dirname(path), file), content }];
-  })];
+  const named = kustomization.helmCharts
+    .map((chart) => chart.valuesFile)
+    .filter((file) => typeof file === 'string' && basename(file) === file);
+  const files = [
+    { path, content: text! },
+    ...named.flatMap((file) => {
+      const content = read(join(dirname(path), file));
+      return content === undefined ? [] : [{ path: join(dirname(path), file), content }];
+    }),
+  ];
   return { kustomization, files };
 }
 
@@ -89,7 +127,11 @@ export function platformFolderOf(cluster: Cluster, read: (path: string) => strin
 export function buildChart(root: string, cluster: Cluster, folder: PlatformFolder): Promise<ChartBuild> {
   const chart = inflatedChart(folder.kustomization);
   return buildChartFolder(
-    { files: folder.files.map((f) => ({ name: basename(f.path), content: f.content })), kubeVersion: cluster.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) },
+    {
+      files: folder.files.map((f) => ({ name: basename(f.path), content: f.content })),
+      kubeVersion: cluster.kubernetesVersion,
+      chartDir: chartFolder(root, chart.name, chart.version),
+    },
     kustomizeSettings(root),
   );
 }
@@ -113,16 +155,22 @@ function valueLocation(values: RenderedFile | undefined, path: string[]): { line
 
 function hint(values: RenderedFile | undefined, template: string, pointer: string) {
   const known = valueHints.find((h) => h.template === template && h.path.test(pointer));
-  return known ? { where: `, from the value ${known.value.join('.')}`, ...valueLocation(values, known.value) } : { where: '' };
+  return known
+    ? { where: `, from the value ${known.value.join('.')}`, ...valueLocation(values, known.value) }
+    : { where: '' };
 }
 
 /** Every container image of a pod template, with the container's name, and the Vault agent's. */
 function imagesOf(object: Record<string, unknown>): { container: string; image: string }[] {
   const spec = object.spec as Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const podSpec = spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
-  const annotations = spec?.template?.metadata?.annotations ?? spec?.jobTemplate?.spec?.template?.metadata?.annotations ?? {};
+  const podSpec =
+    spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
+  const annotations =
+    spec?.template?.metadata?.annotations ?? spec?.jobTemplate?.spec?.template?.metadata?.annotations ?? {};
   if (!podSpec) return [];
-  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map((c: { name: string; image: string }) => ({ container: c.name, image: c.image }));
+  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map(
+    (c: { name: string; image: string }) => ({ container: c.name, image: c.image }),
+  );
   const agent = annotations['vault.hashicorp.com/agent-image'];
   return agent ? [...containers, { container: 'vault-agent (annotation)', image: agent }] : containers;
 }
@@ -134,12 +182,35 @@ export interface ChartCheck {
 }
 
 /** Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its objects. */
-export async function checkChart(root: string, cluster: Cluster, pins: Pins, rendered: RenderedFile[]): Promise<ChartCheck> {
+export async function checkChart(
+  root: string,
+  cluster: Cluster,
+  pins: Pins,
+  rendered: RenderedFile[],
+): Promise<ChartCheck> {
   const paths = clusterPaths(cluster);
   const values = rendered.find((f) => f.path === paths.flyteValues);
-  const at = (message: string, ruleId: string, fix: string, position: { line?: number; column?: number } = {}): Diagnostic => ({ file: paths.flyteValues, ...position, rule: ruleId, message, fix });
+  const at = (
+    message: string,
+    ruleId: string,
+    fix: string,
+    position: { line?: number; column?: number } = {},
+  ): Diagnostic => ({ file: paths.flyteValues, ...position, rule: ruleId, message, fix });
   const folder = platformFolderOf(cluster, (path) => rendered.find((f) => f.path === path)?.content);
-  if (!folder) return { diagnostics: [{ ...at(`no kustomization that inflates the ${cluster.flyte.chart} chart was rendered`, rule.render, 'render again; if it persists, the renderer is at fault (libs/render)'), file: paths.platformKustomization }], objects: [] };
+  if (!folder)
+    return {
+      diagnostics: [
+        {
+          ...at(
+            `no kustomization that inflates the ${cluster.flyte.chart} chart was rendered`,
+            rule.render,
+            'render again; if it persists, the renderer is at fault (libs/render)',
+          ),
+          file: paths.platformKustomization,
+        },
+      ],
+      objects: [],
+    };
 
   let build: ChartBuild;
   try {
@@ -147,7 +218,16 @@ export async function checkChart(root: string, cluster: Cluster, pins: Pins, ren
   } catch (error) {
     if (!(error instanceof KustomizeBuildError)) throw error;
     const message = `kustomize cannot build the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} with these values and post-render steps: ${error.message}`;
-    return { diagnostics: [at(message, rule.render, 'fix the value or the step named, in libs/render/src/flyte-values.ts, platform-kustomization.ts or the platform input they come from')], objects: [] };
+    return {
+      diagnostics: [
+        at(
+          message,
+          rule.render,
+          'fix the value or the step named, in libs/render/src/flyte-values.ts, platform-kustomization.ts or the platform input they come from',
+        ),
+      ],
+      objects: [],
+    };
   }
   const { objects } = build;
   const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-chart-'));
@@ -170,23 +250,44 @@ export async function checkChart(root: string, cluster: Cluster, pins: Pins, ren
 
 type At = (message: string, ruleId: string, fix: string, position?: { line?: number; column?: number }) => Diagnostic;
 
-function schemaFindings(verdicts: ResourceVerdict[], objects: ChartObject[], files: { path: string }[], values: RenderedFile | undefined, at: At): Diagnostic[] {
+function schemaFindings(
+  verdicts: ResourceVerdict[],
+  objects: ChartObject[],
+  files: { path: string }[],
+  values: RenderedFile | undefined,
+  at: At,
+): Diagnostic[] {
   const used = new Set<(typeof schemaExceptions)[number]>();
   const findings = verdicts
     .filter((v) => v.status === 'invalid' || v.status === 'error')
     .flatMap((v) => {
       const object = objects[files.findIndex((f) => f.path === v.file)];
       const errors = (v.errors.length ? v.errors : [{ path: '', message: v.message }]).filter((e) => {
-        const excepted = schemaExceptions.find((x) => x.kind === v.kind && x.name === v.name && x.path === e.path && e.message.includes(x.message));
+        const excepted = schemaExceptions.find(
+          (x) => x.kind === v.kind && x.name === v.name && x.path === e.path && e.message.includes(x.message),
+        );
         if (excepted) used.add(excepted);
         return !excepted;
       });
       return errors.map((e) => {
         const { where, ...position } = hint(values, object.source, e.path);
-        return at(`${describe(object)}: ${e.path || '/'}: ${e.message}${where}`, rule.schema, 'the chart renders an object the API server would reject: change the value named, or add a reasoned entry to libs/gate/src/chart-exceptions.ts if the API server accepts it', position);
+        return at(
+          `${describe(object)}: ${e.path || '/'}: ${e.message}${where}`,
+          rule.schema,
+          'the chart renders an object the API server would reject: change the value named, or add a reasoned entry to libs/gate/src/chart-exceptions.ts if the API server accepts it',
+          position,
+        );
       });
     });
-  const stale = schemaExceptions.filter((x) => !used.has(x)).map((x) => at(`the schema exception for ${x.kind} ${x.name} at ${x.path} (${x.template}) no longer matches anything rendered`, rule.exception, 'remove it from libs/gate/src/chart-exceptions.ts'));
+  const stale = schemaExceptions
+    .filter((x) => !used.has(x))
+    .map((x) =>
+      at(
+        `the schema exception for ${x.kind} ${x.name} at ${x.path} (${x.template}) no longer matches anything rendered`,
+        rule.exception,
+        'remove it from libs/gate/src/chart-exceptions.ts',
+      ),
+    );
   return [...findings, ...stale];
 }
 
@@ -203,26 +304,63 @@ function imageFindings({ objects, inflated }: ChartBuild, pins: Pins, at: At): D
   const findings = objects.flatMap((o) =>
     imagesOf(o.object)
       .filter(({ image }) => !pinned.has(image))
-      .map(({ container, image }) => at(`${describe(o)}: container ${container} runs ${image}, not a pin of platform/pins.yaml`, rule.image, 'set the image through the values of the chart from a pin, or, where no value sets it, add an override to chartImageOverrides in libs/render/src/platform-kustomization.ts')),
+      .map(({ container, image }) =>
+        at(
+          `${describe(o)}: container ${container} runs ${image}, not a pin of platform/pins.yaml`,
+          rule.image,
+          'set the image through the values of the chart from a pin, or, where no value sets it, add an override to chartImageOverrides in libs/render/src/platform-kustomization.ts',
+        ),
+      ),
   );
   const stale = chartImageOverrides
-    .filter((x) => !inflated.some((o) => o.source === x.template && imagesOf(o.object).some((c) => c.container === x.container && imageName(c.image) === x.image)))
-    .map((x) => at(`the image override for ${x.image} (${x.template}, container ${x.container}) no longer matches anything the chart renders`, rule.exception, 'remove it from chartImageOverrides in libs/render/src/platform-kustomization.ts'));
+    .filter(
+      (x) =>
+        !inflated.some(
+          (o) =>
+            o.source === x.template &&
+            imagesOf(o.object).some((c) => c.container === x.container && imageName(c.image) === x.image),
+        ),
+    )
+    .map((x) =>
+      at(
+        `the image override for ${x.image} (${x.template}, container ${x.container}) no longer matches anything the chart renders`,
+        rule.exception,
+        'remove it from chartImageOverrides in libs/render/src/platform-kustomization.ts',
+      ),
+    );
   return [...findings, ...stale];
 }
 
 /** Every namespaced object lands in the system namespace (no namespace: Argo CD gives it the destination's); no node or LB ports. */
-function placementFindings(objects: ChartObject[], cluster: Cluster, values: RenderedFile | undefined, at: At): Diagnostic[] {
+function placementFindings(
+  objects: ChartObject[],
+  cluster: Cluster,
+  values: RenderedFile | undefined,
+  at: At,
+): Diagnostic[] {
   return objects.flatMap((o) => {
     const findings: Diagnostic[] = [];
     const namespace = metaOf(o).namespace ?? cluster.systemNamespace;
     if (!clusterScopedKinds.has(String(o.object.kind)) && namespace !== cluster.systemNamespace) {
-      findings.push(at(`${describe(o)}: lands in namespace ${namespace}, not the system namespace ${cluster.systemNamespace}`, rule.namespace, 'the platform AppProject deploys only to the system namespace: set the chart value that names this namespace'));
+      findings.push(
+        at(
+          `${describe(o)}: lands in namespace ${namespace}, not the system namespace ${cluster.systemNamespace}`,
+          rule.namespace,
+          'the platform AppProject deploys only to the system namespace: set the chart value that names this namespace',
+        ),
+      );
     }
     const type = (o.object.spec as { type?: string } | undefined)?.type;
     if (o.object.kind === 'Service' && (type === 'NodePort' || type === 'LoadBalancer')) {
       const { where, ...position } = hint(values, o.source, '/spec/type');
-      findings.push(at(`${describe(o)}: type ${type} opens a port outside the cluster network${where}`, rule.service, 'set the Service type to ClusterIP and expose it through an Ingress', position));
+      findings.push(
+        at(
+          `${describe(o)}: type ${type} opens a port outside the cluster network${where}`,
+          rule.service,
+          'set the Service type to ClusterIP and expose it through an Ingress',
+          position,
+        ),
+      );
     }
     return findings;
   });
@@ -230,15 +368,31 @@ function placementFindings(objects: ChartObject[], cluster: Cluster, values: Ren
 
 function clusterScopedFindings(objects: ChartObject[], at: At): Diagnostic[] {
   const key = (kind: string, name: string) => `${kind} ${name}`;
-  const documented = new Set(clusterScopedExceptions.filter((e) => e.createdBy === 'chart').flatMap((e) => e.objects.map((x) => key(x.kind, x.name))));
+  const documented = new Set(
+    clusterScopedExceptions
+      .filter((e) => e.createdBy === 'chart')
+      .flatMap((e) => e.objects.map((x) => key(x.kind, x.name))),
+  );
   const rendered = objects.filter((o) => clusterScopedKinds.has(String(o.object.kind)));
   const renderedKeys = new Set(rendered.map((o) => key(String(o.object.kind), metaOf(o).name ?? '')));
   return [
     ...rendered
       .filter((o) => !documented.has(key(String(o.object.kind), metaOf(o).name ?? '')))
-      .map((o) => at(`${describe(o)}: a cluster-scoped object that is not a documented exception`, rule.clusterScoped, 'turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts (the README table follows it)')),
+      .map((o) =>
+        at(
+          `${describe(o)}: a cluster-scoped object that is not a documented exception`,
+          rule.clusterScoped,
+          'turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts (the README table follows it)',
+        ),
+      ),
     ...[...documented]
       .filter((k) => !renderedKeys.has(k))
-      .map((k) => at(`the cluster-scoped exception ${k} is no longer rendered by the chart`, rule.exception, 'remove it from libs/gate/src/chart-exceptions.ts and the README table')),
+      .map((k) =>
+        at(
+          `the cluster-scoped exception ${k} is no longer rendered by the chart`,
+          rule.exception,
+          'remove it from libs/gate/src/chart-exceptions.ts and the README table',
+        ),
+      ),
   ];
 }

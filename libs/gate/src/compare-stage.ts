@@ -1,7 +1,19 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import type { ChartObject } from '@flyte-gkp/helm';
 import { KustomizeBuildError, type Kustomization } from '@flyte-gkp/kustomize';
-import { diffObjects, objectsOfManifest, planObjects, projectOfPath, riskRules, runRisks, sourcesOfHeader, type Change, type FileOrigin, type PlanObject, type Risk } from '@flyte-gkp/plan';
+import {
+  diffObjects,
+  objectsOfManifest,
+  planObjects,
+  projectOfPath,
+  riskRules,
+  runRisks,
+  sourcesOfHeader,
+  type Change,
+  type FileOrigin,
+  type PlanObject,
+  type Risk,
+} from '@flyte-gkp/plan';
 import type { Cluster } from '@flyte-gkp/platform';
 import { clusterPaths, labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
@@ -26,7 +38,8 @@ import type { Loaded } from './workspace.js';
  */
 
 /** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
-const appliedFile = /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
+const appliedFile =
+  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
 const clusterOf = (path: string) => appliedFile.exec(path)?.[1];
 
 /** What a change touches: every project (the platform changed), or those whose spec or output changed. */
@@ -37,7 +50,8 @@ export interface Touched {
   clusterWide: boolean;
 }
 
-const projectOfFile = (path: string) => /^projects\/([^/]+)\.(?:ya?ml|json)$/.exec(path)?.[1] ?? projectOfPath(path) ?? undefined;
+const projectOfFile = (path: string) =>
+  /^projects\/([^/]+)\.(?:ya?ml|json)$/.exec(path)?.[1] ?? projectOfPath(path) ?? undefined;
 
 /**
  * The projects whose spec or committed output changed since the base (`changed`: git's list, see
@@ -45,7 +59,11 @@ const projectOfFile = (path: string) => /^projects\/([^/]+)\.(?:ya?ml|json)$/.ex
  * drift check keeps it a fresh render).
  */
 export function touchedProjects(changed: readonly string[]): Touched {
-  const touched: Touched = { all: changed.some((path) => path.startsWith('platform/')), projects: new Set(), clusterWide: false };
+  const touched: Touched = {
+    all: changed.some((path) => path.startsWith('platform/')),
+    projects: new Set(),
+    clusterWide: false,
+  };
   for (const path of changed) {
     const project = projectOfFile(path);
     if (project !== undefined) touched.projects.add(project);
@@ -55,18 +73,33 @@ export function touchedProjects(changed: readonly string[]): Touched {
   return touched;
 }
 
-const membership = (spec: LoadedProject['spec'] | undefined) => spec && JSON.stringify([spec.id, spec.clusters ?? null]);
+const membership = (spec: LoadedProject['spec'] | undefined) =>
+  spec && JSON.stringify([spec.id, spec.clusters ?? null]);
 
 /**
  * Whether the files no project owns need rendering: they list every project on a cluster (Flyte's
  * values), so they change when the platform, a committed one, or a touched spec's id or clusters does.
  * When none did, the specs no change touched need not even be loaded: at 1,000 projects, most of a plan.
  */
-export async function clusterWideTouched(touched: Touched, specFiles: readonly string[], base: GitRepoTree, head: FileSource): Promise<boolean> {
+export async function clusterWideTouched(
+  touched: Touched,
+  specFiles: readonly string[],
+  base: GitRepoTree,
+  head: FileSource,
+): Promise<boolean> {
   if (touched.clusterWide) return true;
   const files = specFiles.filter((f) => touched.projects.has(projectOfFile(f)!));
-  const baseFiles = [...base.entries.values()].filter((e) => e.type === 'file' && touched.projects.has(projectOfFile(e.path) ?? '') && e.path.startsWith('projects/')).map((e) => e.path);
-  if (files.length !== touched.projects.size || baseFiles.length !== files.length || baseFiles.some((f) => !files.includes(f))) return true;
+  const baseFiles = [...base.entries.values()]
+    .filter(
+      (e) => e.type === 'file' && touched.projects.has(projectOfFile(e.path) ?? '') && e.path.startsWith('projects/'),
+    )
+    .map((e) => e.path);
+  if (
+    files.length !== touched.projects.size ||
+    baseFiles.length !== files.length ||
+    baseFiles.some((f) => !files.includes(f))
+  )
+    return true;
   await base.prefetch(files);
   for (const file of files) {
     const [before, after] = await Promise.all([loadProjectFile(treeSource(base), file), loadProjectFile(head, file)]);
@@ -78,7 +111,11 @@ export async function clusterWideTouched(touched: Touched, specFiles: readonly s
 /** The spec files to render at the head: those of touched projects (by file name or id), or every one. */
 export function specsToRender(loaded: Loaded, touched: Touched): Set<string> | undefined {
   if (touched.all) return undefined;
-  return new Set(loaded.projects.filter((p) => touched.projects.has(p.spec.id) || touched.projects.has(projectOfFile(p.file)!)).map((p) => p.file));
+  return new Set(
+    loaded.projects
+      .filter((p) => touched.projects.has(p.spec.id) || touched.projects.has(projectOfFile(p.file)!))
+      .map((p) => p.file),
+  );
 }
 
 const inScope = (touched: Touched) => (path: string) => {
@@ -90,7 +127,14 @@ function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
   try {
     return objectsOfManifest(origin, text);
   } catch (error) {
-    throw new DiagnosticError([{ file: origin.file, rule: 'plan/read', message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`, fix: 'run `npm run render` at that revision' }]);
+    throw new DiagnosticError([
+      {
+        file: origin.file,
+        rule: 'plan/read',
+        message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`,
+        fix: 'run `npm run render` at that revision',
+      },
+    ]);
   }
 }
 
@@ -127,7 +171,13 @@ function helmSourceFolder(cluster: Cluster, read: (path: string) => string | und
     | undefined;
   const source = application?.spec?.sources?.find((s) => s.chart);
   const values = read(paths.flyteValues);
-  if (!source?.chart || !source.targetRevision || values === undefined || !source.helm?.valueFiles?.includes(`$values/${paths.flyteValues}`)) return undefined;
+  if (
+    !source?.chart ||
+    !source.targetRevision ||
+    values === undefined ||
+    !source.helm?.valueFiles?.includes(`$values/${paths.flyteValues}`)
+  )
+    return undefined;
   const kustomization: Kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
@@ -142,7 +192,13 @@ function helmSourceFolder(cluster: Cluster, read: (path: string) => string | und
       },
     ],
   };
-  return { kustomization, files: [{ path: paths.platformKustomization, content: stringify(kustomization) }, { path: paths.flyteValues, content: values }] };
+  return {
+    kustomization,
+    files: [
+      { path: paths.platformKustomization, content: stringify(kustomization) },
+      { path: paths.flyteValues, content: values },
+    ],
+  };
 }
 
 /** The chart's input on one side, from that side's files (`read`: a repository path's text, if a file). */
@@ -160,7 +216,12 @@ const chartKey = (input: ChartInput | undefined) => input && JSON.stringify(inpu
  * platform, as the chart stage builds them: the chart and version the kustomization names, the
  * cluster's Kubernetes version. A namespaced object without a namespace lands in the destination's.
  */
-async function chartObjects(root: string, cluster: Cluster, input: ChartInput | undefined, side: string): Promise<PlanObject[]> {
+async function chartObjects(
+  root: string,
+  cluster: Cluster,
+  input: ChartInput | undefined,
+  side: string,
+): Promise<PlanObject[]> {
   if (!input) return [];
   let objects: ChartObject[];
   try {
@@ -168,28 +229,49 @@ async function chartObjects(root: string, cluster: Cluster, input: ChartInput | 
   } catch (error) {
     if (!(error instanceof KustomizeBuildError)) throw error;
     const message = `the ${cluster.flyte.chart} chart does not build with the platform folder ${side}: ${error.message}`;
-    throw new DiagnosticError([{ file: clusterPaths(cluster).flyteValues, rule: 'plan/chart', message, fix: '`npm run validate` at that revision names the value at fault' }]);
+    throw new DiagnosticError([
+      {
+        file: clusterPaths(cluster).flyteValues,
+        rule: 'plan/chart',
+        message,
+        fix: '`npm run validate` at that revision names the value at fault',
+      },
+    ]);
   }
   return objects.flatMap((o) => {
     const metadata = (o.object.metadata ?? {}) as { namespace?: string };
-    const placed = metadata.namespace || clusterScopedKinds.has(String(o.object.kind)) ? o.object : { ...o.object, metadata: { ...metadata, namespace: cluster.systemNamespace } };
+    const placed =
+      metadata.namespace || clusterScopedKinds.has(String(o.object.kind))
+        ? o.object
+        : { ...o.object, metadata: { ...metadata, namespace: cluster.systemNamespace } };
     return planObjects({ cluster: cluster.name, file: o.source, project: null, sources: input.sources }, [placed]);
   });
 }
 
 /** The chart's objects at the base and now, for each cluster where its input differs; none elsewhere. */
-async function compareCharts(root: string, clusters: readonly Cluster[], base: GitRepoTree, rendered: Map<string, RenderedFile[]>) {
+async function compareCharts(
+  root: string,
+  clusters: readonly Cluster[],
+  base: GitRepoTree,
+  rendered: Map<string, RenderedFile[]>,
+) {
   const sides = await Promise.all(
     clusters.map(async (cluster) => {
       const paths = clusterPaths(cluster);
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
       const inputs = [paths.platformKustomization, paths.flyteValues];
-      if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!))) return { before: [], after: [] };
+      if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!)))
+        return { before: [], after: [] };
       await base.prefetch([...inputs, paths.platformApp]);
-      const before = chartInput(cluster, (path) => (base.entries.get(path)?.type === 'file' ? base.bytes(path)?.toString('utf8') : undefined));
+      const before = chartInput(cluster, (path) =>
+        base.entries.get(path)?.type === 'file' ? base.bytes(path)?.toString('utf8') : undefined,
+      );
       const after = chartInput(cluster, (path) => head.get(path));
       if (chartKey(before) === chartKey(after)) return { before: [], after: [] };
-      const [b, a] = await Promise.all([chartObjects(root, cluster, before, 'at the base'), chartObjects(root, cluster, after, 'of this checkout')]);
+      const [b, a] = await Promise.all([
+        chartObjects(root, cluster, before, 'at the base'),
+        chartObjects(root, cluster, after, 'of this checkout'),
+      ]);
       return { before: b, after: a };
     }),
   );
@@ -212,18 +294,28 @@ export interface ChartContext {
  * render, within what the change touches, and of the chart where its input differs; then their diff
  * and its risks.
  */
-export async function compareWithBase(base: GitRepoTree, rendered: Map<string, RenderedFile[]>, touched: Touched, chart: ChartContext): Promise<Compared> {
+export async function compareWithBase(
+  base: GitRepoTree,
+  rendered: Map<string, RenderedFile[]>,
+  touched: Touched,
+  chart: ChartContext,
+): Promise<Compared> {
   const scoped = inScope(touched);
   const headFiles = new Map<string, RenderedFile>();
-  for (const files of rendered.values()) for (const f of files) if (clusterOf(f.path) && scoped(f.path)) headFiles.set(f.path, f);
-  const baseFiles = [...base.entries.values()].filter((e) => e.type === 'file' && clusterOf(e.path) && scoped(e.path)).map((e) => e.path);
+  for (const files of rendered.values())
+    for (const f of files) if (clusterOf(f.path) && scoped(f.path)) headFiles.set(f.path, f);
+  const baseFiles = [...base.entries.values()]
+    .filter((e) => e.type === 'file' && clusterOf(e.path) && scoped(e.path))
+    .map((e) => e.path);
 
   const differ = [...new Set([...baseFiles, ...headFiles.keys()])].filter((path) => {
     const head = headFiles.get(path);
     return !head || base.oid(path) !== blobId(head.content);
   });
   // The chart's two renders (helm) run while our own files are parsed.
-  const charts = touched.clusterWide ? compareCharts(chart.root, chart.clusters, base, rendered) : Promise.resolve({ before: [], after: [] });
+  const charts = touched.clusterWide
+    ? compareCharts(chart.root, chart.clusters, base, rendered)
+    : Promise.resolve({ before: [], after: [] });
   charts.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
   await base.prefetch(differ);
 
@@ -257,17 +349,29 @@ export function riskDiagnostics(risks: readonly Risk[], base: GitRepoTree, loade
     .map((risk) => {
       const spec = risk.change.base?.sources.find((s) => s.startsWith('projects/'));
       const labels = (risk.change.base?.object.metadata as { labels?: Record<string, string> } | undefined)?.labels;
-      const located = spec ? locateRemoval(spec, labels?.[labelKeys.domain], risk.cluster, base, loaded) : { file: risk.change.base?.file ?? risk.cluster, message: '' };
+      const located = spec
+        ? locateRemoval(spec, labels?.[labelKeys.domain], risk.cluster, base, loaded)
+        : { file: risk.change.base?.file ?? risk.cluster, message: '' };
       return { ...located, rule: risk.rule, message: `${located.message}${risk.message}`, fix: risk.fix };
     });
 }
 
 /** The head's spec where it still exists (at its `domains` or `clusters`), else the spec as the base had it. */
-function locateRemoval(spec: string, domain: string | undefined, cluster: string, base: GitRepoTree, loaded: Loaded): Omit<Diagnostic, 'rule'> {
+function locateRemoval(
+  spec: string,
+  domain: string | undefined,
+  cluster: string,
+  base: GitRepoTree,
+  loaded: Loaded,
+): Omit<Diagnostic, 'rule'> {
   const head = loaded.projects.find((p) => p.file === spec);
   if (head) {
-    const path: PathSegment[] = head.spec.clusters && !head.spec.clusters.includes(cluster) ? ['clusters'] : ['domains'];
-    const what = path[0] === 'clusters' ? `cluster ${cluster} removed from its clusters` : `domain ${domain} removed from its domains`;
+    const path: PathSegment[] =
+      head.spec.clusters && !head.spec.clusters.includes(cluster) ? ['clusters'] : ['domains'];
+    const what =
+      path[0] === 'clusters'
+        ? `cluster ${cluster} removed from its clusters`
+        : `domain ${domain} removed from its domains`;
     return { file: spec, ...head.source.locate(path, 'key'), message: `${what}: ` };
   }
   const text = base.bytes(spec)?.toString('utf8');

@@ -10,7 +10,12 @@ export const clustersDir = 'clusters';
 
 /** The committed regular files of each cluster folder that `inScope` accepts (repository paths). */
 export function committedPaths(tree: RepoTree, platform: Platform, inScope: Scope): Map<string, string[]> {
-  return new Map(platform.clusters.map(({ cluster }) => [cluster.name, filesUnder(tree, `${clustersDir}/${cluster.name}`).filter(inScope)]));
+  return new Map(
+    platform.clusters.map(({ cluster }) => [
+      cluster.name,
+      filesUnder(tree, `${clustersDir}/${cluster.name}`).filter(inScope),
+    ]),
+  );
 }
 
 /** Those files with their text: repository path → text. */
@@ -24,9 +29,27 @@ export function checkDrift(clusterName: string, rendered: RenderedFile[], commit
   const { added, removed, changed } = compareTrees(expected, committed);
   const fix = `run \`${renderCommand}\` and commit ${clustersDir}/${clusterName}/`;
   return [
-    ...added.map((file) => ({ file, rule: 'drift', message: 'missing: the committed output lacks this rendered file', fix, detail: unifiedDiff(file, undefined, expected.get(file)) })),
-    ...removed.map((file) => ({ file, rule: 'drift', message: 'not rendered from any source: edited or left behind by hand', fix, detail: unifiedDiff(file, committed.get(file), undefined) })),
-    ...changed.map((file) => ({ file, rule: 'drift', message: 'differs from a fresh render (edited by hand, or not rendered again after a change)', fix, detail: unifiedDiff(file, committed.get(file), expected.get(file)) })),
+    ...added.map((file) => ({
+      file,
+      rule: 'drift',
+      message: 'missing: the committed output lacks this rendered file',
+      fix,
+      detail: unifiedDiff(file, undefined, expected.get(file)),
+    })),
+    ...removed.map((file) => ({
+      file,
+      rule: 'drift',
+      message: 'not rendered from any source: edited or left behind by hand',
+      fix,
+      detail: unifiedDiff(file, committed.get(file), undefined),
+    })),
+    ...changed.map((file) => ({
+      file,
+      rule: 'drift',
+      message: 'differs from a fresh render (edited by hand, or not rendered again after a change)',
+      fix,
+      detail: unifiedDiff(file, committed.get(file), expected.get(file)),
+    })),
   ];
 }
 

@@ -19,12 +19,22 @@ async function snapshot(dir: string): Promise<Map<string, string>> {
   for (const e of entries) {
     const path = relative(dir, join(e.parentPath, e.name));
     if (/^(node_modules|\.tools)(\/|$)/.test(path)) continue;
-    result.set(path, e.isSymbolicLink() ? `link:${await readlink(join(dir, path))}` : e.isDirectory() ? 'dir' : e.isFile() ? await readFile(join(dir, path), 'utf8') : 'other');
+    result.set(
+      path,
+      e.isSymbolicLink()
+        ? `link:${await readlink(join(dir, path))}`
+        : e.isDirectory()
+          ? 'dir'
+          : e.isFile()
+            ? await readFile(join(dir, path), 'utf8')
+            : 'other',
+    );
   }
   return result;
 }
 
-const edit = async (file: string, change: (text: string) => string) => writeFile(join(ws.root, file), change(await readFile(join(ws.root, file), 'utf8')));
+const edit = async (file: string, change: (text: string) => string) =>
+  writeFile(join(ws.root, file), change(await readFile(join(ws.root, file), 'utf8')));
 
 describe('drift check', () => {
   it('passes on the committed examples', async () => {
@@ -66,7 +76,11 @@ describe('scope', () => {
     await rm(join(ws.root, 'projects/y.json'));
     const shared = (await runGate(ws.root, { focus: [] })).diagnostics;
     expect(shared.map((d) => d.file)).toContain('clusters/gkp-dev/projects/y/application.yaml');
-    expect((await runGate(ws.root, { focus: ['projects/x.yaml'] })).diagnostics.filter((d) => d.file.includes('/projects/y/'))).toEqual([]);
+    expect(
+      (await runGate(ws.root, { focus: ['projects/x.yaml'] })).diagnostics.filter((d) =>
+        d.file.includes('/projects/y/'),
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -116,7 +130,11 @@ describe('the tree under clusters/: what Argo CD could read', () => {
   });
 
   it('reports a committed plan or staging of a render, and any other stray beside the cluster folders, and changes nothing', async () => {
-    const plan = { folders: [{ name: 'gkp-dev', written: [], removed: ['projects/x/application.yaml', '../../../victim.txt'], whole: false }] };
+    const plan = {
+      folders: [
+        { name: 'gkp-dev', written: [], removed: ['projects/x/application.yaml', '../../../victim.txt'], whole: false },
+      ],
+    };
     await writeFile(join(ws.root, 'clusters/.render-plan.json'), JSON.stringify(plan));
     await mkdir(join(ws.root, 'clusters/.render/staging'), { recursive: true });
     await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify(plan));
@@ -138,7 +156,10 @@ describe('render', () => {
   it('writes nothing when any spec fails: clusters/ stays exactly as it was', async () => {
     const before = await readTree(ws.root, 'clusters');
     await edit('projects/x.yaml', (t) => t.replace('role: edit', 'role: boss'));
-    await writeFile(join(ws.root, 'projects/new.yaml'), (await readFile(join(ws.root, 'projects/x.yaml'), 'utf8')).replace('id: x', 'id: new'));
+    await writeFile(
+      join(ws.root, 'projects/new.yaml'),
+      (await readFile(join(ws.root, 'projects/x.yaml'), 'utf8')).replace('id: x', 'id: new'),
+    );
     const result = await renderWorkspace(ws.root);
     expect(result.written).toEqual([]);
     expect(result.diagnostics.map((d) => d.rule)).toContain('spec/schema');
@@ -167,9 +188,16 @@ describe('render', () => {
     await symlink(join(real, 'bin'), join(tools, 'bin'));
     await symlink(join(real, 'charts'), join(tools, 'charts'));
     await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
-    for (const name of await readdir(join(real, schemas))) if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
-    await writeFile(join(tools, schemas, 'limitrange-v1.json'), JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }));
-    await writeFile(join(tools, schemas, '.stamp'), 'kubernetes-validate==1.21.0 local-refs, LimitRange made stricter\n');
+    for (const name of await readdir(join(real, schemas)))
+      if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
+    await writeFile(
+      join(tools, schemas, 'limitrange-v1.json'),
+      JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }),
+    );
+    await writeFile(
+      join(tools, schemas, '.stamp'),
+      'kubernetes-validate==1.21.0 local-refs, LimitRange made stricter\n',
+    );
     await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
     const before = await readTree(ws.root, 'clusters');
 
@@ -178,8 +206,15 @@ describe('render', () => {
     expect(result.written).toEqual([]);
     const rejected = [...new Set(result.diagnostics.filter((d) => d.rule === 'kubeconform').map((d) => d.file))];
     // x's files changed (checked where staged), y's did not (checked as committed): both are refused.
-    expect(rejected).toEqual(expect.arrayContaining(['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'clusters/gkp-dev/projects/y/manifests/d-dev.yaml']));
-    expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(/^LimitRange .*does not match the Kubernetes schema/);
+    expect(rejected).toEqual(
+      expect.arrayContaining([
+        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+        'clusters/gkp-dev/projects/y/manifests/d-dev.yaml',
+      ]),
+    );
+    expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(
+      /^LimitRange .*does not match the Kubernetes schema/,
+    );
     expect(await readTree(ws.root, 'clusters')).toEqual(before);
   });
 
@@ -193,14 +228,19 @@ describe('render', () => {
     const result = await renderWorkspace(ws.root);
 
     expect(result.written).toEqual([]);
-    expect(result.diagnostics.map((d) => [d.file, d.rule])).toEqual([['clusters/gkp-dev/projects/x/manifests', 'tree/symlink']]);
+    expect(result.diagnostics.map((d) => [d.file, d.rule])).toEqual([
+      ['clusters/gkp-dev/projects/x/manifests', 'tree/symlink'],
+    ]);
     expect(await snapshot(join(ws.root, 'clusters'))).toEqual(before);
   });
 
   it('never applies a committed .render/ nor a plan, and leaves the checkout as it was', async () => {
     await mkdir(join(ws.root, 'clusters/.render'));
     await writeFile(join(ws.root, 'clusters/.render/lock.json'), JSON.stringify({ pid: 1, dev: '1', ino: '1' }));
-    await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify({ folders: [{ name: 'gkp-dev', staged: false }] }));
+    await writeFile(
+      join(ws.root, 'clusters/.render/plan.json'),
+      JSON.stringify({ folders: [{ name: 'gkp-dev', staged: false }] }),
+    );
     const before = await snapshot(ws.root);
 
     const result = await renderWorkspace(ws.root);

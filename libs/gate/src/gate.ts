@@ -30,18 +30,40 @@ import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/spec';
-import { clusterWideTouched, compareWithBase, riskDiagnostics, specsToRender, touchedProjects, type Compared, type Touched } from './compare-stage.js';
+import {
+  clusterWideTouched,
+  compareWithBase,
+  riskDiagnostics,
+  specsToRender,
+  touchedProjects,
+  type Compared,
+  type Touched,
+} from './compare-stage.js';
 import { checkChart, type ChartCheck } from './chart-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
-import { checkKubeconform, checkKubeconformStaged, kubeconformCommitted, type EarlyVerdicts } from './kubeconform-stage.js';
+import {
+  checkKubeconform,
+  checkKubeconformStaged,
+  kubeconformCommitted,
+  type EarlyVerdicts,
+} from './kubeconform-stage.js';
 import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
 import { checkTree } from './tree-stage.js';
-import { listSpecFiles, loadPlatformOrThrow, loadSpecs, projectsDir, renderClusters, specExtensions, type Loaded, type Workspace } from './workspace.js';
+import {
+  listSpecFiles,
+  loadPlatformOrThrow,
+  loadSpecs,
+  projectsDir,
+  renderClusters,
+  specExtensions,
+  type Loaded,
+  type Workspace,
+} from './workspace.js';
 
 export interface GateOptions {
   /** Spec files (repository-relative) to report on; undefined means the whole workspace. */
@@ -71,7 +93,10 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   // platform/ and projects/ when it checks no output
   const baseTree = options.base === undefined ? undefined : readBase(root, options.base);
   baseTree?.catch(() => undefined); // awaited below; a failure must not surface as unhandled meanwhile
-  const tree = options.files && !withKubeconform && !withDrift ? emptyTree : await (options.tree ?? diskTree(root)).read(treeFolders);
+  const tree =
+    options.files && !withKubeconform && !withDrift
+      ? emptyTree
+      : await (options.tree ?? diskTree(root)).read(treeFolders);
   const files = options.files ?? treeSource(tree);
 
   // 2. load the platform, then start kubeconform on the committed files: it runs during load, render and lint
@@ -84,7 +109,11 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
 
   // 3. render: a focused check renders only the focused projects, one change costs one project, not all
   // (too little to gain from the memo, which costs a read of every text it knows)
-  const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }) };
+  const workspace: Workspace = {
+    root,
+    ...loaded,
+    rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
+  };
 
   // 4. check: the chart builds beside everything else
   const charts = withKubeconform ? startChartChecks(workspace) : [];
@@ -103,13 +132,16 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   for (const chart of await Promise.all(charts)) diagnostics.push(...chart.diagnostics);
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
-  const removedSpec = (file: string) => file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
+  const removedSpec = (file: string) =>
+    file.startsWith('projects/') && !tree.entries.has(file) && (!focus || focus.size === 0);
   // A spec that does not load renders nothing: compared, it would read as removed. Its findings come first.
   if (baseTree && loaded.diagnostics.length > 0) await baseTree;
   else if (baseTree) {
     // Every spec is loaded here: the files that list them all are compared too.
     const base = await baseTree;
-    diagnostics.push(...(await planAgainst(root, base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking);
+    diagnostics.push(
+      ...(await planAgainst(root, base, loaded, { ...touchedProjects(base.changed), clusterWide: true })).blocking,
+    );
   }
 
   // 6. report
@@ -125,14 +157,25 @@ interface Base {
 
 async function readBase(root: string, revision: string): Promise<Base> {
   const commit = await resolveCommit(root, revision);
-  const [tree, changed] = await Promise.all([gitTree(root, commit).read(treeFolders), changedSince(root, commit, treeFolders)]);
+  const [tree, changed] = await Promise.all([
+    gitTree(root, commit).read(treeFolders),
+    changedSince(root, commit, treeFolders),
+  ]);
   return { commit, tree, changed };
 }
 
 /** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
-async function planAgainst(root: string, base: Base, loaded: Loaded, touched: Touched): Promise<Compared & { blocking: Diagnostic[] }> {
+async function planAgainst(
+  root: string,
+  base: Base,
+  loaded: Loaded,
+  touched: Touched,
+): Promise<Compared & { blocking: Diagnostic[] }> {
   const rendered = renderClusters(loaded, { only: specsToRender(loaded, touched) });
-  const compared = await compareWithBase(base.tree, rendered, touched, { root, clusters: loaded.platform.clusters.map((c) => c.cluster) });
+  const compared = await compareWithBase(base.tree, rendered, touched, {
+    root,
+    clusters: loaded.platform.clusters.map((c) => c.cluster),
+  });
   return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
 }
 
@@ -152,8 +195,15 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
   const specFiles = await listSpecFiles(files);
   touched.clusterWide = await clusterWideTouched(touched, specFiles, base.tree, files);
   // Only the touched specs are loaded when no file listing every project can change.
-  const touchedSpecs = specFiles.filter((f) => touched.projects.has(f.slice(`${projectsDir}/`.length).replace(specExtensions, '')));
-  const specs: FileSource = touched.clusterWide ? files : { ...files, list: async (dir) => (dir === projectsDir ? touchedSpecs.map((f) => f.slice(dir.length + 1)) : files.list(dir)) };
+  const touchedSpecs = specFiles.filter((f) =>
+    touched.projects.has(f.slice(`${projectsDir}/`.length).replace(specExtensions, '')),
+  );
+  const specs: FileSource = touched.clusterWide
+    ? files
+    : {
+        ...files,
+        list: async (dir) => (dir === projectsDir ? touchedSpecs.map((f) => f.slice(dir.length + 1)) : files.list(dir)),
+      };
   const loaded = await loadSpecs(specs, platform);
   if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
   const { changes, risks } = await planAgainst(root, base, loaded, touched);
@@ -162,7 +212,9 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
 
 /** The chart stage of every cluster, started at once; a failure must not surface as unhandled before it is awaited. */
 function startChartChecks(workspace: Workspace): Promise<ChartCheck>[] {
-  const running = workspace.platform.clusters.map(({ cluster }) => checkChart(workspace.root, cluster, workspace.platform.pins, workspace.rendered.get(cluster.name) ?? []));
+  const running = workspace.platform.clusters.map(({ cluster }) =>
+    checkChart(workspace.root, cluster, workspace.platform.pins, workspace.rendered.get(cluster.name) ?? []),
+  );
   running.forEach((check) => check.catch(() => undefined));
   return running;
 }
@@ -174,7 +226,12 @@ export interface RenderResult extends GateResult {
   changed: string[];
 }
 
-const refused = (diagnostics: Diagnostic[], checkedFiles: string[] = []): RenderResult => ({ diagnostics, checkedFiles, written: [], changed: [] });
+const refused = (diagnostics: Diagnostic[], checkedFiles: string[] = []): RenderResult => ({
+  diagnostics,
+  checkedFiles,
+  written: [],
+  changed: [],
+});
 
 /**
  * Renders every cluster, one render at a time (a second one fails at once: RenderBusyError); stages what
@@ -190,8 +247,18 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     session = await acquireWrite(clustersFolder(root)); // recovers what a killed render of this machine left
   } catch (error) {
     if (!(error instanceof ForeignStateError)) throw error;
-    const fix = error.kind === 'link' ? 'replace the link with the folder itself' : 'never commit it; if no render is running, delete it';
-    return refused([{ file: error.path, rule: error.kind === 'link' ? 'tree/symlink' : 'tree/render-state', message: error.message, fix }]);
+    const fix =
+      error.kind === 'link'
+        ? 'replace the link with the folder itself'
+        : 'never commit it; if no render is running, delete it';
+    return refused([
+      {
+        file: error.path,
+        rule: error.kind === 'link' ? 'tree/symlink' : 'tree/render-state',
+        message: error.message,
+        fix,
+      },
+    ]);
   }
   let staged: Staged | undefined;
   let early: EarlyVerdicts = new Map();
@@ -235,7 +302,11 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const checked = checkRules(workspace, everything);
     await others;
     await saveSerializationMemo(root, memo);
-    const diagnostics: Diagnostic[] = [...checked.diagnostics, ...(await Promise.all(running)).flat(), ...(await Promise.all(charts)).flatMap((c) => c.diagnostics)];
+    const diagnostics: Diagnostic[] = [
+      ...checked.diagnostics,
+      ...(await Promise.all(running)).flat(),
+      ...(await Promise.all(charts)).flatMap((c) => c.diagnostics),
+    ];
 
     // 5. commit, or leave clusters/ as it was
     if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);

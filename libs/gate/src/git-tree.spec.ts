@@ -43,7 +43,10 @@ describe('gitTree', () => {
   });
 
   it('lists what changed since, committed or not, tracked or new', async () => {
-    expect(await changedSince(root, commit, ['projects', 'clusters'])).toEqual(['projects/new.yaml', 'projects/x.yaml']);
+    expect(await changedSince(root, commit, ['projects', 'clusters'])).toEqual([
+      'projects/new.yaml',
+      'projects/x.yaml',
+    ]);
   });
 
   it('refuses a revision that names no commit, or looks like an option, as the user`s error', async () => {

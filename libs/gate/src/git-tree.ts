@@ -10,7 +10,10 @@ import type { EntryType, RepoTree, TreeEntry, TreeReader } from './read-tree.js'
 
 /** A revision that names no commit: the user's to fix (a usage error), not a failure of the gate. */
 export class RevisionError extends Error {
-  constructor(readonly revision: string, detail: string) {
+  constructor(
+    readonly revision: string,
+    detail: string,
+  ) {
     super(`--base ${revision}: ${detail}`);
     this.name = 'RevisionError';
   }
@@ -24,20 +27,34 @@ export interface GitRepoTree extends RepoTree {
 }
 
 /** The object id git gives these bytes as a file (`git hash-object`), to compare a working tree with a commit. */
-export const blobId = (bytes: Buffer | string) => createHash('sha1').update(`blob ${Buffer.byteLength(bytes)}\0`).update(bytes).digest('hex');
+export const blobId = (bytes: Buffer | string) =>
+  createHash('sha1')
+    .update(`blob ${Buffer.byteLength(bytes)}\0`)
+    .update(bytes)
+    .digest('hex');
 
 /** The commit a revision names, refused as a usage error when it names none (an option is never a revision). */
 export async function resolveCommit(root: string, revision: string): Promise<string> {
   if (revision === '' || revision.startsWith('-')) throw new RevisionError(revision, 'not a git revision');
-  const result = await execa('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], { cwd: root, reject: false, stdin: 'ignore' });
+  const result = await execa('git', ['rev-parse', '--verify', '--quiet', '--end-of-options', `${revision}^{commit}`], {
+    cwd: root,
+    reject: false,
+    stdin: 'ignore',
+  });
   if (result.exitCode !== 0) {
     const inRepository = await execa('git', ['rev-parse', '--git-dir'], { cwd: root, reject: false, stdin: 'ignore' });
-    throw new RevisionError(revision, inRepository.exitCode === 0 ? 'names no commit of this repository (fetch it, e.g. `git fetch origin main`)' : `${root} is not a git repository`);
+    throw new RevisionError(
+      revision,
+      inRepository.exitCode === 0
+        ? 'names no commit of this repository (fetch it, e.g. `git fetch origin main`)'
+        : `${root} is not a git repository`,
+    );
   }
   return result.stdout.trim();
 }
 
-const typeOfMode = (mode: string): EntryType => (mode === '040000' ? 'directory' : mode === '120000' ? 'symlink' : mode.startsWith('100') ? 'file' : 'other');
+const typeOfMode = (mode: string): EntryType =>
+  mode === '040000' ? 'directory' : mode === '120000' ? 'symlink' : mode.startsWith('100') ? 'file' : 'other';
 
 /** `git cat-file --batch` answers `<oid> <type> <size>\n<content>\n` per object asked for, in order. */
 function readBatch(root: string, oids: string[]): Promise<Map<string, Buffer>> {
@@ -56,7 +73,8 @@ function readBatch(root: string, oids: string[]): Promise<Map<string, Buffer>> {
       while (at < out.length) {
         const newline = out.indexOf(10, at);
         const [oid, type, size] = out.subarray(at, newline).toString().split(' ');
-        if (type === 'missing' || size === undefined) return reject(new Error(`git cat-file: object ${oid} is missing`));
+        if (type === 'missing' || size === undefined)
+          return reject(new Error(`git cat-file: object ${oid} is missing`));
         const start = newline + 1;
         blobs.set(oid, out.subarray(start, start + Number(size)));
         at = start + Number(size) + 1;
@@ -79,7 +97,12 @@ export interface GitTreeReader extends TreeReader {
 export function gitTree(root: string, commit: string): GitTreeReader {
   return {
     async read(folders) {
-      const listed = await execa('git', ['ls-tree', '-r', '-t', '-z', '--full-tree', commit, '--', ...folders], { cwd: root, stdin: 'ignore', encoding: 'buffer', maxBuffer: 1 << 30 });
+      const listed = await execa('git', ['ls-tree', '-r', '-t', '-z', '--full-tree', commit, '--', ...folders], {
+        cwd: root,
+        stdin: 'ignore',
+        encoding: 'buffer',
+        maxBuffer: 1 << 30,
+      });
       const entries = new Map<string, TreeEntry>();
       const oids = new Map<string, string>();
       for (const record of Buffer.from(listed.stdout).toString('utf8').split('\0')) {
@@ -92,7 +115,11 @@ export function gitTree(root: string, commit: string): GitTreeReader {
       }
       const contents = new Map<string, Buffer>();
       const prefetch = async (paths: Iterable<string>) => {
-        const wanted = [...new Set([...paths].map((p) => oids.get(p)).filter((oid): oid is string => oid !== undefined && !contents.has(oid)))];
+        const wanted = [
+          ...new Set(
+            [...paths].map((p) => oids.get(p)).filter((oid): oid is string => oid !== undefined && !contents.has(oid)),
+          ),
+        ];
         for (const [oid, bytes] of await readBatch(root, wanted)) contents.set(oid, bytes);
       };
       const links = [...entries.values()].filter((e) => e.type === 'symlink');
@@ -106,7 +133,8 @@ export function gitTree(root: string, commit: string): GitTreeReader {
         bytes(path) {
           if (sorted.get(path)?.type !== 'file') return undefined;
           const oid = oids.get(path)!;
-          if (!contents.has(oid)) contents.set(oid, execFileSync('git', ['cat-file', 'blob', oid], { cwd: root, maxBuffer: 1 << 30 }));
+          if (!contents.has(oid))
+            contents.set(oid, execFileSync('git', ['cat-file', 'blob', oid], { cwd: root, maxBuffer: 1 << 30 }));
           return contents.get(oid);
         },
       };
@@ -119,7 +147,10 @@ export function gitTree(root: string, commit: string): GitTreeReader {
  * deleted since, committed or not, and files git does not track yet (those it ignores are no change).
  */
 export async function changedSince(root: string, commit: string, folders: readonly string[]): Promise<string[]> {
-  const run = (args: string[]) => execa('git', args, { cwd: root, stdin: 'ignore', maxBuffer: 1 << 30 }).then((r) => r.stdout.split('\0').filter(Boolean));
+  const run = (args: string[]) =>
+    execa('git', args, { cwd: root, stdin: 'ignore', maxBuffer: 1 << 30 }).then((r) =>
+      r.stdout.split('\0').filter(Boolean),
+    );
   const [changed, untracked] = await Promise.all([
     run(['diff', '--name-only', '--no-renames', '-z', commit, '--', ...folders]),
     run(['ls-files', '--others', '--exclude-standard', '-z', '--', ...folders]),

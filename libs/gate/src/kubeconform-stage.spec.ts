@@ -20,14 +20,30 @@ describe('kubeconform stage', () => {
     if (!platform.ok) throw new Error('platform does not load');
     const { cluster } = platform.platform.clusters[0];
     const files = [
-      file('clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  hardd: {}\n', 'x'),
-      file('clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: ns\nautomountServiceAccountToken: "no"\n', 'x'),
+      file(
+        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+        'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  hardd: {}\n',
+        'x',
+      ),
+      file(
+        'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
+        'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: ns\nautomountServiceAccountToken: "no"\n',
+        'x',
+      ),
       file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
     ];
     const findings = verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files);
     expect(findings.map((f) => [f.file, f.rule, f.message])).toEqual([
-      ['clusters/gkp-dev/projects/x/manifests/d-dev.yaml', 'kubeconform', 'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)'],
-      ['clusters/gkp-dev/projects/x/manifests/t-dev.yaml', 'kubeconform', 'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)'],
+      [
+        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+        'kubeconform',
+        'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)',
+      ],
+      [
+        'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
+        'kubeconform',
+        'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)',
+      ],
     ]);
     expect(findings[0].detail).toContain('hardd');
     expect(findings[1].detail).toContain('/automountServiceAccountToken');

@@ -2,7 +2,13 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { checkInstalled, openVerdictCache, runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import {
+  checkInstalled,
+  openVerdictCache,
+  runKubeconform,
+  toolchainSettings,
+  type ResourceVerdict,
+} from '@flyte-gkp/kubeconform';
 import type { StagedFolder, Tree } from '@flyte-gkp/output';
 import type { Cluster, Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
@@ -31,21 +37,39 @@ const contentOf = (file: FileOnDisk) => (typeof file.content === 'string' ? file
  * files as `prefix + path`, i.e. by their repository path, so each one traces back to its spec.
  * kubeconform has started when this returns: nothing before it waits, so the caller's next work overlaps.
  */
-export async function kubeconformOnDisk(root: string, cluster: Cluster, dir: string, files: FileOnDisk[], prefix = ''): Promise<ResourceVerdict[]> {
+export async function kubeconformOnDisk(
+  root: string,
+  cluster: Cluster,
+  dir: string,
+  files: FileOnDisk[],
+  prefix = '',
+): Promise<ResourceVerdict[]> {
   if (files.length === 0) return [];
   const settings = toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version);
   checkInstalled(settings); // a missing binary is reported even when every verdict is known
   const cache = openVerdictCache(settings);
   const unknown = cache.knowsNothing ? files : files.filter((f) => !cache.isKnownValid(contentOf(f)));
   if (unknown.length === 0) return [];
-  const verdicts = await runKubeconform(unknown.map((f) => f.path), dir, settings, { findingsOnly: true });
-  cache.remember(unknown.map((f) => ({ path: f.path, content: contentOf(f) })), verdicts);
+  const verdicts = await runKubeconform(
+    unknown.map((f) => f.path),
+    dir,
+    settings,
+    { findingsOnly: true },
+  );
+  cache.remember(
+    unknown.map((f) => ({ path: f.path, content: contentOf(f) })),
+    verdicts,
+  );
   await cache.save();
   return verdicts.map((v) => ({ ...v, file: prefix + v.file }));
 }
 
 /** Rendered content that is not on disk as such goes through a scratch folder, under its repository path. */
-export async function kubeconformOnContent(root: string, cluster: Cluster, files: RenderedFile[]): Promise<ResourceVerdict[]> {
+export async function kubeconformOnContent(
+  root: string,
+  cluster: Cluster,
+  files: RenderedFile[],
+): Promise<ResourceVerdict[]> {
   if (files.length === 0) return [];
   const scratch = await mkdtemp(join(tmpdir(), 'flyte-gkp-kubeconform-'));
   try {
@@ -67,10 +91,17 @@ export type EarlyVerdicts = Map<string, Promise<ResourceVerdict[]>>;
  * runs while the specs load, render and lint; a file is read when the verdict cache asks for it. Where
  * a committed file equals its fresh render, its verdicts are the render's.
  */
-export function kubeconformCommitted(root: string, platform: Platform, tree: RepoTree, paths: Map<string, string[]>): EarlyVerdicts {
+export function kubeconformCommitted(
+  root: string,
+  platform: Platform,
+  tree: RepoTree,
+  paths: Map<string, string[]>,
+): EarlyVerdicts {
   const running: EarlyVerdicts = new Map();
   for (const { cluster } of platform.clusters) {
-    const files = (paths.get(cluster.name) ?? []).filter((path) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues).map((path) => ({ path, content: () => textOf(tree, path) }));
+    const files = (paths.get(cluster.name) ?? [])
+      .filter((path) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues)
+      .map((path) => ({ path, content: () => textOf(tree, path) }));
     const verdicts = kubeconformOnDisk(root, cluster, root, files);
     verdicts.catch(() => undefined); // awaited later; a failure must not surface as unhandled meanwhile
     running.set(cluster.name, verdicts);
@@ -82,9 +113,22 @@ export function kubeconformCommitted(root: string, platform: Platform, tree: Rep
  * The findings on a cluster's rendered manifests: those committed as rendered take the verdicts of the
  * early run on the committed files, the others are checked as rendered.
  */
-export async function checkKubeconform(root: string, cluster: Cluster, manifests: RenderedFile[], committed: Tree, early: Promise<ResourceVerdict[]>): Promise<Diagnostic[]> {
+export async function checkKubeconform(
+  root: string,
+  cluster: Cluster,
+  manifests: RenderedFile[],
+  committed: Tree,
+  early: Promise<ResourceVerdict[]>,
+): Promise<Diagnostic[]> {
   const unchanged = new Set(manifests.filter((f) => committed.get(f.path) === f.content).map((f) => f.path));
-  const [fromDisk, fromContent] = await Promise.all([early, kubeconformOnContent(root, cluster, manifests.filter((f) => !unchanged.has(f.path)))]);
+  const [fromDisk, fromContent] = await Promise.all([
+    early,
+    kubeconformOnContent(
+      root,
+      cluster,
+      manifests.filter((f) => !unchanged.has(f.path)),
+    ),
+  ]);
   return verdictDiagnostics([...fromDisk.filter((v) => unchanged.has(v.file)), ...fromContent], manifests);
 }
 
@@ -92,12 +136,23 @@ export async function checkKubeconform(root: string, cluster: Cluster, manifests
  * The findings on a cluster's rendered manifests as render staged them (`folder`: its staging folder):
  * those it wrote there are checked there, the others take the early verdicts on the committed files.
  */
-export async function checkKubeconformStaged(root: string, cluster: Cluster, folder: StagedFolder, manifests: RenderedFile[], early: Promise<ResourceVerdict[]>): Promise<Diagnostic[]> {
+export async function checkKubeconformStaged(
+  root: string,
+  cluster: Cluster,
+  folder: StagedFolder,
+  manifests: RenderedFile[],
+  early: Promise<ResourceVerdict[]>,
+): Promise<Diagnostic[]> {
   const prefix = `clusters/${cluster.name}/`;
   const changed = new Set(folder.written.map((path) => prefix + path));
-  const staged = manifests.filter((f) => changed.has(f.path)).map((f) => ({ path: f.path.slice(prefix.length), content: f.content }));
+  const staged = manifests
+    .filter((f) => changed.has(f.path))
+    .map((f) => ({ path: f.path.slice(prefix.length), content: f.content }));
   const unchanged = new Set(manifests.filter((f) => !changed.has(f.path)).map((f) => f.path));
-  const [fromStaging, fromDisk] = await Promise.all([kubeconformOnDisk(root, cluster, folder.folder, staged, prefix), early]);
+  const [fromStaging, fromDisk] = await Promise.all([
+    kubeconformOnDisk(root, cluster, folder.folder, staged, prefix),
+    early,
+  ]);
   return verdictDiagnostics([...fromStaging, ...fromDisk.filter((v) => unchanged.has(v.file))], manifests);
 }
 

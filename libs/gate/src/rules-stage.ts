@@ -11,8 +11,14 @@ export interface Checked {
 
 /** Check stage "rules": the load's schema findings and every lint rule, and the files they cover. */
 export function checkRules(workspace: Workspace, inScope: Scope): Checked {
-  const checkedFiles = new Set<string>([...workspace.platform.clusters.map((c) => c.source.file), workspace.platform.pinsSource.file]);
+  const checkedFiles = new Set<string>([
+    ...workspace.platform.clusters.map((c) => c.source.file),
+    workspace.platform.pinsSource.file,
+  ]);
   for (const file of workspace.specFiles) if (inScope(file)) checkedFiles.add(file);
   for (const files of workspace.rendered.values()) for (const f of files) if (inScope(f.path)) checkedFiles.add(f.path);
-  return { diagnostics: [...workspace.diagnostics, ...runRules(allRules, workspace)], checkedFiles: [...checkedFiles].sort() };
+  return {
+    diagnostics: [...workspace.diagnostics, ...runRules(allRules, workspace)],
+    checkedFiles: [...checkedFiles].sort(),
+  };
 }

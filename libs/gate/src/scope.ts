@@ -11,7 +11,8 @@ export type Scope = (file: string) => boolean;
 export const everything: Scope = () => true;
 
 export const isProjectOutput = (path: string) => /^clusters\/[^/]+\/projects\//.test(path);
-const stemsOf = (specFiles: string[]) => new Map(specFiles.map((f) => [f.slice('projects/'.length).replace(specExtensions, ''), f]));
+const stemsOf = (specFiles: string[]) =>
+  new Map(specFiles.map((f) => [f.slice('projects/'.length).replace(specExtensions, ''), f]));
 
 /**
  * Which spec owns a file under clusters/: the one named after its `projects/<id>/` folder. Decided by

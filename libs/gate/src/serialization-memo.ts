@@ -17,7 +17,12 @@ const maxEntries = 30_000;
 export function openSerializationMemo(root: string): SerializationMemo | undefined {
   try {
     const entries: unknown = JSON.parse(readFileSync(memoFile(root), 'utf8'));
-    if (Array.isArray(entries)) return new SerializationMemo(entries.filter((e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string'));
+    if (Array.isArray(entries))
+      return new SerializationMemo(
+        entries.filter(
+          (e): e is [string, string] => Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string',
+        ),
+      );
   } catch {
     // absent or damaged
   }

@@ -15,7 +15,8 @@ import { projectsDir } from './workspace.js';
 export const treeRules = {
   symlink: {
     id: 'tree/symlink',
-    description: 'No symbolic link under platform/, projects/ or clusters/: Argo CD would follow it where the gate does not.',
+    description:
+      'No symbolic link under platform/, projects/ or clusters/: Argo CD would follow it where the gate does not.',
   },
   specialFile: {
     id: 'tree/special-file',
@@ -27,7 +28,8 @@ export const treeRules = {
   },
   renderState: {
     id: 'tree/render-state',
-    description: "A render's own state (clusters/.render/, or an older render's plan or staging) is never committed nor applied by the gate.",
+    description:
+      "A render's own state (clusters/.render/, or an older render's plan or staging) is never committed nor applied by the gate.",
   },
   stray: {
     id: 'tree/stray',
@@ -55,11 +57,18 @@ function entryFinding(entry: TreeEntry): Diagnostic | undefined {
       file: entry.path,
       rule: treeRules.symlink.id,
       message: `a symbolic link (to ${entry.target}): Argo CD would read what it points to, which the gate never checks`,
-      fix: underClusters ? `delete the link, run \`${renderCommand}\` and commit` : 'replace the link with a regular file, or delete it',
+      fix: underClusters
+        ? `delete the link, run \`${renderCommand}\` and commit`
+        : 'replace the link with a regular file, or delete it',
     };
   }
   if (entry.type === 'other') {
-    return { file: entry.path, rule: treeRules.specialFile.id, message: 'not a regular file (a FIFO, socket or device): git and Argo CD cannot hold it as a file', fix: 'delete it' };
+    return {
+      file: entry.path,
+      rule: treeRules.specialFile.id,
+      message: 'not a regular file (a FIFO, socket or device): git and Argo CD cannot hold it as a file',
+      fix: 'delete it',
+    };
   }
   return undefined;
 }
@@ -78,7 +87,8 @@ export function checkTree(tree: RepoTree, platform: Platform, options: TreeCheck
       diagnostics.push({
         file: entry.path,
         rule: treeRules.renderState.id,
-        message: "a render's own state: a render is running or was killed here, or this was committed; the gate never applies it",
+        message:
+          "a render's own state: a render is running or was killed here, or this was committed; the gate never applies it",
         fix: `never commit it; if no render is running, \`${renderCommand}\` finishes or drops a render of this machine, else delete it`,
       });
       continue;
@@ -88,15 +98,26 @@ export function checkTree(tree: RepoTree, platform: Platform, options: TreeCheck
       diagnostics.push(finding);
       continue;
     }
-    if (top(entry.path) === projectsDir && depth(entry.path) >= 2 && (entry.type === 'directory' || depth(entry.path) > 2)) {
+    if (
+      top(entry.path) === projectsDir &&
+      depth(entry.path) >= 2 &&
+      (entry.type === 'directory' || depth(entry.path) > 2)
+    ) {
       diagnostics.push({
         file: entry.path,
         rule: treeRules.folder.id,
-        message: entry.type === 'directory' ? 'a folder under projects/: specs are read from projects/ itself only' : 'in a folder under projects/: never read as a spec',
+        message:
+          entry.type === 'directory'
+            ? 'a folder under projects/: specs are read from projects/ itself only'
+            : 'in a folder under projects/: never read as a spec',
         fix: `move the spec to ${projectsDir}/<id>.yaml, or the folder out of ${projectsDir}/`,
       });
     }
-    if (top(entry.path) === clustersDir && depth(entry.path) === 2 && !(entry.type === 'directory' && /^[^.]/.test(name))) {
+    if (
+      top(entry.path) === clustersDir &&
+      depth(entry.path) === 2 &&
+      !(entry.type === 'directory' && /^[^.]/.test(name))
+    ) {
       diagnostics.push({
         file: entry.path,
         rule: treeRules.stray.id,

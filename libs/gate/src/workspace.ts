@@ -72,14 +72,24 @@ export async function loadSpecs(files: FileSource, platform: Platform): Promise<
  * spec is still loaded: rules compare them all); `options.memo` spares serializing a text known already.
  */
 export function renderClusters(loaded: Loaded, options: RenderOptions = {}): Map<string, RenderedFile[]> {
-  return new Map(loaded.platform.clusters.map((cluster) => [cluster.cluster.name, renderCluster(cluster, loaded.platform.pins, loaded.projects, options)]));
+  return new Map(
+    loaded.platform.clusters.map((cluster) => [
+      cluster.cluster.name,
+      renderCluster(cluster, loaded.platform.pins, loaded.projects, options),
+    ]),
+  );
 }
 
 /**
  * Load and render in one call, for the generator and the tests. `files` defaults to the working tree
  * under `root` as the gate reads it (regular files only, links not followed).
  */
-export async function loadWorkspace(root: string, files?: FileSource, preloaded?: Platform, render: RenderOptions = {}): Promise<Workspace> {
+export async function loadWorkspace(
+  root: string,
+  files?: FileSource,
+  preloaded?: Platform,
+  render: RenderOptions = {},
+): Promise<Workspace> {
   const source = files ?? treeSource(await diskTree(root).read([projectsDir, 'platform']));
   const platform = preloaded ?? (await loadPlatformOrThrow(source));
   const loaded = await loadSpecs(source, platform);

@@ -46,7 +46,9 @@ export function checkInstalled(settings: HelmSettings, chartDir: string): void {
     throw new HelmUnavailableError(`helm not found at ${shownPath(settings.binary)}: ${SETUP_HINT}`);
   }
   if (!existsSync(join(chartDir, 'Chart.yaml'))) {
-    throw new HelmUnavailableError(`no chart at ${shownPath(chartDir)}: ${SETUP_HINT} (it unpacks the chart from FLYTE_CHART or its pinned URL)`);
+    throw new HelmUnavailableError(
+      `no chart at ${shownPath(chartDir)}: ${SETUP_HINT} (it unpacks the chart from FLYTE_CHART or its pinned URL)`,
+    );
   }
 }
 

@@ -1,1 +1,9 @@
-export { chartFolder, checkInstalled, helmSettings, HelmUnavailableError, parseTemplateOutput, type ChartObject, type HelmSettings } from './helm.js';
+export {
+  chartFolder,
+  checkInstalled,
+  helmSettings,
+  HelmUnavailableError,
+  parseTemplateOutput,
+  type ChartObject,
+  type HelmSettings,
+} from './helm.js';

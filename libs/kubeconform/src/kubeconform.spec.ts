@@ -5,20 +5,35 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { argumentChunks, kubeconformFlags, KubeconformUnavailableError, runKubeconform, toolchainSettings, workersFor, type KubeconformSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
+import {
+  argumentChunks,
+  kubeconformFlags,
+  KubeconformUnavailableError,
+  runKubeconform,
+  toolchainSettings,
+  workersFor,
+  type KubeconformSettings,
+  type ResourceVerdict,
+} from '@flyte-gkp/kubeconform';
 import { availableParallelism } from 'node:os';
 import { clusterKubernetesVersions, readToolchain } from '../../../tools/setup/setup.mjs';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 // The version setup installed schemas for: the one our cluster files name (1.21 for Flyte v0.15.0).
 const kubernetesVersion = clusterKubernetesVersions(repoRoot)[0]?.version ?? '1.21.0';
-const settings: KubeconformSettings = toolchainSettings(repoRoot, kubernetesVersion, readToolchain(repoRoot).argoCd.version);
+const settings: KubeconformSettings = toolchainSettings(
+  repoRoot,
+  kubernetesVersion,
+  readToolchain(repoRoot).argoCd.version,
+);
 
 let workDir: string;
 
 beforeAll(() => {
   if (!existsSync(settings.binary)) {
-    throw new Error(`kubeconform is not installed at ${settings.binary}: run \`npm run setup\` (node tools/setup/setup.mjs) before these tests`);
+    throw new Error(
+      `kubeconform is not installed at ${settings.binary}: run \`npm run setup\` (node tools/setup/setup.mjs) before these tests`,
+    );
   }
   workDir = mkdtempSync(join(tmpdir(), 'kubeconform-spec-'));
 });
@@ -78,7 +93,9 @@ subjects:
 `,
     ];
     // A comment-only document before the first "---" is no resource and gets no verdict.
-    const verdicts = await validate({ 'namespaces/dev.yaml': `# Rendered by flyte-gkp: do not edit.\n---\n${manifest.join('---\n')}` });
+    const verdicts = await validate({
+      'namespaces/dev.yaml': `# Rendered by flyte-gkp: do not edit.\n---\n${manifest.join('---\n')}`,
+    });
 
     expect(verdicts.map((v) => [v.kind, v.status])).toEqual(
       expect.arrayContaining([
@@ -142,7 +159,10 @@ spec:
     const deployment = verdictOf(verdicts, 'Deployment');
     expect(deployment).toMatchObject({ file: 'deployment.yaml', status: 'invalid' });
     // Sorted by path: the validator itself reports them in no fixed order.
-    expect(deployment.errors.map((e) => e.path)).toEqual(['/spec/replicas', '/spec/template/spec/containers/0/ports/0/containerPort']);
+    expect(deployment.errors.map((e) => e.path)).toEqual([
+      '/spec/replicas',
+      '/spec/template/spec/containers/0/ports/0/containerPort',
+    ]);
     expect(deployment.errors.find((e) => e.path === '/spec/replicas')?.message).toMatch(/string.*integer/);
   });
 
@@ -151,11 +171,20 @@ spec:
       'widget.yaml': 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n',
     });
 
-    expect(verdicts).toEqual([expect.objectContaining({ kind: 'Widget', status: 'error', message: expect.stringContaining('could not find schema for Widget') })]);
+    expect(verdicts).toEqual([
+      expect.objectContaining({
+        kind: 'Widget',
+        status: 'error',
+        message: expect.stringContaining('could not find schema for Widget'),
+      }),
+    ]);
   });
 
   it('reports unparsable YAML as an error of that file', async () => {
-    const verdicts = await validate({ 'broken.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: [a\n', 'ok.yaml': namespace });
+    const verdicts = await validate({
+      'broken.yaml': 'apiVersion: v1\nkind: Namespace\nmetadata: {name: [a\n',
+      'ok.yaml': namespace,
+    });
 
     expect(verdicts.map((v) => [v.file, v.status])).toEqual([
       ['broken.yaml', 'error'],
@@ -167,7 +196,10 @@ spec:
     // 2,600 paths of ~420 characters, 1.1 million in all: more than one run's worth of arguments.
     const longFolder = 'project-with-a-rather-long-name-'.repeat(6);
     const files = Object.fromEntries(
-      Array.from({ length: 2600 }, (_, i) => [`projects/${longFolder}${String(i).padStart(4, '0')}/${'x'.repeat(200)}/namespace.yaml`, namespace.replace('103020-flytepoc-dev', `ns-${i}`)]),
+      Array.from({ length: 2600 }, (_, i) => [
+        `projects/${longFolder}${String(i).padStart(4, '0')}/${'x'.repeat(200)}/namespace.yaml`,
+        namespace.replace('103020-flytepoc-dev', `ns-${i}`),
+      ]),
     );
     expect(argumentChunks(Object.keys(files))).toHaveLength(2);
 
@@ -242,7 +274,9 @@ spec:
 
     const app = verdictOf(verdicts, 'Application');
     expect(app.status).toBe('invalid');
-    expect(app.errors).toEqual([{ path: '/spec/syncPolicy/automated', message: expect.stringContaining("'selfHael'") }]);
+    expect(app.errors).toEqual([
+      { path: '/spec/syncPolicy/automated', message: expect.stringContaining("'selfHael'") },
+    ]);
   });
 });
 
@@ -261,13 +295,17 @@ describe('runKubeconform when kubeconform cannot run', () => {
     const missing = { ...settings, binary: join(workDir, 'no-such-dir/kubeconform') };
 
     await expect(validate({ 'ns.yaml': namespace }, missing)).rejects.toThrow(KubeconformUnavailableError);
-    await expect(validate({ 'ns.yaml': namespace }, missing)).rejects.toThrow(/kubeconform not found at .*no-such-dir\/kubeconform: run `npm run setup`/);
+    await expect(validate({ 'ns.yaml': namespace }, missing)).rejects.toThrow(
+      /kubeconform not found at .*no-such-dir\/kubeconform: run `npm run setup`/,
+    );
   });
 
   it('explains a Kubernetes version whose schemas are not installed instead of failing every resource', async () => {
     const unknownVersion = toolchainSettings(repoRoot, '1.99.0', readToolchain(repoRoot).argoCd.version);
 
-    await expect(validate({ 'ns.yaml': namespace }, unknownVersion)).rejects.toThrow(/no schemas at .*v1\.99\.0-local-strict.*npm run setup/);
+    await expect(validate({ 'ns.yaml': namespace }, unknownVersion)).rejects.toThrow(
+      /no schemas at .*v1\.99\.0-local-strict.*npm run setup/,
+    );
   });
 
   it('treats output that is not kubeconform JSON as unavailable, not as a verdict', async () => {
@@ -276,7 +314,10 @@ describe('runKubeconform when kubeconform cannot run', () => {
     chmodSync(fake, 0o755);
 
     await expect(validate({ 'ns.yaml': namespace }, { ...settings, binary: fake })).rejects.toThrow(
-      expect.objectContaining({ name: 'KubeconformUnavailableError', message: expect.stringContaining('segmentation fault') }),
+      expect.objectContaining({
+        name: 'KubeconformUnavailableError',
+        message: expect.stringContaining('segmentation fault'),
+      }),
     );
   });
 
@@ -287,7 +328,10 @@ describe('runKubeconform when kubeconform cannot run', () => {
     const started = Date.now();
 
     await expect(validate({ 'ns.yaml': namespace }, { ...settings, binary: hanging, timeoutMs: 500 })).rejects.toThrow(
-      expect.objectContaining({ name: 'KubeconformUnavailableError', message: expect.stringMatching(/did not finish within 0\.5 s.*FLYTE_GKP_TOOL_TIMEOUT_SECONDS/) }),
+      expect.objectContaining({
+        name: 'KubeconformUnavailableError',
+        message: expect.stringMatching(/did not finish within 0\.5 s.*FLYTE_GKP_TOOL_TIMEOUT_SECONDS/),
+      }),
     );
     expect(Date.now() - started, 'stopped, not waited for').toBeLessThan(20_000);
   });

@@ -40,13 +40,20 @@ export class KubeconformUnavailableError extends Error {
 const SETUP_HINT = 'run `npm run setup`';
 
 /** The binary and schema locations as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
-export function toolchainSettings(repoRoot: string, kubernetesVersion: string, argoCdVersion: string): KubeconformSettings {
+export function toolchainSettings(
+  repoRoot: string,
+  kubernetesVersion: string,
+  argoCdVersion: string,
+): KubeconformSettings {
   const tools = join(repoRoot, '.tools');
   return {
     // kubeconform prefixes the "v" itself ({{ .NormalizedKubernetesVersion }}).
     kubernetesVersion: kubernetesVersion.replace(/^v/, ''),
     schemaLocations: [
-      join(tools, 'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      join(
+        tools,
+        'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json',
+      ),
       join(tools, 'schemas/argo-cd', argoCdVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
     ],
     binary: join(tools, 'bin/kubeconform'),
@@ -57,7 +64,12 @@ export function toolchainSettings(repoRoot: string, kubernetesVersion: string, a
 
 /** The flags that decide a verdict; the others only shape the output. */
 export function verdictFlags(settings: KubeconformSettings): string[] {
-  return ['-strict', '-kubernetes-version', settings.kubernetesVersion, ...settings.schemaLocations.flatMap((location) => ['-schema-location', location])];
+  return [
+    '-strict',
+    '-kubernetes-version',
+    settings.kubernetesVersion,
+    ...settings.schemaLocations.flatMap((location) => ['-schema-location', location]),
+  ];
 }
 
 // Half of Linux's ARG_MAX (2 MiB for arguments and environment together): one run for ~15,000
@@ -82,17 +94,28 @@ export function workersFor(fileCount: number): number {
 }
 
 /** Every argument but the files, as runKubeconform passes them for `fileCount` files. */
-export function kubeconformFlags(settings: KubeconformSettings, options: RunOptions = {}, fileCount = Infinity): string[] {
+export function kubeconformFlags(
+  settings: KubeconformSettings,
+  options: RunOptions = {},
+  fileCount = Infinity,
+): string[] {
   return [
     ...verdictFlags(settings),
-    '-output', 'json',
+    '-output',
+    'json',
     ...(options.findingsOnly ? [] : ['-verbose']), // -verbose lists valid resources too: a verdict for every resource
     '-summary',
-    '-n', String(workersFor(fileCount)),
+    '-n',
+    String(workersFor(fileCount)),
   ];
 }
 
-export async function runKubeconform(files: string[], cwd: string, settings: KubeconformSettings, runOptions: RunOptions = {}): Promise<ResourceVerdict[]> {
+export async function runKubeconform(
+  files: string[],
+  cwd: string,
+  settings: KubeconformSettings,
+  runOptions: RunOptions = {},
+): Promise<ResourceVerdict[]> {
   checkInstalled(settings);
   const verdicts: ResourceVerdict[] = [];
   // No files, no run: without file arguments kubeconform would read stdin.
@@ -169,16 +192,24 @@ const STATUSES: Record<string, ResourceVerdict['status']> = {
   statusSkipped: 'skipped',
 };
 
-async function runChunk(files: string[], cwd: string, options: string[], { binary, timeoutMs }: KubeconformSettings): Promise<ResourceVerdict[]> {
+async function runChunk(
+  files: string[],
+  cwd: string,
+  options: string[],
+  { binary, timeoutMs }: KubeconformSettings,
+): Promise<ResourceVerdict[]> {
   const run = execa(binary, [...options, ...files], { cwd, reject: false, stdin: 'ignore' });
   let timedOut = false;
-  const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-    timedOut = true;
-    run.kill('SIGKILL');
-    // A child of the binary may hold its output open: stop waiting for it.
-    run.stdout?.destroy();
-    run.stderr?.destroy();
-  }, timeoutMs);
+  const timer =
+    timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timedOut = true;
+          run.kill('SIGKILL');
+          // A child of the binary may hold its output open: stop waiting for it.
+          run.stdout?.destroy();
+          run.stderr?.destroy();
+        }, timeoutMs);
   const result = await run.finally(() => clearTimeout(timer));
   if (timedOut) {
     throw new KubeconformUnavailableError(
@@ -196,9 +227,14 @@ async function runChunk(files: string[], cwd: string, options: string[], { binar
     }
   }
   if (!output || !Array.isArray(output.resources)) {
-    const detail = String(result.stderr || result.stdout || '').trim().slice(0, 2000) || '(no output)';
+    const detail =
+      String(result.stderr || result.stdout || '')
+        .trim()
+        .slice(0, 2000) || '(no output)';
     const what = result.failed ? result.shortMessage : 'its output is not JSON';
-    throw new KubeconformUnavailableError(`kubeconform at ${shownPath(binary)} failed (${what}): ${detail}\n${SETUP_HINT} if the binary is broken`);
+    throw new KubeconformUnavailableError(
+      `kubeconform at ${shownPath(binary)} failed (${what}): ${detail}\n${SETUP_HINT} if the binary is broken`,
+    );
   }
   return output.resources
     .filter((resource) => resource.status in STATUSES) // "" marks an empty YAML document, not a resource
@@ -226,7 +262,10 @@ function validationErrors(msg: string, reported: { path: string; msg: string }[]
     message: msg.slice(match.index + match[0].length, all[i + 1]?.index ?? msg.length).trim(),
   }));
   const leaves = nodes.filter((node, i) => !((nodes[i + 1]?.depth ?? 0) > node.depth));
-  const errors = leaves.length > 0 ? leaves.map(({ path, message }) => ({ path, message })) : reported.map((error) => ({ path: error.path, message: error.msg }));
+  const errors =
+    leaves.length > 0
+      ? leaves.map(({ path, message }) => ({ path, message }))
+      : reported.map((error) => ({ path: error.path, message: error.msg }));
   // The validator walks the schema's maps in no fixed order: sorted, the same file gives the same report.
   return errors.sort((a, b) => (a.path === b.path ? (a.message < b.message ? -1 : 1) : a.path < b.path ? -1 : 1));
 }

@@ -19,11 +19,21 @@ const files = [
 
 beforeAll(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'verdict-cache-'));
-  settings = { ...toolchainSettings(repoRoot, kubernetesVersion, readToolchain(repoRoot).argoCd.version), cacheDir: join(workDir, 'cache') };
+  settings = {
+    ...toolchainSettings(repoRoot, kubernetesVersion, readToolchain(repoRoot).argoCd.version),
+    cacheDir: join(workDir, 'cache'),
+  };
   mkdirSync(join(workDir, 'files'));
   for (const f of files) writeFileSync(join(workDir, 'files', f.path), f.content);
   const cache = openVerdictCache(settings);
-  cache.remember(files, await runKubeconform(files.map((f) => f.path), join(workDir, 'files'), settings));
+  cache.remember(
+    files,
+    await runKubeconform(
+      files.map((f) => f.path),
+      join(workDir, 'files'),
+      settings,
+    ),
+  );
   await cache.save();
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -42,7 +52,7 @@ describe('the kubeconform verdict cache', () => {
   });
 
   it('never keeps a file with a finding, so its finding comes from a fresh run every time', async () => {
-    expect((openVerdictCache(settings)).isKnownValid(files[1].content)).toBe(false);
+    expect(openVerdictCache(settings).isKnownValid(files[1].content)).toBe(false);
   });
 
   it('knows nothing under another toolchain: other Kubernetes version, schemas or binary', async () => {
@@ -53,7 +63,7 @@ describe('the kubeconform verdict cache', () => {
 
     expect(otherVersion.isKnownValid(files[0].content)).toBe(false);
     expect(otherSchemas.isKnownValid(files[0].content)).toBe(false);
-    expect((openVerdictCache({ ...settings, binary: unstampedBinary })).isKnownValid(files[0].content)).toBe(false);
+    expect(openVerdictCache({ ...settings, binary: unstampedBinary }).isKnownValid(files[0].content)).toBe(false);
   });
 
   it('starts over from a damaged cache file instead of failing', async () => {

@@ -46,7 +46,12 @@ function toolchainKey(settings: KubeconformSettings): string | undefined {
   return digest(parts.join('\0'));
 }
 
-const noCache: VerdictCache = { knowsNothing: true, isKnownValid: () => false, remember: () => undefined, save: async () => undefined };
+const noCache: VerdictCache = {
+  knowsNothing: true,
+  isKnownValid: () => false,
+  remember: () => undefined,
+  save: async () => undefined,
+};
 
 function readDigests(file: string): string[] {
   try {

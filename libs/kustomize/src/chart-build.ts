@@ -5,7 +5,13 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { checkInstalled, parseTemplateOutput, type ChartObject } from '@flyte-gkp/helm';
 import { parse } from 'yaml';
-import { kustomizeBuild, pulledChartFolder, type HelmChartInflation, type Kustomization, type KustomizeSettings } from './kustomize.js';
+import {
+  kustomizeBuild,
+  pulledChartFolder,
+  type HelmChartInflation,
+  type Kustomization,
+  type KustomizeSettings,
+} from './kustomize.js';
 
 export interface ChartBuildRequest {
   /** the kustomization.yaml and every file it names, by name (they sit side by side) */
@@ -54,7 +60,11 @@ export async function buildChartFolder(request: ChartBuildRequest, settings: Kus
     const built = await kustomizeBuild({ dir, kubeVersion: request.kubeVersion }, settings);
     const inflated = parseTemplateOutput(built.helmOutput);
     const sources = new Map(inflated.map((o) => [identity(o.object), o.source]));
-    const objects = built.objects.map(({ object, text }) => ({ source: sources.get(identity(object)) ?? 'kustomization.yaml', object, text }));
+    const objects = built.objects.map(({ object, text }) => ({
+      source: sources.get(identity(object)) ?? 'kustomization.yaml',
+      object,
+      text,
+    }));
     return { objects, inflated };
   } finally {
     await rm(dir, { recursive: true, force: true });

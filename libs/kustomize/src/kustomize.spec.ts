@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { buildArguments, buildChartFolder, KustomizeBuildError, kustomizeSettings, KustomizeUnavailableError, type Kustomization } from '@flyte-gkp/kustomize';
+import {
+  buildArguments,
+  buildChartFolder,
+  KustomizeBuildError,
+  kustomizeSettings,
+  KustomizeUnavailableError,
+  type Kustomization,
+} from '@flyte-gkp/kustomize';
 import { repoRoot } from '@flyte-gkp/testing';
 
 const settings = kustomizeSettings(repoRoot);
@@ -12,7 +19,8 @@ let workDir: string;
 let chartDir: string;
 
 beforeAll(() => {
-  if (!existsSync(settings.binary) || !existsSync(settings.helmBinary)) throw new Error('kustomize or helm is not installed under .tools/: run `npm run setup` before these tests');
+  if (!existsSync(settings.binary) || !existsSync(settings.helmBinary))
+    throw new Error('kustomize or helm is not installed under .tools/: run `npm run setup` before these tests');
   workDir = mkdtempSync(join(tmpdir(), 'kustomize-spec-'));
   // A chart with a hard-coded, untagged image and an annotation taken from a value: what the post-render fixes.
   chartDir = join(workDir, 'tiny');
@@ -21,30 +29,73 @@ beforeAll(() => {
   writeFileSync(
     join(chartDir, 'templates/deployment.yaml'),
     [
-      'apiVersion: apps/v1', 'kind: Deployment', 'metadata:', '  name: web', '  namespace: {{ .Release.Namespace }}',
-      'spec:', '  selector: {matchLabels: {app: web}}', '  template:', '    metadata:', '      labels: {app: web}',
-      '      annotations: {{ toYaml .Values.annotations | nindent 8 }}', '    spec:', '      containers:',
-      '        - name: web', '          image: "{{ .Values.image }}"', '        - name: viewer', '          image: docker.io/example/viewer', '',
+      'apiVersion: apps/v1',
+      'kind: Deployment',
+      'metadata:',
+      '  name: web',
+      '  namespace: {{ .Release.Namespace }}',
+      'spec:',
+      '  selector: {matchLabels: {app: web}}',
+      '  template:',
+      '    metadata:',
+      '      labels: {app: web}',
+      '      annotations: {{ toYaml .Values.annotations | nindent 8 }}',
+      '    spec:',
+      '      containers:',
+      '        - name: web',
+      '          image: "{{ .Values.image }}"',
+      '        - name: viewer',
+      '          image: docker.io/example/viewer',
+      '',
     ].join('\n'),
   );
-  writeFileSync(join(chartDir, 'templates/service.yaml'), 'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n  selector: {app: web}\n');
+  writeFileSync(
+    join(chartDir, 'templates/service.yaml'),
+    'apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n  selector: {app: web}\n',
+  );
 });
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 const kustomization = (extra: Partial<Kustomization> = {}): Kustomization => ({
   apiVersion: 'kustomize.config.k8s.io/v1beta1',
   kind: 'Kustomization',
-  helmCharts: [{ name: 'tiny', repo: 'oci://registry.invalid/charts', version: '1.0.0', releaseName: 'tiny', namespace: 'team-a', valuesFile: 'values.yaml' }],
+  helmCharts: [
+    {
+      name: 'tiny',
+      repo: 'oci://registry.invalid/charts',
+      version: '1.0.0',
+      releaseName: 'tiny',
+      namespace: 'team-a',
+      valuesFile: 'values.yaml',
+    },
+  ],
   ...extra,
 });
-const values = 'image: registry.example/web:1.2.3\nannotations: {vault.hashicorp.com/agent-inject: "true", keep: "yes"}\n';
+const values =
+  'image: registry.example/web:1.2.3\nannotations: {vault.hashicorp.com/agent-inject: "true", keep: "yes"}\n';
 const build = (k: Kustomization, valuesText = values) =>
-  buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(k) }, { name: 'values.yaml', content: valuesText }], kubeVersion: '1.21.0', chartDir }, settings);
+  buildChartFolder(
+    {
+      files: [
+        { name: 'kustomization.yaml', content: stringify(k) },
+        { name: 'values.yaml', content: valuesText },
+      ],
+      kubeVersion: '1.21.0',
+      chartDir,
+    },
+    settings,
+  );
 
 describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
   it('passes the arguments Argo CD v2.14 passes with --enable-helm, and the helm to use', () => {
     expect(buildArguments({ dir: '/repo/platform', kubeVersion: '1.21.0' }, settings)).toEqual([
-      'build', '/repo/platform', '--enable-helm', '--helm-kube-version', '1.21.0', '--helm-command', settings.helmBinary,
+      'build',
+      '/repo/platform',
+      '--enable-helm',
+      '--helm-kube-version',
+      '1.21.0',
+      '--helm-command',
+      settings.helmBinary,
     ]);
   });
 
@@ -63,17 +114,33 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
     const { objects, inflated } = await build(
       kustomization({
         images: [{ name: 'docker.io/example/viewer', newName: 'docker.io/example/viewer', newTag: 'v2' }],
-        patches: [{ target: { group: 'apps', version: 'v1', kind: 'Deployment', name: 'web' }, patch: '- op: remove\n  path: /spec/template/metadata/annotations/vault.hashicorp.com~1agent-inject\n' }],
+        patches: [
+          {
+            target: { group: 'apps', version: 'v1', kind: 'Deployment', name: 'web' },
+            patch: '- op: remove\n  path: /spec/template/metadata/annotations/vault.hashicorp.com~1agent-inject\n',
+          },
+        ],
       }),
     );
-    const pod = (list: typeof objects) => (list.find((o) => o.object.kind === 'Deployment')!.object as any).spec.template; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(pod(objects).spec.containers.map((c: { image: string }) => c.image)).toEqual(['registry.example/web:1.2.3', 'docker.io/example/viewer:v2']);
+    const pod = (list: typeof objects) =>
+      (list.find((o) => o.object.kind === 'Deployment')!.object as any).spec.template; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(pod(objects).spec.containers.map((c: { image: string }) => c.image)).toEqual([
+      'registry.example/web:1.2.3',
+      'docker.io/example/viewer:v2',
+    ]);
     expect(pod(objects).metadata.annotations).toEqual({ keep: 'yes' });
     expect(pod(inflated).spec.containers[1].image).toBe('docker.io/example/viewer');
   });
 
   it('refuses a patch that no longer applies, with kustomize`s message', async () => {
-    const stale = kustomization({ patches: [{ target: { kind: 'Deployment', name: 'web' }, patch: '- op: remove\n  path: /spec/template/metadata/annotations/gone\n' }] });
+    const stale = kustomization({
+      patches: [
+        {
+          target: { kind: 'Deployment', name: 'web' },
+          patch: '- op: remove\n  path: /spec/template/metadata/annotations/gone\n',
+        },
+      ],
+    });
     const failure = build(stale);
     await expect(failure).rejects.toThrow(KustomizeBuildError);
     await expect(failure).rejects.toThrow(/gone/);
@@ -84,14 +151,31 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
   });
 
   it('says to run setup when kustomize is missing, and gives up on one that hangs', async () => {
-    await expect(buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }], kubeVersion: '1.21.0', chartDir }, { ...settings, binary: join(workDir, 'no-kustomize') })).rejects.toThrow(
-      /kustomize not found at .*no-kustomize: run `npm run setup`/,
-    );
+    await expect(
+      buildChartFolder(
+        {
+          files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }],
+          kubeVersion: '1.21.0',
+          chartDir,
+        },
+        { ...settings, binary: join(workDir, 'no-kustomize') },
+      ),
+    ).rejects.toThrow(/kustomize not found at .*no-kustomize: run `npm run setup`/);
     const hanging = join(workDir, 'hanging-kustomize');
     writeFileSync(hanging, '#!/bin/sh\nexec sleep 30\n');
     chmodSync(hanging, 0o755);
     await expect(
-      buildChartFolder({ files: [{ name: 'kustomization.yaml', content: stringify(kustomization()) }, { name: 'values.yaml', content: values }], kubeVersion: '1.21.0', chartDir }, { ...settings, binary: hanging, timeoutMs: 300 }),
+      buildChartFolder(
+        {
+          files: [
+            { name: 'kustomization.yaml', content: stringify(kustomization()) },
+            { name: 'values.yaml', content: values },
+          ],
+          kubeVersion: '1.21.0',
+          chartDir,
+        },
+        { ...settings, binary: hanging, timeoutMs: 300 },
+      ),
     ).rejects.toThrow(KustomizeUnavailableError);
   });
 });

@@ -87,7 +87,11 @@ const SETUP_HINT = 'run `npm run setup`';
 
 /** The binaries as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
 export function kustomizeSettings(repoRoot: string): KustomizeSettings {
-  return { binary: join(repoRoot, '.tools/bin/kustomize'), helmBinary: helmSettings(repoRoot).binary, timeoutMs: toolTimeoutMs() };
+  return {
+    binary: join(repoRoot, '.tools/bin/kustomize'),
+    helmBinary: helmSettings(repoRoot).binary,
+    timeoutMs: toolTimeoutMs(),
+  };
 }
 
 /**
@@ -103,7 +107,15 @@ export function pulledChartFolder(dir: string, chart: HelmChartInflation): strin
  * build options, `--helm-kube-version`), plus `--helm-command`: Argo CD's repo-server finds helm on its PATH.
  */
 export function buildArguments(request: BuildRequest, settings: KustomizeSettings): string[] {
-  return ['build', request.dir, '--enable-helm', '--helm-kube-version', request.kubeVersion, '--helm-command', settings.helmBinary];
+  return [
+    'build',
+    request.dir,
+    '--enable-helm',
+    '--helm-kube-version',
+    request.kubeVersion,
+    '--helm-command',
+    settings.helmBinary,
+  ];
 }
 
 /**
@@ -116,7 +128,10 @@ exec cat "$FLYTE_GKP_HELM_OUTPUT"
 `;
 
 function checkInstalled(settings: KustomizeSettings): void {
-  for (const [tool, binary] of [['kustomize', settings.binary], ['helm', settings.helmBinary]]) {
+  for (const [tool, binary] of [
+    ['kustomize', settings.binary],
+    ['helm', settings.helmBinary],
+  ]) {
     try {
       accessSync(binary, constants.X_OK);
     } catch {
@@ -139,16 +154,30 @@ export async function kustomizeBuild(request: BuildRequest, settings: KustomizeS
       timeout: settings.timeoutMs,
       // kustomize gives helm its own scratch config; no user config, repositories or plugins are read.
       env: {
-        HELM_CONFIG_HOME: '/nonexistent', HELM_CACHE_HOME: '/nonexistent', HELM_DATA_HOME: '/nonexistent', KUSTOMIZE_PLUGIN_HOME: '/nonexistent',
-        FLYTE_GKP_HELM: settings.helmBinary, FLYTE_GKP_HELM_OUTPUT: helmOutput,
+        HELM_CONFIG_HOME: '/nonexistent',
+        HELM_CACHE_HOME: '/nonexistent',
+        HELM_DATA_HOME: '/nonexistent',
+        KUSTOMIZE_PLUGIN_HOME: '/nonexistent',
+        FLYTE_GKP_HELM: settings.helmBinary,
+        FLYTE_GKP_HELM_OUTPUT: helmOutput,
       },
     });
     if (result.timedOut) {
-      throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`);
+      throw new KustomizeUnavailableError(
+        `kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
+      );
     }
-    if (result.exitCode === undefined) throw new KustomizeUnavailableError(`kustomize at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`);
+    if (result.exitCode === undefined)
+      throw new KustomizeUnavailableError(
+        `kustomize at ${shownPath(settings.binary)} could not run (${result.shortMessage}): ${SETUP_HINT}`,
+      );
     if (result.exitCode !== 0) {
-      const detail = String(result.stderr || result.stdout || '').trim().replaceAll(request.dir, '.').replaceAll(helm, 'helm').slice(0, 2000) || '(no output)';
+      const detail =
+        String(result.stderr || result.stdout || '')
+          .trim()
+          .replaceAll(request.dir, '.')
+          .replaceAll(helm, 'helm')
+          .slice(0, 2000) || '(no output)';
       throw new KustomizeBuildError(detail);
     }
     const objects = parseTemplateOutput(result.stdout).map(({ object, text }) => ({ object, text }));

@@ -16,12 +16,23 @@ interface Expected {
   message?: string;
 }
 
-const subdirs = (dir: string) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : []);
+const subdirs = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
 
 const cases = subdirs(fixturesRoot).flatMap((area) =>
   subdirs(join(fixturesRoot, area)).flatMap((name) =>
     subdirs(join(fixturesRoot, area, name)).flatMap((kind) =>
-      subdirs(join(fixturesRoot, area, name, kind)).map((title) => ({ rule: `${area}/${name}`, kind, title, dir: join(fixturesRoot, area, name, kind, title) })),
+      subdirs(join(fixturesRoot, area, name, kind)).map((title) => ({
+        rule: `${area}/${name}`,
+        kind,
+        title,
+        dir: join(fixturesRoot, area, name, kind, title),
+      })),
     ),
   ),
 );
@@ -49,7 +60,9 @@ describe('fixture layout', () => {
 });
 
 describe.each(cases.filter((c) => c.kind === 'fail'))('$rule fail/$title', ({ rule, dir }) => {
-  const expected = (existsSync(join(dir, 'expect.yaml')) ? parse(readFileSync(join(dir, 'expect.yaml'), 'utf8')) : []) as Expected[];
+  const expected = (
+    existsSync(join(dir, 'expect.yaml')) ? parse(readFileSync(join(dir, 'expect.yaml'), 'utf8')) : []
+  ) as Expected[];
 
   it('expects findings of its own rule, each at a line of a file the user edits', () => {
     expect(expected.length).toBeGreaterThan(0);

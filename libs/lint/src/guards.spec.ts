@@ -39,18 +39,33 @@ function rewrite(file: RenderedFile) {
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
 /** Breaks one rendered file in memory: the rule must report exactly that, at the line the change wrote. */
-async function expectOneFinding(rule: LintRule, { file: path, change, line, message }: { file: string; change: (f: RenderedFile) => unknown; line: string; message: string }) {
+async function expectOneFinding(
+  rule: LintRule,
+  {
+    file: path,
+    change,
+    line,
+    message,
+  }: { file: string; change: (f: RenderedFile) => unknown; line: string; message: string },
+) {
   const ws = await workspace();
   const file = rendered(ws, path);
   change(file);
   rewrite(file);
-  expect(rule.check(ws)).toEqual([expect.objectContaining({ file: path, line: lineOf(file.content, line), message: expect.stringContaining(message) })]);
+  expect(rule.check(ws)).toEqual([
+    expect.objectContaining({
+      file: path,
+      line: lineOf(file.content, line),
+      message: expect.stringContaining(message),
+    }),
+  ]);
 }
 
 type Kube = { kind: string; metadata: { name: string; namespace?: string }; spec: any; subjects?: any[] };
 const appFile = 'clusters/gkp-dev/projects/forecast/application.yaml';
 const ddevFile = 'clusters/gkp-dev/projects/forecast/manifests/d-dev.yaml';
-const find = (file: RenderedFile, kind: string, name?: string) => (file.objects as Kube[]).find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))!;
+const find = (file: RenderedFile, kind: string, name?: string) =>
+  (file.objects as Kube[]).find((o) => o.kind === kind && (name === undefined || o.metadata.name === name))!;
 
 describe('tenancy/scope', () => {
   it('finds nothing in what the renderer writes today', async () => {
@@ -68,21 +83,30 @@ describe('tenancy/scope', () => {
     {
       what: "an AppProject destination in another project's namespace",
       file: appFile,
-      change: (f: RenderedFile) => find(f, 'AppProject').spec.destinations.push({ server: 'https://kubernetes.default.svc', namespace: '103020-flytepoc-x-d-dev' }),
+      change: (f: RenderedFile) =>
+        find(f, 'AppProject').spec.destinations.push({
+          server: 'https://kubernetes.default.svc',
+          namespace: '103020-flytepoc-x-d-dev',
+        }),
       line: 'namespace: 103020-flytepoc-x-d-dev',
       message: 'lets Argo CD deploy to 103020-flytepoc-x-d-dev',
     },
     {
       what: 'an AppProject allowing a cluster-wide kind',
       file: appFile,
-      change: (f: RenderedFile) => find(f, 'AppProject').spec.clusterResourceWhitelist.push({ group: 'rbac.authorization.k8s.io', kind: 'ClusterRoleBinding' }),
+      change: (f: RenderedFile) =>
+        find(f, 'AppProject').spec.clusterResourceWhitelist.push({
+          group: 'rbac.authorization.k8s.io',
+          kind: 'ClusterRoleBinding',
+        }),
       line: 'kind: ClusterRoleBinding',
       message: 'allows the cluster-wide kind ClusterRoleBinding',
     },
     {
       what: 'an AppProject allowing every namespaced kind',
       file: appFile,
-      change: (f: RenderedFile) => find(f, 'AppProject').spec.namespaceResourceWhitelist.push({ group: '*', kind: '*' }),
+      change: (f: RenderedFile) =>
+        find(f, 'AppProject').spec.namespaceResourceWhitelist.push({ group: '*', kind: '*' }),
       line: 'kind: "*"',
       message: 'allows the kind *',
     },
@@ -90,7 +114,13 @@ describe('tenancy/scope', () => {
       what: 'a cluster-scoped object',
       file: ddevFile,
       change: (f: RenderedFile) =>
-        f.objects.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'forecast-everything' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' }, subjects: [] }),
+        f.objects.push({
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'forecast-everything' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [],
+        }),
       line: 'kind: ClusterRoleBinding',
       message: 'ClusterRoleBinding forecast-everything is not a kind a project may have',
     },
@@ -111,7 +141,12 @@ describe('tenancy/scope', () => {
     {
       what: 'a RoleBinding to a group that is no owner',
       file: ddevFile,
-      change: (f: RenderedFile) => find(f, 'RoleBinding', 'owners-admin').subjects!.push({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'system:authenticated' }),
+      change: (f: RenderedFile) =>
+        find(f, 'RoleBinding', 'owners-admin').subjects!.push({
+          apiGroup: 'rbac.authorization.k8s.io',
+          kind: 'Group',
+          name: 'system:authenticated',
+        }),
       line: 'name: system:authenticated',
       message: 'the Group system:authenticated',
     },
@@ -125,7 +160,12 @@ describe('tenancy/scope', () => {
     {
       what: "a RoleBinding to Flyte's service account name in another namespace",
       file: ddevFile,
-      change: (f: RenderedFile) => (find(f, 'RoleBinding', 'flytepropeller').subjects![0] = { kind: 'ServiceAccount', namespace: '103020-flytepoc-x-d-dev', name: 'flytepropeller-of-x' }),
+      change: (f: RenderedFile) =>
+        (find(f, 'RoleBinding', 'flytepropeller').subjects![0] = {
+          kind: 'ServiceAccount',
+          namespace: '103020-flytepoc-x-d-dev',
+          name: 'flytepropeller-of-x',
+        }),
       line: 'name: flytepropeller-of-x',
       message: 'the ServiceAccount 103020-flytepoc-x-d-dev/flytepropeller-of-x',
     },
@@ -188,7 +228,13 @@ describe('naming/cluster-convention', () => {
     values.objects = [parse(values.content, { version: '1.1' })];
     const clusterFile = readFileSync(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8');
     expect(clusterConvention.check(ws)).toEqual([
-      expect.objectContaining({ file: 'platform/clusters/gkp-dev.yaml', line: lineOf(clusterFile, 'namespacePrefix:'), message: expect.stringContaining('maps project forecast, domain d-dev to 103020-flytepoc-{{project}}-{{domain}}') }),
+      expect.objectContaining({
+        file: 'platform/clusters/gkp-dev.yaml',
+        line: lineOf(clusterFile, 'namespacePrefix:'),
+        message: expect.stringContaining(
+          'maps project forecast, domain d-dev to 103020-flytepoc-{{project}}-{{domain}}',
+        ),
+      }),
     ]);
   });
 });
@@ -199,20 +245,31 @@ describe('images/pinned', () => {
     const values = rendered(ws, valuesFile);
     // A co-pilot image other than the pinned one.
     const doc = parse(values.content, { version: '1.1' });
-    doc.configmap.k8s.plugins.k8s['co-pilot'] = { image: 'cr.flyte.org/lyft/flyteplugins/flytecopilot:0123456789abcdef' };
+    doc.configmap.k8s.plugins.k8s['co-pilot'] = {
+      image: 'cr.flyte.org/lyft/flyteplugins/flytecopilot:0123456789abcdef',
+    };
     values.content = stringify(doc, { version: '1.1' });
     values.objects = [doc];
     expect(imagesPinned.check(ws)).toEqual([
-      expect.objectContaining({ file: valuesFile, line: lineOf(values.content, 'flytecopilot:0123456789abcdef'), message: expect.stringContaining('flytecopilot:0123456789abcdef is not a pin') }),
+      expect.objectContaining({
+        file: valuesFile,
+        line: lineOf(values.content, 'flytecopilot:0123456789abcdef'),
+        message: expect.stringContaining('flytecopilot:0123456789abcdef is not a pin'),
+      }),
     ]);
   });
 
   it('reports a Vault Agent image that differs from its pin', async () => {
     const ws = await workspace();
     const values = rendered(ws, valuesFile);
-    values.content = values.content.replace('vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.15.6', 'vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.16.0');
+    values.content = values.content.replace(
+      'vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.15.6',
+      'vault.hashicorp.com/agent-image: docker.io/hashicorp/vault:1.16.0',
+    );
     values.objects = [parse(values.content, { version: '1.1' })];
-    expect(imagesPinned.check(ws)).toEqual([expect.objectContaining({ file: valuesFile, line: lineOf(values.content, 'vault:1.16.0') })]);
+    expect(imagesPinned.check(ws)).toEqual([
+      expect.objectContaining({ file: valuesFile, line: lineOf(values.content, 'vault:1.16.0') }),
+    ]);
   });
 });
 

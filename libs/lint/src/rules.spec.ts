@@ -33,7 +33,10 @@ describe('libs/lint/README.md', () => {
 
   it("states each rule's own description and fix", () => {
     for (const rule of rules) {
-      expect(readmeRows.find((r) => r.id === rule.id), rule.id).toEqual({ id: rule.id, description: rule.description, fix: rule.fix });
+      expect(
+        readmeRows.find((r) => r.id === rule.id),
+        rule.id,
+      ).toEqual({ id: rule.id, description: rule.description, fix: rule.fix });
     }
   });
 });

@@ -20,7 +20,9 @@ export function matchingPattern(name: string, patterns: readonly string[]): stri
  */
 export function clashes<T>(items: readonly T[], key: (item: T) => string): { item: T; others: T[] }[] {
   const byKey = groupBy(items, key);
-  return items.map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) })).filter((c) => c.others.length > 0);
+  return items
+    .map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) }))
+    .filter((c) => c.others.length > 0);
 }
 
 /** The items by key, each group in the items' order. */
@@ -39,13 +41,18 @@ export function groupBy<T, K>(items: readonly T[], key: (item: T) => K): Map<K, 
  * The values inside `value` (itself included) that `keep` accepts, with their paths. One walk over one
  * path array, copied only for a value kept: rules look at every value of 30,000 rendered objects.
  */
-export function findNodes(value: unknown, keep: (value: unknown, path: readonly PathSegment[]) => boolean): { value: unknown; path: PathSegment[] }[] {
+export function findNodes(
+  value: unknown,
+  keep: (value: unknown, path: readonly PathSegment[]) => boolean,
+): { value: unknown; path: PathSegment[] }[] {
   const found: { value: unknown; path: PathSegment[] }[] = [];
   const path: PathSegment[] = [];
   const walk = (current: unknown) => {
     if (keep(current, path)) found.push({ value: current, path: [...path] });
     if (current === null || typeof current !== 'object') return;
-    const entries: [PathSegment, unknown][] = Array.isArray(current) ? current.map((item, i) => [i, item]) : Object.entries(current);
+    const entries: [PathSegment, unknown][] = Array.isArray(current)
+      ? current.map((item, i) => [i, item])
+      : Object.entries(current);
     for (const [key, item] of entries) {
       path.push(key);
       walk(item);
@@ -57,7 +64,10 @@ export function findNodes(value: unknown, keep: (value: unknown, path: readonly 
 }
 
 export function valueAt(value: unknown, path: readonly PathSegment[]): unknown {
-  return path.reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+  return path.reduce<unknown>(
+    (v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined),
+    value,
+  );
 }
 
 /** Where a value of one rendered YAML document stands. */
@@ -103,5 +113,10 @@ export function renderedFlyteValues({ rendered }: LintContext, cluster: Cluster)
   const file = rendered.get(cluster.name)?.find((f) => f.path === clusterPaths(cluster).flyteValues);
   if (!file) return undefined;
   const documents = lazyDocuments(file);
-  return { file: file.path, text: file.content, value: file.objects[0], locate: (path, at) => documents()[0].locate(path, at) };
+  return {
+    file: file.path,
+    text: file.content,
+    value: file.objects[0],
+    locate: (path, at) => documents()[0].locate(path, at),
+  };
 }

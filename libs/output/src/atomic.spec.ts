@@ -4,7 +4,18 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireWrite, commitStaged, discardStaged, ForeignStateError, prepareStaging, readTree, RenderBusyError, writeStaged, type CommitSteps, type WriteSession } from './index.js';
+import {
+  acquireWrite,
+  commitStaged,
+  discardStaged,
+  ForeignStateError,
+  prepareStaging,
+  readTree,
+  RenderBusyError,
+  writeStaged,
+  type CommitSteps,
+  type WriteSession,
+} from './index.js';
 
 let root: string;
 let parent: string;
@@ -17,13 +28,19 @@ afterEach(() => rm(root, { recursive: true, force: true }));
 
 const files = (entries: Record<string, string>) => new Map(Object.entries(entries));
 /** The folder as path (relative to it) → content. */
-const folder = async (name = 'c') => new Map([...(await readTree(parent, name))].map(([path, content]) => [path.slice(name.length + 1), content]));
+const folder = async (name = 'c') =>
+  new Map([...(await readTree(parent, name))].map(([path, content]) => [path.slice(name.length + 1), content]));
 const hidden = async () => (await readdir(parent)).filter((entry) => entry.startsWith('.'));
 /** What is on disk now, as the caller passes it to prepareStaging. */
-const onDisk = async (names: string[]) => new Map(await Promise.all(names.map(async (name) => [name, await readTree(parent, name)] as const)));
+const onDisk = async (names: string[]) =>
+  new Map(await Promise.all(names.map(async (name) => [name, await readTree(parent, name)] as const)));
 
 async function stage(session: WriteSession, trees: Record<string, Record<string, string>>) {
-  const staged = await prepareStaging(session, new Map(Object.entries(trees).map(([name, entries]) => [name, files(entries)])), await onDisk(Object.keys(trees)));
+  const staged = await prepareStaging(
+    session,
+    new Map(Object.entries(trees).map(([name, entries]) => [name, files(entries)])),
+    await onDisk(Object.keys(trees)),
+  );
   await writeStaged(staged);
   return staged;
 }
@@ -46,7 +63,12 @@ async function killHolder() {
   await writeFile(lock, JSON.stringify({ ...JSON.parse(await readFile(lock, 'utf8')), pid: deadPid() }));
 }
 
-const before = { 'a.yaml': 'a1', 'projects/x/app.yaml': 'x1', 'projects/y/app.yaml': 'y1', 'projects/y/client/m.py': 'm1' };
+const before = {
+  'a.yaml': 'a1',
+  'projects/x/app.yaml': 'x1',
+  'projects/y/app.yaml': 'y1',
+  'projects/y/client/m.py': 'm1',
+};
 const after = { 'a.yaml': 'a2', 'projects/x/app.yaml': 'x1', 'projects/z/app.yaml': 'z1' };
 
 describe('staged writes of a folder', () => {
@@ -90,7 +112,9 @@ describe('staged writes of a folder', () => {
     const staged = await prepareStaging(session, new Map([['c', files(after)]]), await onDisk(['c']));
 
     await writeStaged(staged, (path) => path.startsWith('projects/'));
-    expect(await readTree(parent, '.render/staging'), 'only the selected file is staged so far').toEqual(files({ '.render/staging/c/projects/z/app.yaml': 'z1' }));
+    expect(await readTree(parent, '.render/staging'), 'only the selected file is staged so far').toEqual(
+      files({ '.render/staging/c/projects/z/app.yaml': 'z1' }),
+    );
     expect(await folder(), 'the folder itself is untouched until the commit').toEqual(files(before));
 
     await writeStaged(staged, (path) => !path.startsWith('projects/'));
@@ -145,13 +169,16 @@ describe('a commit step that fails', () => {
     let calls = 0;
     const steps: CommitSteps = {
       rename: async (from, to) => {
-        if (from === join(parent, 'd') && calls++ === 0) throw Object.assign(new Error(`EPERM: operation not permitted, rename '${from}'`), { code: 'EPERM' });
+        if (from === join(parent, 'd') && calls++ === 0)
+          throw Object.assign(new Error(`EPERM: operation not permitted, rename '${from}'`), { code: 'EPERM' });
         await rename(from, to);
       },
     };
 
     const session = await acquireWrite(parent);
-    await expect(commitStaged(session, await stage(session, { c: after, d: { 'two.yaml': '2' } }), [], steps)).rejects.toThrow('EPERM');
+    await expect(
+      commitStaged(session, await stage(session, { c: after, d: { 'two.yaml': '2' } }), [], steps),
+    ).rejects.toThrow('EPERM');
     await session.release();
 
     expect(await folder('c'), 'the folder swapped before the failure is swapped back').toEqual(files(before));
@@ -226,7 +253,9 @@ describe('one render at a time, and what a killed one left', () => {
     await mkdir(join(root, 'elsewhere'));
     await symlink('elsewhere', parent);
 
-    await expect(acquireWrite(parent)).rejects.toThrow(expect.objectContaining({ name: 'ForeignStateError', kind: 'link' }));
+    await expect(acquireWrite(parent)).rejects.toThrow(
+      expect.objectContaining({ name: 'ForeignStateError', kind: 'link' }),
+    );
 
     expect(await readdir(join(root, 'elsewhere')), 'nothing made where it points').toEqual([]);
   });
@@ -235,10 +264,15 @@ describe('one render at a time, and what a killed one left', () => {
     await writeFile(join(root, 'victim.txt'), 'precious');
     await write('c', before);
     const session = await acquireWrite(parent);
-    await writeFile(join(session.state, 'plan.json'), JSON.stringify({ folders: [{ name: '../../victim.txt', staged: false }] }));
+    await writeFile(
+      join(session.state, 'plan.json'),
+      JSON.stringify({ folders: [{ name: '../../victim.txt', staged: false }] }),
+    );
     await killHolder();
 
-    await expect(acquireWrite(parent)).rejects.toThrow(/clusters\/\.render\/plan\.json names "\.\.\/\.\.\/victim\.txt"/);
+    await expect(acquireWrite(parent)).rejects.toThrow(
+      /clusters\/\.render\/plan\.json names "\.\.\/\.\.\/victim\.txt"/,
+    );
 
     expect(await readFile(join(root, 'victim.txt'), 'utf8')).toBe('precious');
     expect(await folder()).toEqual(files(before));

@@ -91,7 +91,11 @@ interface Lock {
 /** The state folders this process holds: a second render in the same process waits too. */
 const held = new Set<string>();
 
-const exists = (path: string) => lstat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 function alive(pid: number): boolean {
   try {
@@ -104,7 +108,10 @@ function alive(pid: number): boolean {
 
 async function writeLock(state: string): Promise<void> {
   const { dev, ino } = await lstat(state, { bigint: true });
-  await writeFileAtomically(join(state, 'lock.json'), JSON.stringify({ pid: process.pid, dev: String(dev), ino: String(ino) } satisfies Lock));
+  await writeFileAtomically(
+    join(state, 'lock.json'),
+    JSON.stringify({ pid: process.pid, dev: String(dev), ino: String(ino) } satisfies Lock),
+  );
 }
 
 /**
@@ -112,8 +119,16 @@ async function writeLock(state: string): Promise<void> {
  * is recovered first: its plan applied if it had committed, its staging dropped otherwise.
  */
 export async function acquireWrite(parent: string): Promise<WriteSession> {
-  const linked = await lstat(parent).then((info) => !info.isDirectory(), () => false);
-  if (linked) throw new ForeignStateError(basename(parent), `${basename(parent)} is not a folder but a link or a file: a render never writes through it`, 'link');
+  const linked = await lstat(parent).then(
+    (info) => !info.isDirectory(),
+    () => false,
+  );
+  if (linked)
+    throw new ForeignStateError(
+      basename(parent),
+      `${basename(parent)} is not a folder but a link or a file: a render never writes through it`,
+      'link',
+    );
   const created = await mkdir(parent, { recursive: true });
   const state = join(parent, stateDirName);
   const shown = `${parent.split('/').pop()}/${stateDirName}`;
@@ -132,12 +147,20 @@ export async function acquireWrite(parent: string): Promise<WriteSession> {
   if (taken) held.add(state);
   else {
     const info = await lstat(state, { bigint: true });
-    const lock = await readFile(join(state, 'lock.json'), 'utf8').then((text) => JSON.parse(text) as Lock, () => undefined);
+    const lock = await readFile(join(state, 'lock.json'), 'utf8').then(
+      (text) => JSON.parse(text) as Lock,
+      () => undefined,
+    );
     if (!info.isDirectory() || !lock || lock.dev !== String(info.dev) || lock.ino !== String(info.ino)) {
-      throw new ForeignStateError(shown, `${shown} was not left by a render on this machine (committed or copied?): it is never applied`);
+      throw new ForeignStateError(
+        shown,
+        `${shown} was not left by a render on this machine (committed or copied?): it is never applied`,
+      );
     }
     if (lock.pid === process.pid ? held.has(state) : alive(lock.pid)) {
-      throw new RenderBusyError(`another render (pid ${lock.pid}) is writing ${parent.split('/').pop()}/: wait for it to finish, then run this one again (if no render runs, delete ${shown}/)`);
+      throw new RenderBusyError(
+        `another render (pid ${lock.pid}) is writing ${parent.split('/').pop()}/: wait for it to finish, then run this one again (if no render runs, delete ${shown}/)`,
+      );
     }
     held.add(state);
     await recover(parent, state, shown);
@@ -169,9 +192,15 @@ function checkedPlan(text: string, file: string): Plan {
     throw new ForeignStateError(file, `${file} is not a plan a render wrote: it is never applied`);
   }
   const folders = Array.isArray(plan?.folders) ? plan.folders : undefined;
-  const bad = folders === undefined ? 'no folder list' : folders.map((f) => f?.name).find((name) => typeof name !== 'string' || !folderName.test(name));
+  const bad =
+    folders === undefined
+      ? 'no folder list'
+      : folders.map((f) => f?.name).find((name) => typeof name !== 'string' || !folderName.test(name));
   if (bad !== undefined) {
-    throw new ForeignStateError(file, `${file} names ${JSON.stringify(bad)}, not a folder of ${dirname(dirname(file))}/: it is never applied`);
+    throw new ForeignStateError(
+      file,
+      `${file} names ${JSON.stringify(bad)}, not a folder of ${dirname(dirname(file))}/: it is never applied`,
+    );
   }
   return plan;
 }
@@ -181,9 +210,18 @@ function checkedPlan(text: string, file: string): Plan {
  * `onDisk` (name → the regular files of the folder as read, repository paths under `<parent>/`'s parent
  * stripped to `<name>/...`); writes nothing yet (writeStaged does).
  */
-export async function prepareStaging(session: WriteSession, folders: ReadonlyMap<string, ReadonlyMap<string, string>>, onDisk: ReadonlyMap<string, Tree>): Promise<StagedFolder[]> {
+export async function prepareStaging(
+  session: WriteSession,
+  folders: ReadonlyMap<string, ReadonlyMap<string, string>>,
+  onDisk: ReadonlyMap<string, Tree>,
+): Promise<StagedFolder[]> {
   return [...folders].map(([name, files]) => {
-    const current = new Map([...(onDisk.get(name) ?? new Map<string, string>())].map(([path, content]) => [path.slice(name.length + 1), content]));
+    const current = new Map(
+      [...(onDisk.get(name) ?? new Map<string, string>())].map(([path, content]) => [
+        path.slice(name.length + 1),
+        content,
+      ]),
+    );
     const written = [...files.keys()].filter((path) => current.get(path) !== files.get(path));
     const removed = [...current.keys()].filter((path) => !files.has(path));
     return { name, folder: join(session.state, 'staging', name), written, removed, files };
@@ -195,7 +233,10 @@ export async function prepareStaging(session: WriteSession, folders: ReadonlyMap
  * default) into the staging folders. In two calls, the caller can start work on the first files
  * (kubeconform) while the others are written.
  */
-export async function writeStaged(staged: StagedFolder[], which: (path: string, name: string) => boolean = () => true): Promise<void> {
+export async function writeStaged(
+  staged: StagedFolder[],
+  which: (path: string, name: string) => boolean = () => true,
+): Promise<void> {
   for (const { name, folder, written, files } of staged) {
     const selected = written.filter((path) => which(path, name));
     await makeFolders(folder, selected);
@@ -207,7 +248,12 @@ export async function writeStaged(staged: StagedFolder[], which: (path: string, 
  * Makes every staged folder the new tree, and removes the folders `removedFolders` names: all of them,
  * or, when a step fails, none (every folder is put back, and the error thrown).
  */
-export async function commitStaged(session: WriteSession, staged: StagedFolder[], removedFolders: string[] = [], steps: CommitSteps = realSteps): Promise<void> {
+export async function commitStaged(
+  session: WriteSession,
+  staged: StagedFolder[],
+  removedFolders: string[] = [],
+  steps: CommitSteps = realSteps,
+): Promise<void> {
   const changed = staged.filter((s) => s.written.length > 0 || s.removed.length > 0);
   // The staging folders become whole trees: the files that did not change are linked in, not copied.
   for (const { name, folder, written, files } of changed) {
@@ -217,7 +263,12 @@ export async function commitStaged(session: WriteSession, staged: StagedFolder[]
     await makeFolders(folder, unchanged);
     await inBatches(unchanged, (path) => link(join(target, path), join(folder, path)));
   }
-  const plan: Plan = { folders: [...changed.map(({ name }) => ({ name, staged: true })), ...removedFolders.map((name) => ({ name, staged: false }))] };
+  const plan: Plan = {
+    folders: [
+      ...changed.map(({ name }) => ({ name, staged: true })),
+      ...removedFolders.map((name) => ({ name, staged: false })),
+    ],
+  };
   if (plan.folders.length === 0) return;
   checkedPlan(JSON.stringify(plan), 'plan');
   await writeFileAtomically(join(session.state, 'plan.json'), JSON.stringify(plan)); // the point of no return
@@ -240,7 +291,11 @@ export async function discardStaged(session: WriteSession): Promise<void> {
   await rm(join(session.state, 'staging'), { recursive: true, force: true });
 }
 
-const pathsOf = ({ parent, state }: WriteSession, name: string) => ({ target: join(parent, name), staging: join(state, 'staging', name), previous: join(state, 'previous', name) });
+const pathsOf = ({ parent, state }: WriteSession, name: string) => ({
+  target: join(parent, name),
+  staging: join(state, 'staging', name),
+  previous: join(state, 'previous', name),
+});
 
 /** Each step checks what is done already, so a swap finished twice gives the same tree. */
 async function swapIn(session: WriteSession, folder: PlannedFolder, steps: CommitSteps): Promise<void> {
@@ -267,5 +322,6 @@ async function finishPlan(parent: string, state: string, plan: Plan, steps: Comm
 }
 
 async function makeFolders(root: string, paths: string[]): Promise<void> {
-  for (const dir of [...new Set(paths.map((path) => dirname(join(root, path))))].sort()) await mkdir(dir, { recursive: true });
+  for (const dir of [...new Set(paths.map((path) => dirname(join(root, path))))].sort())
+    await mkdir(dir, { recursive: true });
 }

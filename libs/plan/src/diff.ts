@@ -24,7 +24,8 @@ export interface Change {
   head?: PlanObject;
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const plainKey = /^[A-Za-z_][A-Za-z0-9_-]*$/;
 
 /** `spec.hard.cpu`, `rules[0].verbs`, `metadata.annotations["argocd.argoproj.io/sync-wave"]`. */
@@ -38,9 +39,14 @@ const hasObjects = (list: unknown[]) => list.some((v) => typeof v === 'object' &
 
 /** Every leaf under `value`, as field changes with `side` set (an empty map, or a list of scalars, is a leaf). */
 function leaves(path: string, value: unknown, side: 'before' | 'after', out: FieldChange[]): void {
-  const entries = Array.isArray(value) && hasObjects(value)
-    ? value.map((v, i) => [i, v] as const)
-    : isRecord(value) ? Object.keys(value).sort().map((k) => [k, value[k]] as const) : [];
+  const entries =
+    Array.isArray(value) && hasObjects(value)
+      ? value.map((v, i) => [i, v] as const)
+      : isRecord(value)
+        ? Object.keys(value)
+            .sort()
+            .map((k) => [k, value[k]] as const)
+        : [];
   if (entries.length === 0) {
     out.push({ path, [side]: value });
     return;
@@ -90,7 +96,16 @@ export function diffObjects(base: readonly PlanObject[], head: readonly PlanObje
   const after = byKey(head);
   const changes: Change[] = [];
   const change = (action: Action, o: PlanObject, diff: FieldChange[], b?: PlanObject, h?: PlanObject): Change => ({
-    cluster: o.cluster, project: o.project, action, kind: o.kind, apiVersion: o.apiVersion, namespace: o.namespace, name: o.name, diff, base: b, head: h,
+    cluster: o.cluster,
+    project: o.project,
+    action,
+    kind: o.kind,
+    apiVersion: o.apiVersion,
+    namespace: o.namespace,
+    name: o.name,
+    diff,
+    base: b,
+    head: h,
   });
   for (const [key, h] of after) {
     const b = before.get(key);
@@ -101,7 +116,8 @@ export function diffObjects(base: readonly PlanObject[], head: readonly PlanObje
     const diff = diffValues(b.object, h.object);
     if (diff.length > 0) changes.push(change('update', h, diff, b, h));
   }
-  for (const [key, b] of before) if (!after.has(key)) changes.push(change('delete', b, leavesOf(b.object, 'before'), b));
+  for (const [key, b] of before)
+    if (!after.has(key)) changes.push(change('delete', b, leavesOf(b.object, 'before'), b));
   return changes.sort(compareChanges);
 }
 

@@ -22,11 +22,14 @@ function show(value: unknown): string {
 }
 
 /** `spec.hard.cpu: "8" → "16"`; a field added or removed is `(none)` on its missing side. */
-export const fieldLine = ({ path, before, after }: FieldChange) => `${printable(path)}: ${show(before)} → ${show(after)}`;
+export const fieldLine = ({ path, before, after }: FieldChange) =>
+  `${printable(path)}: ${show(before)} → ${show(after)}`;
 
-const objectName = (c: { kind: string; namespace: string; name: string }) => printable(`${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
+const objectName = (c: { kind: string; namespace: string; name: string }) =>
+  printable(`${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
 /** Argo CD leaves an object with Prune=false or Delete=false in the cluster when git no longer has it. */
-const kept = (c: Change) => (c.action === 'delete' && isProtected(c.base?.object) ? ' (kept by Argo CD: Prune=false)' : '');
+const kept = (c: Change) =>
+  c.action === 'delete' && isProtected(c.base?.object) ? ' (kept by Argo CD: Prune=false)' : '';
 const projectLabel = (project: string | null) => (project === null ? 'platform' : `project ${printable(project)}`);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -57,7 +60,10 @@ function groups(changes: readonly Change[]): { cluster: string; project: string 
 
 function riskText(r: Risk): string[] {
   const severity = r.severity === 'blocking' ? 'BLOCKING' : 'warning';
-  return [`${severity} [${r.rule}] ${r.cluster} ${objectName(r)}: ${printable(r.message)}`, `  fix: ${printable(r.fix)}`];
+  return [
+    `${severity} [${r.rule}] ${r.cluster} ${objectName(r)}: ${printable(r.message)}`,
+    `  fix: ${printable(r.fix)}`,
+  ];
 }
 
 /** For a terminal: every change with its field diff (creates and deletes by name), then the risks. */
@@ -85,7 +91,8 @@ function fenced(text: string, info = ''): string {
   return `${fence}${info}\n${text}\n${fence}`;
 }
 /** Markdown and HTML are inert inside a code span; names are DNS labels, but a message quotes values. */
-const code = (text: string) => `<code>${printable(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
+const code = (text: string) =>
+  `<code>${printable(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
 
 /** A GitHub comment holds 65,536 characters; the details stop well before, and say how to see the rest. */
 const markdownBudget = 60_000;
@@ -94,7 +101,9 @@ const fieldsPerObject = 20;
 const listedRows = 50;
 
 const capped = (lines: string[], what: string) =>
-  lines.length > listedRows ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | |`] : lines;
+  lines.length > listedRows
+    ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | |`]
+    : lines;
 const projectCell = (project: string | null) => (project === null ? 'platform' : code(project));
 
 /** For a pull request: counts per project, the risks, then each project's changes folded in <details>. */
@@ -112,16 +121,25 @@ export function formatMarkdown(plan: Plan): string {
     const risks = plan.risks.filter((r) => r.cluster === group.cluster && r.project === group.project);
     const blocking = risks.filter((r) => r.severity === 'blocking').length;
     const warnings = risks.length - blocking;
-    const riskCell = [blocking ? `**${blocking} blocking**` : '', warnings ? plural(warnings, 'warning') : ''].filter(Boolean).join(', ');
-    rows.push(`| ${code(group.cluster)} | ${projectCell(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${riskCell} |`);
+    const riskCell = [blocking ? `**${blocking} blocking**` : '', warnings ? plural(warnings, 'warning') : '']
+      .filter(Boolean)
+      .join(', ');
+    rows.push(
+      `| ${code(group.cluster)} | ${projectCell(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${riskCell} |`,
+    );
   }
-  const table = ['| Cluster | Project | Create | Update | Delete | Risks |', '| --- | --- | --: | --: | --: | --- |', ...capped(rows, 'projects')];
+  const table = [
+    '| Cluster | Project | Create | Update | Delete | Risks |',
+    '| --- | --- | --: | --: | --: | --- |',
+    ...capped(rows, 'projects'),
+  ];
   const risks = plan.risks.slice(0, listedRows).map((r) => {
     const severity = r.severity === 'blocking' ? '⛔ **blocking**' : '⚠️ warning';
     const object = `${r.cluster} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
     return `- ${severity} \`${r.rule}\` ${code(object)}: ${code(r.message)}<br>fix: ${code(r.fix)}`;
   });
-  if (plan.risks.length > listedRows) risks.push(`- ... ${plan.risks.length - listedRows} more risks (the blocking ones are listed first)`);
+  if (plan.risks.length > listedRows)
+    risks.push(`- ... ${plan.risks.length - listedRows} more risks (the blocking ones are listed first)`);
   const summary = [...head, ...table, '', ...(risks.length ? ['#### Risks', '', ...risks, ''] : [])].join('\n');
 
   const details: string[] = [];
@@ -130,7 +148,10 @@ export function formatMarkdown(plan: Plan): string {
   for (const group of groups(plan.changes)) {
     const body = group.changes.flatMap((c) => {
       const fields = c.action === 'update' ? c.diff.slice(0, fieldsPerObject).map((d) => `    ${fieldLine(d)}`) : [];
-      const more = c.action === 'update' && c.diff.length > fieldsPerObject ? [`    ... ${c.diff.length - fieldsPerObject} more fields`] : [];
+      const more =
+        c.action === 'update' && c.diff.length > fieldsPerObject
+          ? [`    ... ${c.diff.length - fieldsPerObject} more fields`]
+          : [];
       return [`${symbols[c.action]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
     });
     const summary = `${code(group.cluster)} · ${projectCell(group.project)}: ${plural(group.changes.length, 'change')}`;
@@ -141,7 +162,9 @@ export function formatMarkdown(plan: Plan): string {
     shown += group.changes.length;
   }
   if (shown < plan.changes.length) {
-    details.push(`_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`);
+    details.push(
+      `_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`,
+    );
   }
   return `${[summary, ...details].join('\n')}\n`;
 }
@@ -149,10 +172,23 @@ export function formatMarkdown(plan: Plan): string {
 /** For machines: exactly the fields documented in the README, nothing of the objects themselves. */
 export function formatJson(plan: Plan): string {
   const changes = plan.changes.map((c) => ({
-    cluster: c.cluster, project: c.project, action: c.action, kind: c.kind, namespace: c.namespace || null, name: c.name, diff: c.diff,
+    cluster: c.cluster,
+    project: c.project,
+    action: c.action,
+    kind: c.kind,
+    namespace: c.namespace || null,
+    name: c.name,
+    diff: c.diff,
   }));
   const risks = plan.risks.map((r) => ({
-    rule: r.rule, severity: r.severity, message: r.message, cluster: r.cluster, project: r.project, kind: r.kind, namespace: r.namespace || null, name: r.name,
+    rule: r.rule,
+    severity: r.severity,
+    message: r.message,
+    cluster: r.cluster,
+    project: r.project,
+    kind: r.kind,
+    namespace: r.namespace || null,
+    name: r.name,
   }));
   return `${JSON.stringify({ changes, risks }, null, 2)}\n`;
 }

@@ -1,6 +1,31 @@
-export { compareChanges, diffObjects, diffValues, fieldPath, type Action, type Change, type FieldChange } from './diff.js';
-export { formatHuman, formatJson, formatMarkdown, formatPlan, planFormats, type Plan, type PlanFormat } from './format.js';
-export { groupOf, keyOf, objectsOfManifest, planObjects, projectOfPath, sourcesOfHeader, type FileOrigin, type PlanObject } from './model.js';
+export {
+  compareChanges,
+  diffObjects,
+  diffValues,
+  fieldPath,
+  type Action,
+  type Change,
+  type FieldChange,
+} from './diff.js';
+export {
+  formatHuman,
+  formatJson,
+  formatMarkdown,
+  formatPlan,
+  planFormats,
+  type Plan,
+  type PlanFormat,
+} from './format.js';
+export {
+  groupOf,
+  keyOf,
+  objectsOfManifest,
+  planObjects,
+  projectOfPath,
+  sourcesOfHeader,
+  type FileOrigin,
+  type PlanObject,
+} from './model.js';
 export { runRisks, type Risk, type RiskContext, type RiskFinding, type RiskRule, type Severity } from './risk.js';
 export { domainOf, isProtected } from './rules/deletion.js';
 export { riskRules } from './rules/index.js';

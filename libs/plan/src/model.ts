@@ -21,7 +21,8 @@ export interface PlanObject {
   object: Record<string, unknown>;
 }
 
-export const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '');
+export const groupOf = (apiVersion: string) =>
+  apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.lastIndexOf('/')) : '';
 
 export const keyOf = (o: Pick<PlanObject, 'cluster' | 'apiVersion' | 'kind' | 'namespace' | 'name'>) =>
   [o.cluster, groupOf(o.apiVersion), o.kind, o.namespace, o.name].join('\u0000');
@@ -37,7 +38,8 @@ export function sourcesOfHeader(text: string): string[] {
   return match ? match[1].split(', ') : [];
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 const text = (value: unknown) => (typeof value === 'string' ? value : '');
 
 export interface FileOrigin {

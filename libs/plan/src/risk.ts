@@ -63,7 +63,8 @@ export function runRisks(rules: readonly RiskRule[], context: RiskContext): Risk
 export const isKind = (change: Pick<Change, 'apiVersion' | 'kind'>, group: string, ...kinds: string[]) =>
   groupOf(change.apiVersion) === group && kinds.includes(change.kind);
 
-export const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** The value at a dotted path of plain keys, or undefined. */
 export function at(value: unknown, ...path: string[]): unknown {

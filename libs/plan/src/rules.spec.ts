@@ -17,11 +17,22 @@ interface Case {
   expect?: { kind: string; name: string; message: string; fix?: string }[];
 }
 
-const subdirs = (dir: string) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort() : []);
+const subdirs = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+        .sort()
+    : [];
 const cases = subdirs(fixturesRoot).flatMap((area) =>
   subdirs(join(fixturesRoot, area)).flatMap((name) =>
     subdirs(join(fixturesRoot, area, name)).flatMap((kind) =>
-      readdirSync(join(fixturesRoot, area, name, kind)).map((file) => ({ rule: `${area}/${name}`, kind, title: file, path: join(fixturesRoot, area, name, kind, file) })),
+      readdirSync(join(fixturesRoot, area, name, kind)).map((file) => ({
+        rule: `${area}/${name}`,
+        kind,
+        title: file,
+        path: join(fixturesRoot, area, name, kind, file),
+      })),
     ),
   ),
 );
@@ -29,8 +40,12 @@ const cases = subdirs(fixturesRoot).flatMap((area) =>
 /** The fixture's objects on cluster gkp-dev, owned by the project their label names, rendered from its spec. */
 function objects(documents: unknown[]) {
   return documents.flatMap((doc) => {
-    const project = (doc as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.['flytepoc.gkp.io/project'] ?? null;
-    return planObjects({ cluster: 'gkp-dev', file: 'fixture', project, sources: project ? [`projects/${project}.yaml`] : [] }, [doc]);
+    const project =
+      (doc as { metadata?: { labels?: Record<string, string> } }).metadata?.labels?.['flytepoc.gkp.io/project'] ?? null;
+    return planObjects(
+      { cluster: 'gkp-dev', file: 'fixture', project, sources: project ? [`projects/${project}.yaml`] : [] },
+      [doc],
+    );
   });
 }
 
@@ -52,7 +67,9 @@ describe('risk rules', () => {
   });
 
   it.each(readmes)('%s lists exactly the registered rules, with their severity', (readme) => {
-    const rows = [...readFileSync(readme, 'utf8').matchAll(/^\| `([^`]+)` \| (blocking|warning) \|/gm)].map((m) => `${m[1]} ${m[2]}`);
+    const rows = [...readFileSync(readme, 'utf8').matchAll(/^\| `([^`]+)` \| (blocking|warning) \|/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
     expect(rows).toEqual(riskRules.map((r) => `${r.id} ${r.severity}`));
   });
 });
@@ -63,7 +80,13 @@ describe.each(cases.filter((c) => c.kind === 'fail'))('$rule fail/$title', ({ ru
     expect(fixture.expect?.length).toBeGreaterThan(0);
     for (const e of fixture.expect ?? []) {
       expect(risks).toContainEqual(
-        expect.objectContaining({ rule, kind: e.kind, name: e.name, message: expect.stringContaining(e.message), fix: expect.stringContaining(e.fix ?? '') }),
+        expect.objectContaining({
+          rule,
+          kind: e.kind,
+          name: e.name,
+          message: expect.stringContaining(e.message),
+          fix: expect.stringContaining(e.fix ?? ''),
+        }),
       );
     }
   });

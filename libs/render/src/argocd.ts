@@ -3,7 +3,14 @@ import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { Cluster } from '@flyte-gkp/platform';
 import type { ProjectSpec } from '@flyte-gkp/spec';
-import { labels, managedBy, platformAppProjectName, tenantAppProjectName, tenantApplicationName, type ProjectDomain } from './names.js';
+import {
+  labels,
+  managedBy,
+  platformAppProjectName,
+  tenantAppProjectName,
+  tenantApplicationName,
+  type ProjectDomain,
+} from './names.js';
 import { syncWave } from './tenant.js';
 
 export type Application = IApplication & { apiVersion: 'argoproj.io/v1alpha1'; kind: 'Application' };
@@ -58,7 +65,12 @@ export function rootAppProject(cluster: Cluster): AppProject {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
-    metadata: { name: cluster.argocd.rootProject, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy }, finalizers: [cascadeDelete] },
+    metadata: {
+      name: cluster.argocd.rootProject,
+      namespace: cluster.argocd.namespace,
+      labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy },
+      finalizers: [cascadeDelete],
+    },
     spec: {
       description: `The app of apps of ${cluster.name}: the Applications and AppProjects of clusters/${cluster.name}/`,
       sourceRepos: [cluster.repo.url],
@@ -76,10 +88,19 @@ export function rootApplication(cluster: Cluster): Application {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     // Tenant Applications are all `<pocName>-<id>`: a root name without that prefix cannot be taken by a spec.
-    metadata: { name: `${cluster.name}-root`, namespace: cluster.argocd.namespace, labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy } },
+    metadata: {
+      name: `${cluster.name}-root`,
+      namespace: cluster.argocd.namespace,
+      labels: { [labels.appId]: cluster.appId, [labels.managedBy]: managedBy },
+    },
     spec: {
       project: cluster.argocd.rootProject,
-      source: { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path: paths.root, directory: { recurse: true, include: applicationFiles } },
+      source: {
+        repoURL: cluster.repo.url,
+        targetRevision: cluster.repo.revision,
+        path: paths.root,
+        directory: { recurse: true, include: applicationFiles },
+      },
       destination: { server: cluster.server, namespace: cluster.argocd.namespace },
       syncPolicy: automated,
     },
@@ -142,7 +163,8 @@ export const tenantNamespacedKinds = [
 
 export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: ProjectDomain[]): AppProject {
   const name = tenantAppProjectName(cluster, spec.id);
-  const groups = (roles: string[]) => [...new Set(spec.owners.filter((o) => roles.includes(o.role)).map((o) => o.group))].sort();
+  const groups = (roles: string[]) =>
+    [...new Set(spec.owners.filter((o) => roles.includes(o.role)).map((o) => o.group))].sort();
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
@@ -155,8 +177,18 @@ export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: P
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
       namespaceResourceWhitelist: tenantNamespacedKinds.map((k) => ({ ...k })),
       roles: [
-        { name: 'owners', description: 'see the project in Argo CD', groups: groups(['admin', 'edit', 'view']), policies: [`p, proj:${name}:owners, applications, get, ${name}/*, allow`] },
-        { name: 'maintainers', description: 'sync the project in Argo CD', groups: groups(['admin', 'edit']), policies: [`p, proj:${name}:maintainers, applications, sync, ${name}/*, allow`] },
+        {
+          name: 'owners',
+          description: 'see the project in Argo CD',
+          groups: groups(['admin', 'edit', 'view']),
+          policies: [`p, proj:${name}:owners, applications, get, ${name}/*, allow`],
+        },
+        {
+          name: 'maintainers',
+          description: 'sync the project in Argo CD',
+          groups: groups(['admin', 'edit']),
+          policies: [`p, proj:${name}:maintainers, applications, sync, ${name}/*, allow`],
+        },
       ].filter((role) => role.groups.length > 0),
     },
   };
@@ -170,7 +202,12 @@ export function tenantApplication(cluster: Cluster, spec: ProjectSpec, domains: 
     metadata: { ...argoMeta(cluster, name, 1, { [labels.project]: spec.id }), finalizers: [cascadeDelete] },
     spec: {
       project: tenantAppProjectName(cluster, spec.id),
-      source: { repoURL: cluster.repo.url, targetRevision: cluster.repo.revision, path: clusterPaths(cluster).projectManifests(spec.id), directory: { recurse: false } },
+      source: {
+        repoURL: cluster.repo.url,
+        targetRevision: cluster.repo.revision,
+        path: clusterPaths(cluster).projectManifests(spec.id),
+        directory: { recurse: false },
+      },
       destination: { server: cluster.server, namespace: domains[0].namespace },
       syncPolicy: { ...automated, syncOptions: ['PruneLast=true'] },
     },

@@ -33,22 +33,32 @@ const named = (kind: string, name: string) => {
 /** One file of a component's config, as the component parses it. */
 const configFile = (configMap: string, file: string) => parse(named('ConfigMap', configMap).data[file]);
 const podTemplates = () => chart.filter((o) => o.object.kind === 'Deployment').map((o) => o.object as any);
-const initContainer = (deployment: any, name: string) => deployment.spec.template.spec.initContainers.find((c: any) => c.name === name);
+const initContainer = (deployment: any, name: string) =>
+  deployment.spec.template.spec.initContainers.find((c: any) => c.name === name);
 
 /**
  * flytepropeller v0.12.9 pins flyteplugins v0.5.56, whose tasklog plugin replaces each placeholder
  * matching (?i){{\s*[.$]<name>\s*}} (go/tasks/pluginmachinery/tasklog/template.go) by the pod's value.
  */
 function propellerLogLink(template: string, pod: Record<string, string>): string {
-  return Object.entries(pod).reduce((uri, [name, value]) => uri.replace(new RegExp(`\\{\\{\\s*[.$]${name}\\s*\\}\\}`, 'gi'), value), template);
+  return Object.entries(pod).reduce(
+    (uri, [name, value]) => uri.replace(new RegExp(`\\{\\{\\s*[.$]${name}\\s*\\}\\}`, 'gi'), value),
+    template,
+  );
 }
 
 /** The Ingress rule and path that serve `host` and `path` (exact or `prefix/*`), with its backend. */
 function route(host: string, path: string) {
   const matches = chart
     .filter((o) => o.object.kind === 'Ingress')
-    .flatMap((o) => (o.object as any).spec.rules.filter((r: any) => r.host === host).flatMap((r: any) => r.http.paths.map((p: any) => ({ ingress: o.object as any, ...p }))))
-    .filter((p: any) => p.path === path || (p.path.endsWith('/*') && path.startsWith(p.path.slice(0, -1))) || p.path === '/');
+    .flatMap((o) =>
+      (o.object as any).spec.rules
+        .filter((r: any) => r.host === host)
+        .flatMap((r: any) => r.http.paths.map((p: any) => ({ ingress: o.object as any, ...p }))),
+    )
+    .filter(
+      (p: any) => p.path === path || (p.path.endsWith('/*') && path.startsWith(p.path.slice(0, -1))) || p.path === '/',
+    );
   expect(matches.length, `an Ingress routes ${host}${path}`).toBeGreaterThan(0);
   return matches[0];
 }
@@ -58,14 +68,17 @@ function servedBy(backend: { serviceName: string; servicePort: number }) {
   const service = named('Service', backend.serviceName);
   const port = service.spec.ports.find((p: any) => p.port === backend.servicePort);
   expect(port, `Service ${backend.serviceName} has port ${backend.servicePort}`).toBeDefined();
-  const selected = podTemplates().filter((d) => Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v));
+  const selected = podTemplates().filter((d) =>
+    Object.entries(service.spec.selector).every(([k, v]) => d.spec.template.metadata.labels[k] === v),
+  );
   expect(selected.length, `Service ${backend.serviceName} selects a rendered Deployment`).toBe(1);
   return { deployment: selected[0], port };
 }
 
 describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platform folder', () => {
   it('runs the pinned Flyte images', () => {
-    const image = (deployment: string, container: string) => named('Deployment', deployment).spec.template.spec.containers.find((c: any) => c.name === container).image;
+    const image = (deployment: string, container: string) =>
+      named('Deployment', deployment).spec.template.spec.containers.find((c: any) => c.name === container).image;
     expect(image('flyteadmin', 'flyteadmin')).toBe(imageReference(pins.images.flyteadmin));
     expect(image('datacatalog', 'datacatalog')).toBe(imageReference(pins.images.datacatalog));
     expect(image('flytepropeller', 'flytepropeller')).toBe(imageReference(pins.images.flytepropeller));
@@ -75,13 +88,23 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
 
   it('runs only images of platform/pins.yaml, the two the chart hard-codes included', () => {
     const pinned = new Set(Object.values(pins.images).map(imageReference));
-    const containers = podTemplates().flatMap((d) => [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map((c: any) => [`${d.metadata.name}/${c.name}`, c.image]));
+    const containers = podTemplates().flatMap((d) =>
+      [...(d.spec.template.spec.initContainers ?? []), ...d.spec.template.spec.containers].map((c: any) => [
+        `${d.metadata.name}/${c.name}`,
+        c.image,
+      ]),
+    );
     expect(containers.filter(([, image]) => !pinned.has(image))).toEqual([]);
-    expect(Object.fromEntries(containers)).toMatchObject({ 'flyteadmin/redoc': imageReference(pins.images.redoc), 'flyteadmin/check-db-ready': imageReference(pins.images.postgres) });
+    expect(Object.fromEntries(containers)).toMatchObject({
+      'flyteadmin/redoc': imageReference(pins.images.redoc),
+      'flyteadmin/check-db-ready': imageReference(pins.images.postgres),
+    });
   });
 
   it('gives flyteadmin the cluster domains, the GKP namespace template, and strict-valid server config', () => {
-    expect(configFile('flyte-admin-config', 'domain.yaml').domains).toEqual(cluster.domains.map((d) => ({ id: d, name: d })));
+    expect(configFile('flyte-admin-config', 'domain.yaml').domains).toEqual(
+      cluster.domains.map((d) => ({ id: d, name: d })),
+    );
     const server = configFile('flyte-admin-config', 'server.yaml');
     expect(server.namespace_mapping.template).toBe(`${cluster.namespacePrefix}{{ project }}-{{ domain }}`);
     expect(server.flyteadmin).not.toHaveProperty('testing'); // a chart leftover flyteadmin rejects under --strict
@@ -91,7 +114,9 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
   it('gives propeller only config sections it knows: the chart`s hard-coded cache.yaml is taken off', () => {
     const files = Object.keys(named('ConfigMap', 'flyte-propeller-config').data);
     expect(files).not.toContain('cache.yaml');
-    expect(files).toEqual(expect.arrayContaining(['admin.yaml', 'core.yaml', 'k8s.yaml', 'storage.yaml', 'task_logs.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['admin.yaml', 'core.yaml', 'k8s.yaml', 'storage.yaml', 'task_logs.yaml']),
+    );
   });
 
   it('seeds exactly the projects of projects/, each as a string (project y included)', () => {
@@ -103,24 +128,43 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     const ids = ['y', 'Y', 'n', 'yes', 'No', 'on', 'OFF', 'true', 'False', 'null', 'NULL', '~', 'plain'];
     // The committed platform folder with these ids in its values, built as Argo CD builds it.
     const kustomization = await readFile(join(repoRoot, clusterPaths(cluster).platformKustomization), 'utf8');
-    const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: 'flyte-values.yaml', content: stringify(flyteValues(cluster, pins, ids)) }];
+    const files = [
+      { name: 'kustomization.yaml', content: kustomization },
+      { name: 'flyte-values.yaml', content: stringify(flyteValues(cluster, pins, ids)) },
+    ];
     const chartDir = chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion);
-    const { objects } = await buildChartFolder({ files, kubeVersion: cluster.kubernetesVersion, chartDir }, kustomizeSettings(repoRoot));
-    const admin = objects.find((o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin')!.object;
+    const { objects } = await buildChartFolder(
+      { files, kubeVersion: cluster.kubernetesVersion, chartDir },
+      kustomizeSettings(repoRoot),
+    );
+    const admin = objects.find(
+      (o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin',
+    )!.object;
     const seed = initContainer(admin, 'seed-projects');
     expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual([...ids].sort());
   });
 
   it('keeps propeller`s leader-election lock in the system namespace', () => {
-    expect(configFile('flyte-propeller-config', 'core.yaml').propeller['leader-election']['lock-config-map'].namespace).toBe(cluster.systemNamespace);
+    expect(
+      configFile('flyte-propeller-config', 'core.yaml').propeller['leader-election']['lock-config-map'].namespace,
+    ).toBe(cluster.systemNamespace);
   });
 
   it('gives propeller a task-log link that its substitution turns into the dashboard page of the pod, routed to the dashboard', () => {
     const logs = configFile('flyte-propeller-config', 'task_logs.yaml').plugins.logs;
     expect(logs['kubernetes-enabled']).toBe(true);
-    const pod = { podName: 'a1b2c3-n0-0', namespace: `${cluster.namespacePrefix}x-d-dev`, containerName: 'a1b2c3-n0-0', containerID: 'abc', logName: '', hostname: 'node-1' };
+    const pod = {
+      podName: 'a1b2c3-n0-0',
+      namespace: `${cluster.namespacePrefix}x-d-dev`,
+      containerName: 'a1b2c3-n0-0',
+      containerID: 'abc',
+      logName: '',
+      hostname: 'node-1',
+    };
     const link = new URL(propellerLogLink(logs['kubernetes-template-uri'], pod));
-    expect(link.href).toBe(`http://${cluster.flyte.dashboardHost}/#/log/${pod.namespace}/${pod.podName}/pod?namespace=${pod.namespace}`);
+    expect(link.href).toBe(
+      `http://${cluster.flyte.dashboardHost}/#/log/${pod.namespace}/${pod.podName}/pod?namespace=${pod.namespace}`,
+    );
     const { ingress, backend } = route(link.host, link.pathname);
     expect(ingress.metadata.annotations['kubernetes.io/ingress.class']).toBe(cluster.flyte.ingressClass);
     const { deployment } = servedBy(backend);
@@ -131,10 +175,17 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     const [host, port] = cluster.flyte.adminEndpoint.split(':');
     expect(port).toBe('443'); // the ingress controller's TLS port; the Ingress serves every port it listens on
     const { ingress, backend } = route(host, '/flyteidl.service.AdminService/ListProjects');
-    expect(ingress.metadata.annotations).toMatchObject({ 'kubernetes.io/ingress.class': cluster.flyte.ingressClass, ...cluster.flyte.grpcIngressAnnotations });
+    expect(ingress.metadata.annotations).toMatchObject({
+      'kubernetes.io/ingress.class': cluster.flyte.ingressClass,
+      ...cluster.flyte.grpcIngressAnnotations,
+    });
     const { deployment, port: servicePort } = servedBy(backend);
     expect(deployment.metadata.name).toBe('flyteadmin');
-    expect(deployment.spec.template.spec.containers.find((c: any) => c.name === 'flyteadmin').ports.map((p: any) => p.containerPort)).toContain(servicePort.targetPort);
+    expect(
+      deployment.spec.template.spec.containers
+        .find((c: any) => c.name === 'flyteadmin')
+        .ports.map((p: any) => p.containerPort),
+    ).toContain(servicePort.targetPort);
     // The console and the REST API stay on the plain Ingress of the same host.
     expect(servedBy(route(host, '/console').backend).deployment.metadata.name).toBe('flyteconsole');
   });
@@ -145,17 +196,32 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
   });
 
   it('puts Flyte`s Mercury keys only in the containers that read them', () => {
-    const injected = podTemplates().filter((d) => d.spec.template.metadata.annotations?.['vault.hashicorp.com/agent-inject'] === 'true');
+    const injected = podTemplates().filter(
+      (d) => d.spec.template.metadata.annotations?.['vault.hashicorp.com/agent-inject'] === 'true',
+    );
     const mountedIn = injected.flatMap((d) => {
       const wanted = d.spec.template.metadata.annotations['vault.hashicorp.com/agent-inject-containers'].split(',');
-      return d.spec.template.spec.containers.filter((c: any) => wanted.includes(c.name)).map((c: any) => `${d.metadata.name}/${c.name}`);
+      return d.spec.template.spec.containers
+        .filter((c: any) => wanted.includes(c.name))
+        .map((c: any) => `${d.metadata.name}/${c.name}`);
     });
-    expect(mountedIn.sort()).toEqual(['datacatalog/datacatalog', 'flyteadmin/flyteadmin', 'flytepropeller/flytepropeller']);
+    expect(mountedIn.sort()).toEqual([
+      'datacatalog/datacatalog',
+      'flyteadmin/flyteadmin',
+      'flytepropeller/flytepropeller',
+    ]);
     // Exactly those pods run the agent: the webhook, which the chart gives flyteadmin's annotations, has them taken off.
     expect(injected.map((d) => d.metadata.name).sort()).toEqual(['datacatalog', 'flyteadmin', 'flytepropeller']);
     const webhook = podTemplates().find((d) => d.metadata.name === 'flyte-pod-webhook')!;
-    expect(Object.keys(webhook.spec.template.metadata.annotations ?? {}).filter((key) => key.startsWith('vault.hashicorp.com/'))).toEqual([]);
-    for (const d of injected) expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(imageReference(pins.images['vault-agent']));
+    expect(
+      Object.keys(webhook.spec.template.metadata.annotations ?? {}).filter((key) =>
+        key.startsWith('vault.hashicorp.com/'),
+      ),
+    ).toEqual([]);
+    for (const d of injected)
+      expect(d.spec.template.metadata.annotations['vault.hashicorp.com/agent-image']).toBe(
+        imageReference(pins.images['vault-agent']),
+      );
   });
 
   it('keeps datacatalog inside the cluster', () => {

@@ -6,7 +6,14 @@ import { namespaceTemplate } from './names.js';
 export function chartImage(pins: Pins, name: string): { repository: string; tag: string; pullPolicy: 'IfNotPresent' } {
   const pin: ImagePin | undefined = pins.images[name];
   if (!pin) {
-    throw new DiagnosticError([{ file: pinsFile, rule: 'images/pinned', message: `no pin for the image \`${name}\``, fix: `add images.${name} with a repository and a tag` }]);
+    throw new DiagnosticError([
+      {
+        file: pinsFile,
+        rule: 'images/pinned',
+        message: `no pin for the image \`${name}\``,
+        fix: `add images.${name} with a repository and a tag`,
+      },
+    ]);
   }
   const tag = [pin.tag, pin.digest].filter(Boolean).join('@');
   return { repository: pin.repository, tag, pullPolicy: 'IfNotPresent' };
@@ -23,7 +30,12 @@ function chartImageReference(pins: Pins, name: string): string {
  * adds an init container that writes Flyte's own Mercury keys as a config file next to the chart's
  * (picked up because `configPath` globs every folder under the config root). No key is in git.
  */
-function mercuryKeysFromVault(cluster: Cluster, pins: Pins, configRoot: string, container: string): Record<string, string> {
+function mercuryKeysFromVault(
+  cluster: Cluster,
+  pins: Pins,
+  configRoot: string,
+  container: string,
+): Record<string, string> {
   const file = 'mercury.yaml';
   return {
     'vault.hashicorp.com/agent-inject': 'true',
@@ -92,7 +104,9 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
     webhook: { enabled: true },
     // A POC database: the chart's postgres with an emptyDir, trust authentication.
     postgres: { enabled: true, image: chartImage(pins, 'postgres') },
-    db: { database: { host: 'postgres', port: 5432, dbname: 'postgres', username: 'postgres', options: 'sslmode=disable' } },
+    db: {
+      database: { host: 'postgres', port: 5432, dbname: 'postgres', username: 'postgres', options: 'sslmode=disable' },
+    },
     redis: { enabled: false },
     minio: { enabled: false },
     contour: { enabled: false },
@@ -102,7 +116,10 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
     pytorchoperator: { enabled: false },
     'kubernetes-dashboard': {
       enabled: true,
-      image: { repository: chartImage(pins, 'kubernetes-dashboard').repository, tag: chartImage(pins, 'kubernetes-dashboard').tag },
+      image: {
+        repository: chartImage(pins, 'kubernetes-dashboard').repository,
+        tag: chartImage(pins, 'kubernetes-dashboard').tag,
+      },
       protocolHttp: true,
       extraArgs: ['--enable-skip-login', '--enable-insecure-login', '--disable-settings-authorizer'],
       service: { externalPort: 80 },
@@ -130,7 +147,12 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       custom: {
         type: 's3',
         container: cluster.storage.metadataBucket,
-        connection: { endpoint: cluster.storage.endpoint, 'auth-type': 'accesskey', region: cluster.storage.region, 'disable-ssl': false },
+        connection: {
+          endpoint: cluster.storage.endpoint,
+          'auth-type': 'accesskey',
+          region: cluster.storage.region,
+          'disable-ssl': false,
+        },
         // Raw outputs go to each project's own bucket, not only to `container`.
         'enable-multicontainer': true,
       },
@@ -139,7 +161,14 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       console: { BASE_URL: '/console', CONFIG_DIR: '/etc/flyte/config', DISABLE_AUTH: '1' },
       domain: { domains: cluster.domains.map((d) => ({ id: d, name: d })) },
       adminServer: {
-        server: { security: { secure: false, useAuth: false, allowCors: true, allowedOrigins: [`http://${cluster.flyte.host}`] } },
+        server: {
+          security: {
+            secure: false,
+            useAuth: false,
+            allowCors: true,
+            allowedOrigins: [`http://${cluster.flyte.host}`],
+          },
+        },
         auth: { authorizedUris: [`http://${cluster.flyte.host}`, 'http://flyteadmin:80', adminInCluster] },
         // A chart leftover flyteadmin rejects under strict config validation; null removes it from the chart's defaults.
         flyteadmin: { testing: null },
@@ -159,7 +188,9 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
       // `none` answers with the data itself (no signed URLs).
       remoteData: { remoteData: { region: cluster.storage.region, scheme: 'none' } },
       task_logs: {
-        plugins: { logs: { 'kubernetes-enabled': true, 'kubernetes-template-uri': logLink, 'cloudwatch-enabled': false } },
+        plugins: {
+          logs: { 'kubernetes-enabled': true, 'kubernetes-template-uri': logLink, 'cloudwatch-enabled': false },
+        },
       },
     },
     // This repository creates every project namespace and what is in it; flyteadmin must not.

@@ -1,5 +1,13 @@
 export { clusterPaths, tenantNamespacedKinds, type AppProject, type Application } from './argocd.js';
-export { labels, namespaceName, platformAppProjectName, projectDomains, projectOnCluster, tenantAppProjectName, type ProjectDomain } from './names.js';
+export {
+  labels,
+  namespaceName,
+  platformAppProjectName,
+  projectDomains,
+  projectOnCluster,
+  tenantAppProjectName,
+  type ProjectDomain,
+} from './names.js';
 export { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from './render.js';
 export { SerializationMemo, serializerId } from './serialize.js';
 export { flyteServiceAccounts, syncOptions } from './tenant.js';

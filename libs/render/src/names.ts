@@ -41,7 +41,8 @@ export interface ProjectDomain {
 
 /** The project's domains in the cluster's promotion order, with the cluster's default quota filled in. */
 export function projectDomains(cluster: Cluster, spec: ProjectSpec): ProjectDomain[] {
-  const chosen: Record<string, DomainSettings> = spec.domains ?? Object.fromEntries(cluster.domains.map((d) => [d, {}]));
+  const chosen: Record<string, DomainSettings> =
+    spec.domains ?? Object.fromEntries(cluster.domains.map((d) => [d, {}]));
   const order = (d: string) => (cluster.domains.includes(d) ? cluster.domains.indexOf(d) : cluster.domains.length);
   return Object.keys(chosen)
     .sort((a, b) => order(a) - order(b) || a.localeCompare(b))

@@ -8,12 +8,27 @@ const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.m
 /** The rows of the README's table of flows into Flyte's namespace: from, to, ports. */
 function documentedFlows() {
   const section = readme.slice(readme.indexOf('### Network flows'));
-  const table = section.slice(section.indexOf('| From | To | Port | Why |'), section.indexOf('\n\n', section.indexOf('| From |')));
+  const table = section.slice(
+    section.indexOf('| From | To | Port | Why |'),
+    section.indexOf('\n\n', section.indexOf('| From |')),
+  );
   return table
     .split('\n')
     .slice(2)
-    .map((row) => row.split('|').slice(1, -1).map((cell) => cell.trim()))
-    .map(([from, to, ports]) => ({ from: from.replace(/ \(.*\)$/, ''), to, ports: ports.split(', ').map(Number).sort((a, b) => a - b) }));
+    .map((row) =>
+      row
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim()),
+    )
+    .map(([from, to, ports]) => ({
+      from: from.replace(/ \(.*\)$/, ''),
+      to,
+      ports: ports
+        .split(', ')
+        .map(Number)
+        .sort((a, b) => a - b),
+    }));
 }
 
 describe("the README's flows table", () => {

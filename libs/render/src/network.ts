@@ -33,19 +33,49 @@ const { flyteadmin, flyteconsole, datacatalog, postgres } = flyteComponents;
  * flyteadmin for events), not other namespaces, not the Services' NodePorts.
  */
 export const systemFlows: Flow[] = [
-  { from: 'ingress controller', to: 'flyteconsole', ports: [flyteconsole.ports.http], why: 'the console UI at <host>/console' },
+  {
+    from: 'ingress controller',
+    to: 'flyteconsole',
+    ports: [flyteconsole.ports.http],
+    why: 'the console UI at <host>/console',
+  },
   {
     from: 'ingress controller',
     to: 'flyteadmin',
     ports: [flyteadmin.ports.http, flyteadmin.ports.grpc, flyteadmin.ports.redoc],
     why: 'the admin API for the console, flytekit and flytectl (HTTP /api, gRPC, /openapi)',
   },
-  { from: 'ingress controller', to: 'kubernetes-dashboard', ports: [flyteComponents['kubernetes-dashboard'].ports.http], why: "task logs: Flyte's log links open the dashboard" },
-  { from: 'flytepropeller', to: 'flyteadmin', ports: [flyteadmin.ports.grpc], why: 'execution events and launch plans of sub-workflows (admin.endpoint flyteadmin:81)' },
-  { from: 'flytepropeller', to: 'datacatalog', ports: [datacatalog.ports.grpc], why: 'task output caching (catalog-cache endpoint datacatalog:89)' },
-  { from: 'flyteadmin', to: 'postgres', ports: [postgres.ports.postgres], why: "Flyte's metadata: projects, workflows, executions" },
+  {
+    from: 'ingress controller',
+    to: 'kubernetes-dashboard',
+    ports: [flyteComponents['kubernetes-dashboard'].ports.http],
+    why: "task logs: Flyte's log links open the dashboard",
+  },
+  {
+    from: 'flytepropeller',
+    to: 'flyteadmin',
+    ports: [flyteadmin.ports.grpc],
+    why: 'execution events and launch plans of sub-workflows (admin.endpoint flyteadmin:81)',
+  },
+  {
+    from: 'flytepropeller',
+    to: 'datacatalog',
+    ports: [datacatalog.ports.grpc],
+    why: 'task output caching (catalog-cache endpoint datacatalog:89)',
+  },
+  {
+    from: 'flyteadmin',
+    to: 'postgres',
+    ports: [postgres.ports.postgres],
+    why: "Flyte's metadata: projects, workflows, executions",
+  },
   { from: 'datacatalog', to: 'postgres', ports: [postgres.ports.postgres], why: 'the cache index (same database)' },
-  { from: 'API server', to: 'flyte-pod-webhook', ports: [flyteComponents['flyte-pod-webhook'].ports.https], why: 'admission: the webhook injects secrets into task pods' },
+  {
+    from: 'API server',
+    to: 'flyte-pod-webhook',
+    ports: [flyteComponents['flyte-pod-webhook'].ports.https],
+    why: 'admission: the webhook injects secrets into task pods',
+  },
 ];
 
 const tcp = (port: number): NetworkPolicyPort => ({ protocol: 'TCP', port });
@@ -75,18 +105,18 @@ export function systemNetworkPolicies(cluster: Cluster, meta: Meta): NetworkPoli
       metadata: meta('default-deny-ingress'),
       spec: { podSelector: {}, policyTypes: ['Ingress'] },
     },
-    ...destinations.map(
-      (to): NetworkPolicy => ({
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'NetworkPolicy',
-        metadata: meta(`allow-to-${to}`),
-        spec: {
-          podSelector: { matchLabels: { ...flyteComponents[to].labels } },
-          policyTypes: ['Ingress'],
-          ingress: systemFlows.filter((f) => f.to === to).map((f) => ({ from: source(cluster, f.from), ports: f.ports.map(tcp) })),
-        },
-      }),
-    ),
+    ...destinations.map((to): NetworkPolicy => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: meta(`allow-to-${to}`),
+      spec: {
+        podSelector: { matchLabels: { ...flyteComponents[to].labels } },
+        policyTypes: ['Ingress'],
+        ingress: systemFlows
+          .filter((f) => f.to === to)
+          .map((f) => ({ from: source(cluster, f.from), ports: f.ports.map(tcp) })),
+      },
+    })),
   ];
 }
 

@@ -32,7 +32,7 @@ export const chartImageOverrides: ChartImageOverride[] = [
     pin: 'postgres',
     template: 'flyte/templates/admin/deployment.yaml',
     container: 'check-db-ready',
-    why: "the init container that waits for the database, written as postgres:10.16-alpine; the pinned postgres of the same release runs the same pg_isready",
+    why: 'the init container that waits for the database, written as postgres:10.16-alpine; the pinned postgres of the same release runs the same pg_isready',
   },
 ];
 
@@ -65,7 +65,12 @@ const propellerWithoutCacheSection: TargetedPatch = {
   patch: '- op: remove\n  path: /data/cache.yaml\n',
 };
 
-export function platformKustomization(cluster: Cluster, pins: Pins, valuesFile: string, flyteadminPodAnnotations: Record<string, string>): Kustomization {
+export function platformKustomization(
+  cluster: Cluster,
+  pins: Pins,
+  valuesFile: string,
+  flyteadminPodAnnotations: Record<string, string>,
+): Kustomization {
   const images: ImageOverride[] = chartImageOverrides.map(({ image, pin }) => {
     const { repository, tag } = chartImage(pins, pin);
     return { name: image, newName: repository, newTag: tag };
@@ -85,7 +90,9 @@ export function platformKustomization(cluster: Cluster, pins: Pins, valuesFile: 
     ],
     images,
     patches: [
-      ...(Object.keys(flyteadminPodAnnotations).length ? [webhookWithoutFlyteadminAnnotations(flyteadminPodAnnotations)] : []),
+      ...(Object.keys(flyteadminPodAnnotations).length
+        ? [webhookWithoutFlyteadminAnnotations(flyteadminPodAnnotations)]
+        : []),
       propellerWithoutCacheSection,
     ],
   };

@@ -36,13 +36,23 @@ ${extra}`;
 }
 
 const render = (...projects: ProjectInput[]) => renderCluster(platform.clusters[0], platform.pins, projects);
-const objectsOf = (files: RenderedFile[], path: string) => files.find((f) => f.path === path)!.content.split(/^---$/m).map((d) => parse(d, { version: '1.1' }));
+const objectsOf = (files: RenderedFile[], path: string) =>
+  files
+    .find((f) => f.path === path)!
+    .content.split(/^---$/m)
+    .map((d) => parse(d, { version: '1.1' }));
 const all = (files: RenderedFile[]) => files.flatMap((f) => (f.type === 'manifest' ? objectsOf(files, f.path) : []));
 
 describe('tenant namespaces', () => {
   it('names each domain namespace <appid>-<poc>-<project>-<domain> and labels it with app id, project and domain', () => {
-    const namespaces = all(render(project('x'))).filter((o) => o.kind === 'Namespace' && o.metadata.labels['flytepoc.gkp.io/project']);
-    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual(['103020-flytepoc-x-d-dev', '103020-flytepoc-x-p-dev', '103020-flytepoc-x-t-dev']);
+    const namespaces = all(render(project('x'))).filter(
+      (o) => o.kind === 'Namespace' && o.metadata.labels['flytepoc.gkp.io/project'],
+    );
+    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([
+      '103020-flytepoc-x-d-dev',
+      '103020-flytepoc-x-p-dev',
+      '103020-flytepoc-x-t-dev',
+    ]);
     for (const ns of namespaces) {
       expect(ns.metadata.labels['gkp.io/app-id']).toBe('103020');
       expect(ns.metadata.labels['flytepoc.gkp.io/project']).toBe('x');
@@ -52,9 +62,13 @@ describe('tenant namespaces', () => {
 
   it('renders only the domains a spec lists, and the AppProject allows only those namespaces', () => {
     const files = render(project('x', 'domains:\n  d-dev: {}\n'));
-    expect(files.filter((f) => f.path.includes('/projects/x/manifests/')).map((f) => f.path)).toEqual(['clusters/gkp-dev/projects/x/manifests/d-dev.yaml']);
+    expect(files.filter((f) => f.path.includes('/projects/x/manifests/')).map((f) => f.path)).toEqual([
+      'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+    ]);
     const [appProject] = objectsOf(files, 'clusters/gkp-dev/projects/x/application.yaml');
-    expect(appProject.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual(['103020-flytepoc-x-d-dev']);
+    expect(appProject.spec.destinations.map((d: { namespace: string }) => d.namespace)).toEqual([
+      '103020-flytepoc-x-d-dev',
+    ]);
     expect(appProject.spec.clusterResourceWhitelist).toEqual([{ group: '', kind: 'Namespace' }]);
   });
 
@@ -76,14 +90,24 @@ describe('the app of apps', () => {
       { group: 'argoproj.io', kind: 'Application' },
       { group: 'argoproj.io', kind: 'AppProject' },
     ]);
-    expect(root).toMatchObject({ kind: 'Application', spec: { project: 'flytepoc-root', destination: { namespace: 'argocd' } } });
+    expect(root).toMatchObject({
+      kind: 'Application',
+      spec: { project: 'flytepoc-root', destination: { namespace: 'argocd' } },
+    });
   });
 });
 
 describe('quotas', () => {
   it('takes the spec quota per domain and the cluster default for what the spec leaves out', () => {
-    const files = render(project('q', 'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n  p-dev: {}\n'));
-    const quota = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/q/manifests/${domain}.yaml`).find((o) => o.kind === 'ResourceQuota').spec.hard;
+    const files = render(
+      project(
+        'q',
+        'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n  p-dev: {}\n',
+      ),
+    );
+    const quota = (domain: string) =>
+      objectsOf(files, `clusters/gkp-dev/projects/q/manifests/${domain}.yaml`).find((o) => o.kind === 'ResourceQuota')
+        .spec.hard;
     const defaults = platform.clusters[0].cluster.quota.default;
     expect(quota('d-dev')).toEqual({
       'requests.cpu': '6',
@@ -105,9 +129,18 @@ describe('quotas', () => {
   it('gives containers default requests (ephemeral storage too: propeller strips it from task pods) and the per-container maximum as default limit', () => {
     const limitRange = all(render(project('x'))).find((o) => o.kind === 'LimitRange');
     const { containerDefaults, containerMax } = platform.clusters[0].cluster.quota;
-    const asKubernetes = (r: typeof containerMax) => ({ cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage });
+    const asKubernetes = (r: typeof containerMax) => ({
+      cpu: r.cpu,
+      memory: r.memory,
+      'ephemeral-storage': r.ephemeralStorage,
+    });
     expect(limitRange.spec.limits).toEqual([
-      { type: 'Container', defaultRequest: asKubernetes(containerDefaults), default: asKubernetes(containerMax), max: asKubernetes(containerMax) },
+      {
+        type: 'Container',
+        defaultRequest: asKubernetes(containerDefaults),
+        default: asKubernetes(containerMax),
+        max: asKubernetes(containerMax),
+      },
     ]);
   });
 });
@@ -123,14 +156,19 @@ describe('access', () => {
   });
 
   it('keeps other namespaces out and lets pods out only to DNS and Mercury, as the cluster file declares them', () => {
-    const policy = all(render(project('x'))).find((o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === '103020-flytepoc-x-d-dev');
+    const policy = all(render(project('x'))).find(
+      (o) => o.kind === 'NetworkPolicy' && o.metadata.namespace === '103020-flytepoc-x-d-dev',
+    );
     const { dns, mercury } = platform.clusters[0].cluster.network;
     expect(policy.spec.podSelector).toEqual({});
     expect(policy.spec.policyTypes).toEqual(['Ingress', 'Egress']);
     expect(policy.spec.ingress).toEqual([{ from: [{ podSelector: {} }] }]);
     expect(policy.spec.egress).toEqual([
       { to: [{ podSelector: {} }] },
-      { to: [{ namespaceSelector: { matchLabels: dns.namespaceLabels }, podSelector: { matchLabels: dns.podLabels } }], ports: dns.ports },
+      {
+        to: [{ namespaceSelector: { matchLabels: dns.namespaceLabels }, podSelector: { matchLabels: dns.podLabels } }],
+        ports: dns.ports,
+      },
       { to: mercury.cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: mercury.ports },
     ]);
   });
@@ -147,17 +185,31 @@ describe('raw-container tasks', () => {
     const files = render(project('x'));
     const configs = all(files).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'flyte-data-config');
     const cluster = platform.clusters[0].cluster;
-    expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(cluster.domains.map((d) => `${cluster.namespacePrefix}x-${d}`).sort());
+    expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(
+      cluster.domains.map((d) => `${cluster.namespacePrefix}x-${d}`).sort(),
+    );
     const storage = parse(configs[0].data['config.yaml']).storage;
-    expect(storage).toMatchObject({ type: 's3', container: cluster.storage.metadataBucket, 'enable-multicontainer': true });
-    expect(storage.connection).toEqual({ endpoint: cluster.storage.endpoint, 'auth-type': 'iam', region: cluster.storage.region, 'disable-ssl': false });
+    expect(storage).toMatchObject({
+      type: 's3',
+      container: cluster.storage.metadataBucket,
+      'enable-multicontainer': true,
+    });
+    expect(storage.connection).toEqual({
+      endpoint: cluster.storage.endpoint,
+      'auth-type': 'iam',
+      region: cluster.storage.region,
+      'disable-ssl': false,
+    });
   });
 });
 
 describe('safe deletes', () => {
   it('protects every namespace from prune and delete unless its domain is being decommissioned', () => {
     const files = render(project('x', 'domains:\n  d-dev: {}\n  t-dev: { decommission: true }\n'));
-    const options = (domain: string) => objectsOf(files, `clusters/gkp-dev/projects/x/manifests/${domain}.yaml`)[0].metadata.annotations['argocd.argoproj.io/sync-options'];
+    const options = (domain: string) =>
+      objectsOf(files, `clusters/gkp-dev/projects/x/manifests/${domain}.yaml`)[0].metadata.annotations[
+        'argocd.argoproj.io/sync-options'
+      ];
     expect(options('d-dev')).toBe('Prune=false,Delete=false');
     expect(options('t-dev')).toBeUndefined();
   });
@@ -171,11 +223,14 @@ describe('client files', () => {
     expect(config).toContain('kubernetes_service_account = flyte-workflow');
     expect(config).toContain(`url = ${platform.clusters[0].cluster.flyte.adminEndpoint}`);
     const constraints = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/constraints.txt')!.content;
-    for (const [name, version] of Object.entries(platform.pins.python)) expect(constraints).toContain(`${name}==${version}`);
+    for (const [name, version] of Object.entries(platform.pins.python))
+      expect(constraints).toContain(`${name}==${version}`);
   });
 
   it('give tasks a Python module requesting the project`s own Secret by name', () => {
-    const module = render(project('x')).find((f) => f.path === 'clusters/gkp-dev/projects/x/client/mercury.py')!.content;
+    const module = render(project('x')).find(
+      (f) => f.path === 'clusters/gkp-dev/projects/x/client/mercury.py',
+    )!.content;
     expect(module).toContain('GROUP = "mercury-x"');
     execFileSync('python3', ['-c', 'import ast, sys; ast.parse(sys.stdin.read())'], { input: module });
   });

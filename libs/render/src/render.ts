@@ -2,7 +2,15 @@ import { basename } from 'node:path';
 import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
 import type { LoadedProject } from '@flyte-gkp/spec';
-import { clusterPaths, flyteApplication, platformAppProject, rootAppProject, rootApplication, tenantAppProject, tenantApplication } from './argocd.js';
+import {
+  clusterPaths,
+  flyteApplication,
+  platformAppProject,
+  rootAppProject,
+  rootApplication,
+  tenantAppProject,
+  tenantApplication,
+} from './argocd.js';
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteadminPodAnnotations, flyteValues } from './flyte-values.js';
 import { platformKustomization } from './platform-kustomization.js';
@@ -40,19 +48,49 @@ export interface RenderOptions {
   memo?: SerializationMemo;
 }
 
-function manifest(path: string, sources: string[], objects: object[], memo: SerializationMemo | undefined, project?: string): RenderedFile {
-  return { path, type: 'manifest', project, sources, objects, content: header(sources) + toYamlDocuments(objects, memo) };
+function manifest(
+  path: string,
+  sources: string[],
+  objects: object[],
+  memo: SerializationMemo | undefined,
+  project?: string,
+): RenderedFile {
+  return {
+    path,
+    type: 'manifest',
+    project,
+    sources,
+    objects,
+    content: header(sources) + toYamlDocuments(objects, memo),
+  };
 }
 
 /** The Flyte values are rendered from the platform files and every spec on the cluster. */
-function valuesFile(path: string, platformSources: string[], values: object, memo: SerializationMemo | undefined): RenderedFile {
-  const content = header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values], memo);
+function valuesFile(
+  path: string,
+  platformSources: string[],
+  values: object,
+  memo: SerializationMemo | undefined,
+): RenderedFile {
+  const content =
+    header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values], memo);
   return { path, type: 'helm-values', sources: [...platformSources, 'projects/'], objects: [values], content };
 }
 
 /** What Argo CD builds the chart from: the kustomization next to the values file it names. */
-function kustomizationFile(path: string, platformSources: string[], kustomization: object, memo: SerializationMemo | undefined): RenderedFile {
-  return { path, type: 'kustomization', sources: platformSources, objects: [kustomization], content: header(platformSources) + toYamlDocuments([kustomization], memo) };
+function kustomizationFile(
+  path: string,
+  platformSources: string[],
+  kustomization: object,
+  memo: SerializationMemo | undefined,
+): RenderedFile {
+  return {
+    path,
+    type: 'kustomization',
+    sources: platformSources,
+    objects: [kustomization],
+    content: header(platformSources) + toYamlDocuments([kustomization], memo),
+  };
 }
 
 /** The Flyte system namespace: created and protected like every project namespace. */
@@ -82,11 +120,18 @@ function systemNetwork(cluster: Cluster): object[] {
  * inputs give the same files, byte for byte. `only` (spec files) limits the per-project files to those
  * specs, for a check of one change; the cluster-wide files always list every project.
  */
-export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: ProjectInput[], { only, memo }: RenderOptions = {}): RenderedFile[] {
+export function renderCluster(
+  loaded: LoadedCluster,
+  pins: Pins,
+  projects: ProjectInput[],
+  { only, memo }: RenderOptions = {},
+): RenderedFile[] {
   const { cluster } = loaded;
   const paths = clusterPaths(cluster);
   const clusterFile = `${clustersDir}/${loaded.source.file.split('/').pop()}`;
-  const onCluster = projects.filter((p) => projectOnCluster(p.spec, cluster)).sort((a, b) => a.spec.id.localeCompare(b.spec.id));
+  const onCluster = projects
+    .filter((p) => projectOnCluster(p.spec, cluster))
+    .sort((a, b) => a.spec.id.localeCompare(b.spec.id));
   const platformSources = [clusterFile, pinsFile];
 
   const files: RenderedFile[] = [
@@ -95,22 +140,73 @@ export function renderCluster(loaded: LoadedCluster, pins: Pins, projects: Proje
     manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)], memo),
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
     manifest(`${paths.flyteManifests}/network-policies.yaml`, [clusterFile], systemNetwork(cluster), memo),
-    valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins, onCluster.map((p) => p.spec.id)), memo),
-    kustomizationFile(paths.platformKustomization, platformSources, platformKustomization(cluster, pins, basename(paths.flyteValues), flyteadminPodAnnotations(cluster, pins)), memo),
+    valuesFile(
+      paths.flyteValues,
+      platformSources,
+      flyteValues(
+        cluster,
+        pins,
+        onCluster.map((p) => p.spec.id),
+      ),
+      memo,
+    ),
+    kustomizationFile(
+      paths.platformKustomization,
+      platformSources,
+      platformKustomization(cluster, pins, basename(paths.flyteValues), flyteadminPodAnnotations(cluster, pins)),
+      memo,
+    ),
   ];
 
   for (const project of onCluster.filter((p) => !only || only.has(p.file))) {
     const { spec } = project;
     const domains = projectDomains(cluster, spec);
     const sources = [project.file, clusterFile];
-    files.push(manifest(paths.projectApp(spec.id), sources, [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)], memo, spec.id));
+    files.push(
+      manifest(
+        paths.projectApp(spec.id),
+        sources,
+        [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)],
+        memo,
+        spec.id,
+      ),
+    );
     for (const d of domains) {
-      files.push(manifest(`${paths.projectManifests(spec.id)}/${d.domain}.yaml`, sources, tenantNamespaceObjects(cluster, spec, d), memo, spec.id));
+      files.push(
+        manifest(
+          `${paths.projectManifests(spec.id)}/${d.domain}.yaml`,
+          sources,
+          tenantNamespaceObjects(cluster, spec, d),
+          memo,
+          spec.id,
+        ),
+      );
     }
     const client = paths.client(spec.id);
-    files.push({ path: `${client}/flytekit.config`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + flytekitConfig(cluster, spec, domains) });
-    files.push({ path: `${client}/mercury.py`, type: 'client', project: spec.id, sources, objects: [], content: header(sources) + mercuryModule(spec) });
-    files.push({ path: `${client}/constraints.txt`, type: 'client', project: spec.id, sources: [pinsFile], objects: [], content: header([pinsFile]) + pipConstraints(pins) });
+    files.push({
+      path: `${client}/flytekit.config`,
+      type: 'client',
+      project: spec.id,
+      sources,
+      objects: [],
+      content: header(sources) + flytekitConfig(cluster, spec, domains),
+    });
+    files.push({
+      path: `${client}/mercury.py`,
+      type: 'client',
+      project: spec.id,
+      sources,
+      objects: [],
+      content: header(sources) + mercuryModule(spec),
+    });
+    files.push({
+      path: `${client}/constraints.txt`,
+      type: 'client',
+      project: spec.id,
+      sources: [pinsFile],
+      objects: [],
+      content: header([pinsFile]) + pipConstraints(pins),
+    });
   }
   return files.sort((a, b) => a.path.localeCompare(b.path));
 }

@@ -9,16 +9,70 @@ import { blockYaml, SerializationMemo, toYamlDocuments } from './serialize.js';
 const readBack = (text: string, version: '1.1' | '1.2') => parseAllDocuments(text, { version }).map((d) => d.toJS());
 
 // Strings that some YAML version resolves to a boolean, number, null, date or merge key when left bare.
-const lookAlikes = ['y', 'N', 'yes', 'Off', 'on', 'true', '~', 'null', '', '0755', '0o17', '0x1F', '0b101', '1_000', '+1', '-.5', '.5', '1.', '1e3', '1:30', '2001-12-14', '<<', '.inf', '-.Inf', '.NaN', '12e03'];
+const lookAlikes = [
+  'y',
+  'N',
+  'yes',
+  'Off',
+  'on',
+  'true',
+  '~',
+  'null',
+  '',
+  '0755',
+  '0o17',
+  '0x1F',
+  '0b101',
+  '1_000',
+  '+1',
+  '-.5',
+  '.5',
+  '1.',
+  '1e3',
+  '1:30',
+  '2001-12-14',
+  '<<',
+  '.inf',
+  '-.Inf',
+  '.NaN',
+  '12e03',
+];
 // Strings that are YAML syntax when bare.
-const syntax = ['- a', 'a: b', '#x', 'a #b', ' lead', 'trail ', '@x', '`x', '!x', '&x', '*x', '%x', '|', '>', '{a}', '[a]', '"q"', "'q'", '---', '...', '? x', 'a\nb', 'tab\there'];
+const syntax = [
+  '- a',
+  'a: b',
+  '#x',
+  'a #b',
+  ' lead',
+  'trail ',
+  '@x',
+  '`x',
+  '!x',
+  '&x',
+  '*x',
+  '%x',
+  '|',
+  '>',
+  '{a}',
+  '[a]',
+  '"q"',
+  "'q'",
+  '---',
+  '...',
+  '? x',
+  'a\nb',
+  'tab\there',
+];
 
 describe('toYamlDocuments', () => {
-  it.each(['1.1', '1.2'] as const)('keeps every string a string, as value and as key, for a YAML %s reader', (version) => {
-    const objects = [...lookAlikes, ...syntax].map((s) => ({ value: s, [s]: 'key', list: [s] }));
+  it.each(['1.1', '1.2'] as const)(
+    'keeps every string a string, as value and as key, for a YAML %s reader',
+    (version) => {
+      const objects = [...lookAlikes, ...syntax].map((s) => ({ value: s, [s]: 'key', list: [s] }));
 
-    expect(readBack(toYamlDocuments(objects), version)).toEqual(objects);
-  });
+      expect(readBack(toYamlDocuments(objects), version)).toEqual(objects);
+    },
+  );
 
   it('keeps numbers, booleans and nesting, and writes one document per object in order', () => {
     const objects = [
@@ -34,7 +88,9 @@ describe('toYamlDocuments', () => {
   });
 
   it('leaves out a field that is undefined, as an optional typed field is', () => {
-    expect(readBack(toYamlDocuments([{ kind: 'Namespace', description: undefined }]), '1.1')).toEqual([{ kind: 'Namespace' }]);
+    expect(readBack(toYamlDocuments([{ kind: 'Namespace', description: undefined }]), '1.1')).toEqual([
+      { kind: 'Namespace' },
+    ]);
   });
 
   it('writes the same text for the same object, whatever else it was written with', () => {
@@ -60,8 +116,29 @@ function random(seed: number): () => number {
 
 describe('blockYaml, the fast writer', () => {
   const strings = [
-    ...lookAlikes, ...syntax, 'plain', 'a-b.c/d_e', 'Yes', 'yEs', 'NULL', 'ü', 'a: b\n', 'x\ny\n', 'x\ny', '  lead\nx\n', 'x\n\n', '\nx\n',
-    '#c\nx\n', 'trail \nx\n', 'tab\there\nx\n', 'a\n  b\n', '- x\n- y\n', 'k: v\nl: w\n', '103020-flytepoc-x-d-dev', 'http://a:b/c', '{{ .podName }}',
+    ...lookAlikes,
+    ...syntax,
+    'plain',
+    'a-b.c/d_e',
+    'Yes',
+    'yEs',
+    'NULL',
+    'ü',
+    'a: b\n',
+    'x\ny\n',
+    'x\ny',
+    '  lead\nx\n',
+    'x\n\n',
+    '\nx\n',
+    '#c\nx\n',
+    'trail \nx\n',
+    'tab\there\nx\n',
+    'a\n  b\n',
+    '- x\n- y\n',
+    'k: v\nl: w\n',
+    '103020-flytepoc-x-d-dev',
+    'http://a:b/c',
+    '{{ .podName }}',
   ];
 
   /** Nested objects and arrays of those strings (as keys and values), integers, booleans, null, undefined. */
@@ -95,7 +172,14 @@ describe('blockYaml, the fast writer', () => {
   });
 
   it('leaves to js-yaml what it does not write itself: fractions, dates, a block with an indentation indicator', () => {
-    for (const object of [{ ratio: 0.5 }, { at: new Date(0) }, { text: '  lead\nx\n' }, { text: 'x\n\n' }, {}, { gone: undefined }]) {
+    for (const object of [
+      { ratio: 0.5 },
+      { at: new Date(0) },
+      { text: '  lead\nx\n' },
+      { text: 'x\n\n' },
+      {},
+      { gone: undefined },
+    ]) {
       expect(blockYaml(object)).toBeUndefined();
       expect(toYamlDocuments([object])).toBe(jsYaml(object));
     }

@@ -105,7 +105,10 @@ function inlineText(value: unknown, column: number): string | undefined {
       // Not a `|+` block (js-yaml ends the document after it), nor one with an indentation indicator (it depends on depth).
       if (text.endsWith('\n...') || /^\|[-+]?\d/.test(text)) throw new NotPlainData();
       const pad = ' '.repeat(column);
-      return text.split('\n').map((line, i) => (i === 0 || line === '' ? line : pad + line)).join('\n');
+      return text
+        .split('\n')
+        .map((line, i) => (i === 0 || line === '' ? line : pad + line))
+        .join('\n');
     }
     case 'object':
       if (Array.isArray(value)) return value.length === 0 ? '[]' : undefined;
@@ -117,7 +120,12 @@ function inlineText(value: unknown, column: number): string | undefined {
 }
 
 /** A mapping with a defined value; its first line starts with `first` (a sequence's dash) instead of indentation. */
-function writeMapping(mapping: Record<string, unknown>, indent: number, lines: string[], first: string | undefined): void {
+function writeMapping(
+  mapping: Record<string, unknown>,
+  indent: number,
+  lines: string[],
+  first: string | undefined,
+): void {
   const pad = ' '.repeat(indent);
   let prefix = first ?? pad;
   for (const [key, value] of Object.entries(mapping)) {
@@ -152,7 +160,13 @@ const sha1 = (data: string | Buffer) => createHash('sha1').update(data).digest('
 
 /** Names this serializer: its code, its options and js-yaml's version. A memo is valid for one only. */
 export const serializerId = sha1(
-  [jsYamlPackage.version, JSON.stringify(dumpOptions), ...[toYamlDocuments, blockYaml, writeMapping, writeSequence, inlineText, scalarText, keyText].map(String), surelyPlain, keyword].join('\0'),
+  [
+    jsYamlPackage.version,
+    JSON.stringify(dumpOptions),
+    ...[toYamlDocuments, blockYaml, writeMapping, writeSequence, inlineText, scalarText, keyText].map(String),
+    surelyPlain,
+    keyword,
+  ].join('\0'),
 );
 
 /**

@@ -10,7 +10,11 @@ import { toYamlDocuments } from './serialize.js';
 export const workflowServiceAccount = 'flyte-workflow';
 
 /** Flyte's own service accounts in the system namespace, named by the flyte chart. */
-export const flyteServiceAccounts = { admin: 'flyteadmin', propeller: 'flytepropeller', dashboard: 'flyte-kubernetes-dashboard' } as const;
+export const flyteServiceAccounts = {
+  admin: 'flyteadmin',
+  propeller: 'flytepropeller',
+  dashboard: 'flyte-kubernetes-dashboard',
+} as const;
 
 export const syncWave = 'argocd.argoproj.io/sync-wave';
 export const syncOptions = 'argocd.argoproj.io/sync-options';
@@ -19,10 +23,19 @@ export const keepNamespace = 'Prune=false,Delete=false';
 
 type Labelled = { [key: string]: string };
 
-const containerResources = ({ cpu, memory, ephemeralStorage }: ContainerResources) => ({ cpu, memory, 'ephemeral-storage': ephemeralStorage });
+const containerResources = ({ cpu, memory, ephemeralStorage }: ContainerResources) => ({
+  cpu,
+  memory,
+  'ephemeral-storage': ephemeralStorage,
+});
 
 function tenantLabels(cluster: Cluster, spec: ProjectSpec, d: ProjectDomain): Labelled {
-  return { [labels.appId]: cluster.appId, [labels.project]: spec.id, [labels.domain]: d.domain, [labels.managedBy]: managedBy };
+  return {
+    [labels.appId]: cluster.appId,
+    [labels.project]: spec.id,
+    [labels.domain]: d.domain,
+    [labels.managedBy]: managedBy,
+  };
 }
 
 /**
@@ -37,7 +50,9 @@ const propellerRules: PolicyRule[] = [
   { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch'] },
 ];
 /** kubernetes-dashboard shows task logs (Flyte's log links point at it). */
-const dashboardRules: PolicyRule[] = [{ apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] }];
+const dashboardRules: PolicyRule[] = [
+  { apiGroups: [''], resources: ['pods', 'pods/log'], verbs: ['get', 'list', 'watch'] },
+];
 
 /**
  * The storage config raw-container (co-pilot) tasks mount from their EXECUTION namespace, as upstream's

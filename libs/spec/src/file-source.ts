@@ -22,7 +22,14 @@ export function decodeUtf8(file: string, bytes: Buffer): string {
   const bad = text.indexOf('\ufffd');
   const before = text.slice(0, bad).split('\n');
   throw new DiagnosticError([
-    { file, line: before.length, column: before[before.length - 1].length + 1, rule: 'yaml/syntax', message: 'the file is not UTF-8 text', fix: 'save it with the UTF-8 encoding' },
+    {
+      file,
+      line: before.length,
+      column: before[before.length - 1].length + 1,
+      rule: 'yaml/syntax',
+      message: 'the file is not UTF-8 text',
+      fix: 'save it with the UTF-8 encoding',
+    },
   ]);
 }
 
@@ -30,7 +37,10 @@ export function diskSource(root: string): FileSource {
   return {
     async list(dir) {
       const entries = await readdir(join(root, dir), { withFileTypes: true }).catch(() => []);
-      return entries.filter((e) => e.isFile()).map((e) => e.name).sort();
+      return entries
+        .filter((e) => e.isFile())
+        .map((e) => e.name)
+        .sort();
     },
     async read(file) {
       let bytes: Buffer | undefined;

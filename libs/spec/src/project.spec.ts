@@ -24,7 +24,10 @@ describe('spec validation', () => {
   });
 
   it('reports all schema errors at once, each at the value at fault, in plain words', () => {
-    const text = valid.replace('role: admin', 'role: owner').replace('bucket: bucket-x', 'bucket: B').replace('id: x', 'id: x\ncolour: red');
+    const text = valid
+      .replace('role: admin', 'role: owner')
+      .replace('bucket: bucket-x', 'bucket: B')
+      .replace('id: x', 'id: x\ncolour: red');
     expect(findings(text)).toEqual([
       '4:1 spec/schema unknown field `colour` in the document',
       '8:11 spec/schema owners[0].role must be one of admin, edit, view',
@@ -33,31 +36,60 @@ describe('spec validation', () => {
   });
 
   it('points a missing field at its parent', () => {
-    expect(findings(valid.replace('  credentialsSecret: mercury-x\n', ''))).toEqual(['8:1 spec/schema storage is missing the required field `credentialsSecret`']);
+    expect(findings(valid.replace('  credentialsSecret: mercury-x\n', ''))).toEqual([
+      '8:1 spec/schema storage is missing the required field `credentialsSecret`',
+    ]);
   });
 
   it('locates errors in JSON specs too', () => {
-    const json = JSON.stringify({ apiVersion: 'flytepoc.gkp.io/v1alpha1', kind: 'FlyteProject', id: 'x', displayName: 'X', owners: [{ group: 'g', role: 'boss' }], storage: { bucket: 'bucket-x', credentialsSecret: 's' } }, null, 2);
-    expect(findings(json, 'projects/x.json')).toEqual(['9:15 spec/schema owners[0].role must be one of admin, edit, view']);
+    const json = JSON.stringify(
+      {
+        apiVersion: 'flytepoc.gkp.io/v1alpha1',
+        kind: 'FlyteProject',
+        id: 'x',
+        displayName: 'X',
+        owners: [{ group: 'g', role: 'boss' }],
+        storage: { bucket: 'bucket-x', credentialsSecret: 's' },
+      },
+      null,
+      2,
+    );
+    expect(findings(json, 'projects/x.json')).toEqual([
+      '9:15 spec/schema owners[0].role must be one of admin, edit, view',
+    ]);
   });
 
   it('refuses YAML features a spec never needs: duplicate keys, anchors, custom tags, several documents', () => {
-    expect(findings(valid.replace('kind: FlyteProject', 'kind: FlyteProject\nkind: FlyteProject'))).toEqual(['3:1 yaml/syntax a key appears twice in the same mapping']);
-    expect(findings(valid.replace('displayName: Project X', 'displayName: &n Project X\ndescription: *n'))).toEqual(['4:17 yaml/syntax YAML anchors and aliases are not allowed in spec files']);
-    expect(findings(valid.replace('displayName: Project X', 'displayName: !!binary UHJvamVjdA=='))).toEqual(['4:23 yaml/syntax the YAML tag !!binary is not allowed']);
+    expect(findings(valid.replace('kind: FlyteProject', 'kind: FlyteProject\nkind: FlyteProject'))).toEqual([
+      '3:1 yaml/syntax a key appears twice in the same mapping',
+    ]);
+    expect(findings(valid.replace('displayName: Project X', 'displayName: &n Project X\ndescription: *n'))).toEqual([
+      '4:17 yaml/syntax YAML anchors and aliases are not allowed in spec files',
+    ]);
+    expect(findings(valid.replace('displayName: Project X', 'displayName: !!binary UHJvamVjdA=='))).toEqual([
+      '4:23 yaml/syntax the YAML tag !!binary is not allowed',
+    ]);
     expect(findings(`${valid}---\n${valid}`)).toEqual(['11:1 yaml/syntax the file holds more than one YAML document']);
   });
 
   it('refuses an empty file, a list and an oversized file without parsing further', () => {
     expect(findings('')).toEqual(['1:1 yaml/syntax the file is empty']);
     expect(findings('# only a comment\n')).toEqual(['1:1 yaml/syntax the file is empty']);
-    expect(findings('- id: x\n')).toEqual(['1:1 spec/schema the spec must be a mapping of fields, not a list or a single value']);
-    expect(findings(`${valid}description: "${'a'.repeat(maxSourceBytes)}"\n`)[0]).toMatch(/^1:1 yaml\/syntax the file is larger than 64 KiB/);
+    expect(findings('- id: x\n')).toEqual([
+      '1:1 spec/schema the spec must be a mapping of fields, not a list or a single value',
+    ]);
+    expect(findings(`${valid}description: "${'a'.repeat(maxSourceBytes)}"\n`)[0]).toMatch(
+      /^1:1 yaml\/syntax the file is larger than 64 KiB/,
+    );
   });
 
   it('reports an unclosed quote where it opens, not at the end of the file', () => {
-    expect(findings(valid.replace('displayName: Project X', "displayName: 'Project X"))).toEqual(["4:14 yaml/syntax a quoted string opened here is never closed: add the closing '"]);
-    expect(findings(valid.replace('displayName: Project X', 'displayName: "Project \\" X'))).toEqual(['4:14 yaml/syntax a quoted string opened here is never closed: add the closing "']);
+    expect(findings(valid.replace('displayName: Project X', "displayName: 'Project X"))).toEqual([
+      "4:14 yaml/syntax a quoted string opened here is never closed: add the closing '",
+    ]);
+    expect(findings(valid.replace('displayName: Project X', 'displayName: "Project \\" X'))).toEqual([
+      '4:14 yaml/syntax a quoted string opened here is never closed: add the closing "',
+    ]);
   });
 
   it('reports a YAML syntax error at its position', () => {

@@ -23,7 +23,15 @@ export function loadProjectText(file: string, text: string): LoadResult<LoadedPr
   if (typeof source.value !== 'object' || source.value === null || Array.isArray(source.value)) {
     return {
       ok: false,
-      diagnostics: [{ file, ...source.locate([]), rule: 'spec/schema', message: 'the spec must be a mapping of fields, not a list or a single value', fix: 'start from projects/x.yaml' }],
+      diagnostics: [
+        {
+          file,
+          ...source.locate([]),
+          rule: 'spec/schema',
+          message: 'the spec must be a mapping of fields, not a list or a single value',
+          fix: 'start from projects/x.yaml',
+        },
+      ],
       source,
     };
   }

@@ -43,7 +43,11 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
   const path = pathOf(error.instancePath);
   const name = displayPath(path) || 'the document';
   const described = (error.parentSchema as { description?: string } | undefined)?.description;
-  const at = (p: PathSegment[], where: 'key' | 'value' = 'value') => ({ file: source.file, ...source.locate(p, where), rule });
+  const at = (p: PathSegment[], where: 'key' | 'value' = 'value') => ({
+    file: source.file,
+    ...source.locate(p, where),
+    rule,
+  });
   switch (error.keyword) {
     case 'additionalProperties': {
       const field = String(error.params.additionalProperty);
@@ -62,7 +66,11 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
       };
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
-      return { ...at(path), message: `${name} must be one of ${allowed.join(', ')}`, fix: `use one of: ${allowed.join(', ')}` };
+      return {
+        ...at(path),
+        message: `${name} must be one of ${allowed.join(', ')}`,
+        fix: `use one of: ${allowed.join(', ')}`,
+      };
     }
     case 'propertyNames': {
       const key = String(error.params.propertyName);
@@ -84,6 +92,14 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
 }
 
 function typeInWords(type: string): string {
-  const words: Record<string, string> = { array: 'a list', object: 'a mapping of fields', string: 'text', integer: 'a whole number', number: 'a number', boolean: 'true or false', null: 'empty' };
+  const words: Record<string, string> = {
+    array: 'a list',
+    object: 'a mapping of fields',
+    string: 'text',
+    integer: 'a whole number',
+    number: 'a number',
+    boolean: 'true or false',
+    null: 'empty',
+  };
   return words[type] ?? type;
 }

@@ -1,4 +1,16 @@
-import { isAlias, isCollection, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, visit, type Document, type Node } from 'yaml';
+import {
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+  visit,
+  type Document,
+  type Node,
+} from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 
 /** Spec and platform files are small; a larger one is a mistake or an attack. */
@@ -28,7 +40,10 @@ export function parseSource(file: string, text: string): ParseResult {
     diagnostics: [{ file, line, column, rule: 'yaml/syntax', message, fix }],
   });
   if (Buffer.byteLength(text, 'utf8') > maxSourceBytes) {
-    return fail(`the file is larger than ${maxSourceBytes / 1024} KiB`, 'a spec is a few dozen lines: remove what does not belong in it');
+    return fail(
+      `the file is larger than ${maxSourceBytes / 1024} KiB`,
+      'a spec is a few dozen lines: remove what does not belong in it',
+    );
   }
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
@@ -42,7 +57,12 @@ export function parseSource(file: string, text: string): ParseResult {
   }
   if (docs.length > 1) {
     const at = pos(docs[1].range[0]);
-    return fail('the file holds more than one YAML document', 'keep one spec per file: remove the `---` separator and what follows', at.line, at.column);
+    return fail(
+      'the file holds more than one YAML document',
+      'keep one spec per file: remove the `---` separator and what follows',
+      at.line,
+      at.column,
+    );
   }
   const doc = docs[0];
   const problems = [...doc.errors, ...doc.warnings];
@@ -51,7 +71,13 @@ export function parseSource(file: string, text: string): ParseResult {
       ok: false,
       diagnostics: problems.map((e) => {
         const at = pos(unclosedQuoteStart(text, e.message, e.pos[0]) ?? e.pos[0]);
-        return { file, ...at, rule: 'yaml/syntax', message: describeYamlProblem(e.code, e.message), fix: yamlFix(e.code) };
+        return {
+          file,
+          ...at,
+          rule: 'yaml/syntax',
+          message: describeYamlProblem(e.code, e.message),
+          fix: yamlFix(e.code),
+        };
       }),
     };
   }
@@ -97,15 +123,27 @@ function refusedNode(doc: Document): { node: Node; message: string; fix: string 
   let found: { node: Node; message: string; fix: string } | undefined;
   visit(doc, (_key, node) => {
     if (isAlias(node) || ((isScalar(node) || isCollection(node)) && node.anchor)) {
-      found = { node, message: 'YAML anchors and aliases are not allowed in spec files', fix: 'write each value out in full' };
+      found = {
+        node,
+        message: 'YAML anchors and aliases are not allowed in spec files',
+        fix: 'write each value out in full',
+      };
       return visit.BREAK;
     }
     if ((isScalar(node) || isCollection(node)) && node.tag && !isCoreTag(node.tag)) {
-      found = { node, message: `the YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed`, fix: 'remove the tag: values are plain strings, numbers, booleans, lists and mappings' };
+      found = {
+        node,
+        message: `the YAML tag ${node.tag.replace('tag:yaml.org,2002:', '!!')} is not allowed`,
+        fix: 'remove the tag: values are plain strings, numbers, booleans, lists and mappings',
+      };
       return visit.BREAK;
     }
     if (isPair(node) && !isScalar(node.key)) {
-      found = { node: node.key as Node, message: 'a mapping key must be a plain value', fix: 'use a plain string as key' };
+      found = {
+        node: node.key as Node,
+        message: 'a mapping key must be a plain value',
+        fix: 'use a plain string as key',
+      };
       return visit.BREAK;
     }
     if (isMap(node)) {
@@ -115,7 +153,11 @@ function refusedNode(doc: Document): { node: Node; message: string; fix: string 
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
         if (seen.has(key)) {
-          found = { node: pair.key as Node, message: 'a key appears twice in the same mapping', fix: 'keep one of the two entries' };
+          found = {
+            node: pair.key as Node,
+            message: 'a key appears twice in the same mapping',
+            fix: 'keep one of the two entries',
+          };
           return visit.BREAK;
         }
         seen.add(key);
@@ -127,7 +169,15 @@ function refusedNode(doc: Document): { node: Node; message: string; fix: string 
 }
 
 function isCoreTag(tag: string): boolean {
-  return ['tag:yaml.org,2002:str', 'tag:yaml.org,2002:int', 'tag:yaml.org,2002:float', 'tag:yaml.org,2002:bool', 'tag:yaml.org,2002:null', 'tag:yaml.org,2002:map', 'tag:yaml.org,2002:seq'].includes(tag);
+  return [
+    'tag:yaml.org,2002:str',
+    'tag:yaml.org,2002:int',
+    'tag:yaml.org,2002:float',
+    'tag:yaml.org,2002:bool',
+    'tag:yaml.org,2002:null',
+    'tag:yaml.org,2002:map',
+    'tag:yaml.org,2002:seq',
+  ].includes(tag);
 }
 
 /** Walks as far down `path` as the document goes; a missing step points at its parent. */

@@ -15,7 +15,18 @@ export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 export const cliEntry = 'tools/cli/run.mjs';
 
 /** What a workspace needs to render, validate and run Nx; node_modules and .tools are linked, not copied. */
-const workspaceFiles = ['package.json', 'package-lock.json', 'nx.json', '.env', 'tsconfig.base.json', 'tsconfig.json', 'libs', 'tools/cli', 'tools/nx-plugin', 'tools/toolchain.json'];
+const workspaceFiles = [
+  'package.json',
+  'package-lock.json',
+  'nx.json',
+  '.env',
+  'tsconfig.base.json',
+  'tsconfig.json',
+  'libs',
+  'tools/cli',
+  'tools/nx-plugin',
+  'tools/toolchain.json',
+];
 
 export interface TempWorkspace {
   root: string;
@@ -43,7 +54,10 @@ export async function createTempWorkspace(options: { examples?: boolean } = {}):
   const root = await createPlatformFolder('flyte-gkp-ws-');
   const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters'];
   for (const entry of copied) {
-    await cp(join(repoRoot, entry), join(root, entry), { recursive: true, filter: (src) => !src.includes(`${join('tools', 'bench', 'results')}`) });
+    await cp(join(repoRoot, entry), join(root, entry), {
+      recursive: true,
+      filter: (src) => !src.includes(`${join('tools', 'bench', 'results')}`),
+    });
   }
   await symlink(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
   return {
@@ -66,7 +80,11 @@ export async function commitWorkspace(root: string): Promise<void> {
 
 /** Runs git in `cwd` as a throwaway identity. */
 export async function git(cwd: string, ...args: string[]): Promise<string> {
-  const { stdout } = await execa('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd });
+  const { stdout } = await execa(
+    'git',
+    ['-c', 'user.name=test', '-c', 'user.email=test@example.com', '-c', 'commit.gpgsign=false', ...args],
+    { cwd },
+  );
   return stdout;
 }
 
@@ -80,7 +98,14 @@ export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-d
   const folder = join(root, 'clusters', clusterName, 'platform');
   const kustomization = await readFile(join(folder, 'kustomization.yaml'), 'utf8');
   const chart = inflatedChart(parse(kustomization) as Kustomization);
-  const files = [{ name: 'kustomization.yaml', content: kustomization }, { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') }];
-  const request = { files, kubeVersion: clusterFile.kubernetesVersion, chartDir: chartFolder(root, chart.name, chart.version) };
+  const files = [
+    { name: 'kustomization.yaml', content: kustomization },
+    { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') },
+  ];
+  const request = {
+    files,
+    kubeVersion: clusterFile.kubernetesVersion,
+    chartDir: chartFolder(root, chart.name, chart.version),
+  };
   return (await buildChartFolder(request, kustomizeSettings(root))).objects;
 }

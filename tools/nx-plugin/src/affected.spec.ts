@@ -10,8 +10,14 @@ import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace
  */
 let ws: TempWorkspace;
 const nxEnv = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', CI: 'true', NO_COLOR: '1', FORCE_COLOR: '0' };
-const nx = (...args: string[]) => execa(join(repoRoot, 'node_modules/.bin/nx'), args, { cwd: ws.root, env: nxEnv, reject: false, all: true });
-const changedFiles = async () => (await git(ws.root, 'status', '--porcelain', '--untracked-files=all')).split('\n').filter(Boolean).map((l) => l.slice(3)).sort();
+const nx = (...args: string[]) =>
+  execa(join(repoRoot, 'node_modules/.bin/nx'), args, { cwd: ws.root, env: nxEnv, reject: false, all: true });
+const changedFiles = async () =>
+  (await git(ws.root, 'status', '--porcelain', '--untracked-files=all'))
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => l.slice(3))
+    .sort();
 const ranValidate = (output: string) => [...output.matchAll(/nx run ([\w-]+):validate/g)].map((m) => m[1]).sort();
 
 beforeAll(async () => {
@@ -22,7 +28,15 @@ afterAll(() => ws?.remove());
 
 describe('onboarding a project in a real repository', () => {
   it('the generator adds the spec and exactly that project`s rendered files (plus the admin values listing it)', async () => {
-    const result = await nx('g', './tools/nx-plugin:project', 'z', '--displayName=Project Z', '--ownerGroup=team-z', '--domains=d-dev,t-dev', '--no-interactive');
+    const result = await nx(
+      'g',
+      './tools/nx-plugin:project',
+      'z',
+      '--displayName=Project Z',
+      '--ownerGroup=team-z',
+      '--domains=d-dev,t-dev',
+      '--no-interactive',
+    );
     expect(result.exitCode, result.all).toBe(0);
     expect(await changedFiles()).toEqual([
       'clusters/gkp-dev/platform/flyte-values.yaml',
@@ -49,7 +63,10 @@ describe('onboarding a project in a real repository', () => {
 
   it('`nx affected -t validate` after a change to one spec validates that project only', async () => {
     const spec = join(ws.root, 'projects/z.yaml');
-    await writeFile(spec, (await readFile(spec, 'utf8')).replace('  d-dev: {}', '  d-dev:\n    quota:\n      cpu: "6"'));
+    await writeFile(
+      spec,
+      (await readFile(spec, 'utf8')).replace('  d-dev: {}', '  d-dev:\n    quota:\n      cpu: "6"'),
+    );
     expect((await ws.cli('render')).exitCode).toBe(0);
     await git(ws.root, 'commit', '-q', '-am', 'more cpu for z');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
@@ -75,7 +92,13 @@ describe('onboarding a project in a real repository', () => {
     await writeFile(pins, `${await readFile(pins, 'utf8')}# reviewed\n`);
     await git(ws.root, 'commit', '-q', '-am', 'touch pins');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
-    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z', 'projects-folder']);
+    expect(ranValidate(result.all ?? '')).toEqual([
+      'cluster-gkp-dev',
+      'flyte-x',
+      'flyte-y',
+      'flyte-z',
+      'projects-folder',
+    ]);
   });
 });
 
@@ -109,7 +132,9 @@ describe('`nx affected` in a pull request that adds something that is no spec', 
   });
 
   it('validates a plan committed beside the cluster folders, and never applies it', async () => {
-    const plan = JSON.stringify({ folders: [{ name: 'gkp-dev', written: [], removed: ['projects/z/application.yaml'], whole: false }] });
+    const plan = JSON.stringify({
+      folders: [{ name: 'gkp-dev', written: [], removed: ['projects/z/application.yaml'], whole: false }],
+    });
     const result = await affectedBy(() => writeFile(join(ws.root, 'clusters/.render-plan.json'), plan));
     expect(result.ran).toEqual(['projects-folder']);
     expect(result.exitCode).not.toBe(0);
@@ -134,6 +159,12 @@ describe('`nx affected` in a pull request that adds something that is no spec', 
     await writeFile(toolchain, (await readFile(toolchain, 'utf8')).replace('"$comment": "', '"$comment": "Reviewed. '));
     await git(ws.root, 'commit', '-q', '-am', 'touch the toolchain');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
-    expect(ranValidate(result.all ?? '')).toEqual(['cluster-gkp-dev', 'flyte-x', 'flyte-y', 'flyte-z', 'projects-folder']);
+    expect(ranValidate(result.all ?? '')).toEqual([
+      'cluster-gkp-dev',
+      'flyte-x',
+      'flyte-y',
+      'flyte-z',
+      'projects-folder',
+    ]);
   });
 });

@@ -1,6 +1,12 @@
 import { readdirSync } from 'node:fs';
 import { basename } from 'node:path';
-import { createNodesFromFiles, type CreateNodesContextV2, type CreateNodesV2, type ProjectConfiguration, type TargetConfiguration } from '@nx/devkit';
+import {
+  createNodesFromFiles,
+  type CreateNodesContextV2,
+  type CreateNodesV2,
+  type ProjectConfiguration,
+  type TargetConfiguration,
+} from '@nx/devkit';
 
 /**
  * Nx projects inferred from the workspace files:
@@ -26,7 +32,13 @@ const againstBase = '${NX_BASE:+--base="$NX_BASE"}';
  * Nx treats `{workspaceRoot}` inputs as global: a change there re-validates every project, on purpose.
  * A spec's own file needs no input: its root maps it already.
  */
-const sharedInputs = ['{workspaceRoot}/platform/**/*', '{workspaceRoot}/libs/**/*', '{workspaceRoot}/tools/cli/**/*', '{workspaceRoot}/tools/toolchain.json', '{workspaceRoot}/package-lock.json'];
+const sharedInputs = [
+  '{workspaceRoot}/platform/**/*',
+  '{workspaceRoot}/libs/**/*',
+  '{workspaceRoot}/tools/cli/**/*',
+  '{workspaceRoot}/tools/toolchain.json',
+  '{workspaceRoot}/package-lock.json',
+];
 
 export const specProjectName = (id: string) => `flyte-${id}`;
 export const outputProjectName = (cluster: string, id: string) => `flyte-${id}-output-${cluster}`;
@@ -47,16 +59,34 @@ function clusterNames(context: CreateNodesContextV2): string[] {
 }
 
 function command(args: string, description: string, extra: Partial<TargetConfiguration> = {}): TargetConfiguration {
-  return { command: `${cli} ${args}`, options: { cwd: '{workspaceRoot}' }, cache: false, metadata: { description }, ...extra };
+  return {
+    command: `${cli} ${args}`,
+    options: { cwd: '{workspaceRoot}' },
+    cache: false,
+    metadata: { description },
+    ...extra,
+  };
 }
 
 /** One render covers every project: the targets share it and never run two at once. */
-const renderTarget = command('render', 'Render every cluster from projects/ and platform/ (validated first, written atomically).', { parallelism: false });
+const renderTarget = command(
+  'render',
+  'Render every cluster from projects/ and platform/ (validated first, written atomically).',
+  { parallelism: false },
+);
 
 function specNodes(file: string, clusters: string[]): Record<string, ProjectConfiguration> {
   const id = basename(file).replace(/\.(ya?ml|json)$/, '');
   const outputs = Object.fromEntries(
-    clusters.map((cluster) => [`clusters/${cluster}/projects/${id}`, { root: `clusters/${cluster}/projects/${id}`, name: outputProjectName(cluster, id), tags: ['flyte-output'], targets: {} }]),
+    clusters.map((cluster) => [
+      `clusters/${cluster}/projects/${id}`,
+      {
+        root: `clusters/${cluster}/projects/${id}`,
+        name: outputProjectName(cluster, id),
+        tags: ['flyte-output'],
+        targets: {},
+      },
+    ]),
   );
   return {
     [file]: {
@@ -66,7 +96,11 @@ function specNodes(file: string, clusters: string[]): Record<string, ProjectConf
       tags: ['flyte-project'],
       implicitDependencies: clusters.map((cluster) => outputProjectName(cluster, id)),
       targets: {
-        validate: command(`validate --project ${file} ${againstBase}`, `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`, { inputs: sharedInputs }),
+        validate: command(
+          `validate --project ${file} ${againstBase}`,
+          `Validate ${file} and what it renders: schema, lint, kubeconform, drift.`,
+          { inputs: sharedInputs },
+        ),
         render: renderTarget,
       },
     },
@@ -74,7 +108,10 @@ function specNodes(file: string, clusters: string[]): Record<string, ProjectConf
   };
 }
 
-const sharedCheck = (what: string, inputs: string[]) => command(`validate --shared-only ${againstBase}`, `Validate what no single spec owns: ${what}.`, { inputs: [...inputs, ...sharedInputs] });
+const sharedCheck = (what: string, inputs: string[]) =>
+  command(`validate --shared-only ${againstBase}`, `Validate what no single spec owns: ${what}.`, {
+    inputs: [...inputs, ...sharedInputs],
+  });
 
 function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
   const root = `clusters/${cluster}`;
@@ -84,7 +121,12 @@ function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
       name: projectsFolderName,
       tags: ['flyte-tree'],
       implicitDependencies: [clustersFolderName],
-      targets: { validate: sharedCheck('every entry of projects/ that is no spec, and of clusters/ beside the cluster folders', ['{projectRoot}/**/*', '{workspaceRoot}/clusters/*']) },
+      targets: {
+        validate: sharedCheck('every entry of projects/ that is no spec, and of clusters/ beside the cluster folders', [
+          '{projectRoot}/**/*',
+          '{workspaceRoot}/clusters/*',
+        ]),
+      },
     },
     clusters: { root: 'clusters', name: clustersFolderName, tags: ['flyte-tree'], targets: {} },
     [root]: {
@@ -93,7 +135,10 @@ function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
       projectType: 'application',
       tags: ['flyte-cluster'],
       targets: {
-        validate: sharedCheck(`platform files, ${root}/root-app.yaml, ${root}/platform/ and any file under ${root}/ no spec renders`, ['{projectRoot}/**/*']),
+        validate: sharedCheck(
+          `platform files, ${root}/root-app.yaml, ${root}/platform/ and any file under ${root}/ no spec renders`,
+          ['{projectRoot}/**/*'],
+        ),
         render: renderTarget,
       },
     },
@@ -105,7 +150,11 @@ export const createNodesV2: CreateNodesV2 = [
   async (files, options, context) => {
     const clusters = clusterNames(context);
     return createNodesFromFiles(
-      (file) => ({ projects: specPattern.test(file) ? specNodes(file, clusters) : clusterNodes(basename(file).replace(/\.ya?ml$/, '')) }),
+      (file) => ({
+        projects: specPattern.test(file)
+          ? specNodes(file, clusters)
+          : clusterNodes(basename(file).replace(/\.ya?ml$/, '')),
+      }),
       files,
       options,
       context,

@@ -6,7 +6,12 @@ const releases = new Map([
   [
     'flyte-v0.15.0',
     {
-      components: new Map([['flyteadmin', 'v0.6.10'], ['flytepropeller', 'v0.12.9'], ['datacatalog', 'v0.3.5'], ['flyteconsole', 'v0.20.1']]),
+      components: new Map([
+        ['flyteadmin', 'v0.6.10'],
+        ['flytepropeller', 'v0.12.9'],
+        ['datacatalog', 'v0.3.5'],
+        ['flyteconsole', 'v0.20.1'],
+      ]),
       python: { flyteidl: '0.19.7', flytekit: '0.20.0b2' },
     },
   ],
@@ -14,7 +19,13 @@ const releases = new Map([
 
 /** Per flyte chart version: the first Kubernetes minor version that removed an API the chart uses. */
 const chartKubernetesLimits = new Map([
-  ['v0.15.0', { removedIn: '1.22', apis: 'Ingress networking.k8s.io/v1beta1, CustomResourceDefinition apiextensions.k8s.io/v1beta1, ClusterRoleBinding rbac.authorization.k8s.io/v1beta1' }],
+  [
+    'v0.15.0',
+    {
+      removedIn: '1.22',
+      apis: 'Ingress networking.k8s.io/v1beta1, CustomResourceDefinition apiextensions.k8s.io/v1beta1, ClusterRoleBinding rbac.authorization.k8s.io/v1beta1',
+    },
+  ],
 ]);
 
 /** Chart versions a public repository stopped serving: an Application pointing there cannot sync. */
@@ -53,19 +64,32 @@ export const flyteadminVersion: LintRule = {
   fix: `pin flyteadmin to ${templateSince} or later`,
   check(context) {
     const { pins, pinsSource } = context.platform;
-    const users = context.platform.clusters.filter(({ cluster }) => valueAt(renderedFlyteValues(context, cluster)?.value, namespaceTemplatePath) !== undefined);
+    const users = context.platform.clusters.filter(
+      ({ cluster }) => valueAt(renderedFlyteValues(context, cluster)?.value, namespaceTemplatePath) !== undefined,
+    );
     const pin = pins.images.flyteadmin;
     // Without a pin nothing renders: the renderer reports that itself.
     if (users.length === 0 || !pin) return [];
     const at = { file: pinsSource.file, ...pinsSource.locate(['images', 'flyteadmin', 'tag']) };
     const version = componentVersion('flyteadmin', pin.tag);
     if (version === undefined) {
-      return [{ ...at, message: `cannot tell which flyteadmin version the tag ${pin.tag ?? '(none)'} is`, fix: `pin flyteadmin with a vX.Y.Z tag, ${templateSince} or later` }];
+      return [
+        {
+          ...at,
+          message: `cannot tell which flyteadmin version the tag ${pin.tag ?? '(none)'} is`,
+          fix: `pin flyteadmin with a vX.Y.Z tag, ${templateSince} or later`,
+        },
+      ];
     }
     if (compareVersions(version, templateSince) >= 0) return [];
     const where = users.map(({ cluster }) => cluster.name).join(', ');
     const named = version === pin.tag ? `flyteadmin ${version}` : `flyteadmin ${pin.tag} (${version})`;
-    return [{ ...at, message: `${named} ignores namespace_mapping.template (used on ${where}): executions would land in <project>-<domain> namespaces` }];
+    return [
+      {
+        ...at,
+        message: `${named} ignores namespace_mapping.template (used on ${where}): executions would land in <project>-<domain> namespaces`,
+      },
+    ];
   },
 };
 
@@ -77,10 +101,23 @@ export const kubernetesVersion: LintRule = {
     return platform.clusters.flatMap(({ cluster, source }) => {
       const limit = chartKubernetesLimits.get(cluster.flyte.chartVersion);
       if (!limit) {
-        return [{ file: source.file, ...source.locate(['flyte', 'chartVersion']), message: `cannot tell which Kubernetes versions the flyte chart ${cluster.flyte.chartVersion} supports`, fix: 'use a chart version whose Kubernetes limits the compat rules know (libs/lint/src/rules/compat.ts), or add them there' }];
+        return [
+          {
+            file: source.file,
+            ...source.locate(['flyte', 'chartVersion']),
+            message: `cannot tell which Kubernetes versions the flyte chart ${cluster.flyte.chartVersion} supports`,
+            fix: 'use a chart version whose Kubernetes limits the compat rules know (libs/lint/src/rules/compat.ts), or add them there',
+          },
+        ];
       }
       if (compareVersions(cluster.kubernetesVersion, limit.removedIn) < 0) return [];
-      return [{ file: source.file, ...source.locate(['kubernetesVersion']), message: `the flyte chart ${cluster.flyte.chartVersion} uses APIs removed in Kubernetes ${limit.removedIn} (${limit.apis}); this cluster runs ${cluster.kubernetesVersion}` }];
+      return [
+        {
+          file: source.file,
+          ...source.locate(['kubernetesVersion']),
+          message: `the flyte chart ${cluster.flyte.chartVersion} uses APIs removed in Kubernetes ${limit.removedIn} (${limit.apis}); this cluster runs ${cluster.kubernetesVersion}`,
+        },
+      ];
     });
   },
 };
@@ -90,18 +127,35 @@ export const pythonClients: LintRule = {
   description: 'pins.python pins exactly the client packages of the Flyte release (flyteRelease).',
   fix: "pin the release's own client versions",
   check({ platform: { pins, pinsSource } }) {
-    const at = (...path: string[]) => ({ file: pinsSource.file, ...pinsSource.locate(path, path.length === 1 ? 'key' : 'value') });
+    const at = (...path: string[]) => ({
+      file: pinsSource.file,
+      ...pinsSource.locate(path, path.length === 1 ? 'key' : 'value'),
+    });
     const release = releases.get(pins.flyteRelease);
     if (!release) {
-      return [{ ...at('flyteRelease'), message: `cannot tell which client packages the Flyte release ${pins.flyteRelease} ships`, fix: `use a release the compat rules know: ${[...releases.keys()].join(', ')}` }];
+      return [
+        {
+          ...at('flyteRelease'),
+          message: `cannot tell which client packages the Flyte release ${pins.flyteRelease} ships`,
+          fix: `use a release the compat rules know: ${[...releases.keys()].join(', ')}`,
+        },
+      ];
     }
     return Object.entries(release.python).flatMap(([name, wanted]) => {
       const pinned = pins.python[name];
       if (pinned === wanted) return [];
       return [
         pinned === undefined
-          ? { ...at('python'), message: `${name} is not pinned; ${pins.flyteRelease} speaks ${name} ${wanted}`, fix: `add python.${name}: ${wanted}` }
-          : { ...at('python', name), message: `${name} is pinned to ${pinned}, but ${pins.flyteRelease} speaks ${name} ${wanted}`, fix: `set python.${name}: ${wanted}` },
+          ? {
+              ...at('python'),
+              message: `${name} is not pinned; ${pins.flyteRelease} speaks ${name} ${wanted}`,
+              fix: `add python.${name}: ${wanted}`,
+            }
+          : {
+              ...at('python', name),
+              message: `${name} is pinned to ${pinned}, but ${pins.flyteRelease} speaks ${name} ${wanted}`,
+              fix: `set python.${name}: ${wanted}`,
+            },
       ];
     });
   },
@@ -109,17 +163,26 @@ export const pythonClients: LintRule = {
 
 export const chartSource: LintRule = {
   id: 'compat/chart-source',
-  description: "A cluster's flyte chart comes from a repository that still serves its version (a mirror the platform team controls).",
+  description:
+    "A cluster's flyte chart comes from a repository that still serves its version (a mirror the platform team controls).",
   fix: "push the chart package to the platform team's mirror and name it in flyte.helmRepo (see the README, How Argo CD picks it up)",
   check({ platform }) {
     const normalized = (url: string) => url.replace(/\/+$/, '').toLowerCase();
     return platform.clusters.flatMap(({ cluster, source }) => {
       const retired = retiredChartVersions.find(
-        (r) => normalized(r.repo) === normalized(cluster.flyte.helmRepo) && r.chart === cluster.flyte.chart && r.versions.includes(cluster.flyte.chartVersion),
+        (r) =>
+          normalized(r.repo) === normalized(cluster.flyte.helmRepo) &&
+          r.chart === cluster.flyte.chart &&
+          r.versions.includes(cluster.flyte.chartVersion),
       );
       if (!retired) return [];
       const at = { file: source.file, ...source.locate(['flyte', 'helmRepo']) };
-      return [{ ...at, message: `${retired.repo} no longer serves the ${retired.chart} chart ${cluster.flyte.chartVersion}: ${retired.why}; Argo CD cannot pull it` }];
+      return [
+        {
+          ...at,
+          message: `${retired.repo} no longer serves the ${retired.chart} chart ${cluster.flyte.chartVersion}: ${retired.why}; Argo CD cannot pull it`,
+        },
+      ];
     });
   },
 };

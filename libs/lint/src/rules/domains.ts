@@ -11,7 +11,14 @@ export const domainsAllowed: LintRule = {
       ...(spec.clusters ?? []).flatMap((name, i) =>
         names.includes(name)
           ? []
-          : [{ file, ...source.locate(['clusters', i]), message: `there is no cluster ${name}`, fix: `use one of: ${names.join(', ')}` }],
+          : [
+              {
+                file,
+                ...source.locate(['clusters', i]),
+                message: `there is no cluster ${name}`,
+                fix: `use one of: ${names.join(', ')}`,
+              },
+            ],
       ),
       ...clustersOf(platform, spec).flatMap(({ cluster }) =>
         Object.keys(spec.domains ?? {})

@@ -20,7 +20,8 @@ const version = (pin: ImagePin) => [pin.tag, pin.digest].filter(Boolean).join('@
 
 export const imagesPinned: LintRule = {
   id: 'images/pinned',
-  description: 'Every image the rendered output uses is a pin of platform/pins.yaml: an explicit tag or digest, an allowed registry, one version per repository.',
+  description:
+    'Every image the rendered output uses is a pin of platform/pins.yaml: an explicit tag or digest, an allowed registry, one version per repository.',
   fix: 'pin the image in platform/pins.yaml with an explicit version tag or a sha256 digest',
   check({ platform: { pins, pinsSource }, rendered }) {
     const at = (...path: string[]) => ({ file: pinsSource.file, ...pinsSource.locate(['images', ...path]) });
@@ -29,7 +30,9 @@ export const imagesPinned: LintRule = {
       .filter(([, pin]) => pin.tag === 'latest' || (!pin.tag && !pin.digest))
       .map(([name, pin]) => ({
         // A missing tag has no line of its own: point at the pin.
-        ...(pin.tag === undefined ? { file: pinsSource.file, ...pinsSource.locate(['images', name], 'key') } : at(name, 'tag')),
+        ...(pin.tag === undefined
+          ? { file: pinsSource.file, ...pinsSource.locate(['images', name], 'key') }
+          : at(name, 'tag')),
         message: `the image ${name} has ${pin.tag === 'latest' ? 'the tag latest' : 'no tag and no digest'}: every deployment could run a different image`,
         fix: `set images.${name}.tag to a version (e.g. the release's own) or add a sha256 digest`,
       }));

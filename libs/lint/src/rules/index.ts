@@ -5,7 +5,14 @@ import { imagesPinned } from './images.js';
 import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
 import { narrowCidr, peerNamespace } from './network.js';
 import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
-import { applicationProject, noPlaintextSecret, ownerGroupIsTenant, tenantScope, uniqueBucket, uniqueSecretName } from './tenancy.js';
+import {
+  applicationProject,
+  noPlaintextSecret,
+  ownerGroupIsTenant,
+  tenantScope,
+  uniqueBucket,
+  uniqueSecretName,
+} from './tenancy.js';
 
 /** Every rule, in the order findings are reported. */
 export const rules: readonly LintRule[] = [

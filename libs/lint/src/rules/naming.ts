@@ -48,7 +48,8 @@ export const fileNamedAfterId: LintRule = {
 
 export const uniqueNames: LintRule = {
   id: 'naming/unique',
-  description: 'Project ids and the namespaces they render are unique, and no namespace is the system namespace or a reserved one.',
+  description:
+    'Project ids and the namespaces they render are unique, and no namespace is the system namespace or a reserved one.',
   fix: 'choose another project id',
   check({ platform, projects }) {
     const ids = clashes(projects, (p) => p.spec.id).map(({ item: { spec, source, file }, others }) => ({
@@ -71,8 +72,19 @@ export const uniqueNames: LintRule = {
         }));
       const reserved = onCluster.flatMap(({ source, file, namespace }) => {
         const pattern = matchingPattern(namespace, cluster.reservedNamespaces);
-        const why = namespace === cluster.systemNamespace ? "Flyte's own system namespace" : pattern && `reservedNamespaces: ${pattern}`;
-        return why ? [{ file, ...source.locate(['id']), message: `the namespace ${namespace} on ${cluster.name} is reserved (${why})` }] : [];
+        const why =
+          namespace === cluster.systemNamespace
+            ? "Flyte's own system namespace"
+            : pattern && `reservedNamespaces: ${pattern}`;
+        return why
+          ? [
+              {
+                file,
+                ...source.locate(['id']),
+                message: `the namespace ${namespace} on ${cluster.name} is reserved (${why})`,
+              },
+            ]
+          : [];
       });
       return [...shared, ...reserved];
     });
@@ -82,13 +94,21 @@ export const uniqueNames: LintRule = {
 
 export const idNotReserved: LintRule = {
   id: 'naming/reserved-id',
-  description: "A project id does not match the reservedProjectIds of a cluster it is on.",
+  description: 'A project id does not match the reservedProjectIds of a cluster it is on.',
   fix: 'choose another project id',
   check({ platform, projects }) {
     return projects.flatMap(({ spec, source, file }) =>
       clustersOf(platform, spec).flatMap(({ cluster }) => {
         const pattern = matchingPattern(spec.id, cluster.reservedProjectIds);
-        return pattern ? [{ file, ...source.locate(['id']), message: `the project id ${spec.id} is reserved on ${cluster.name} (reservedProjectIds: ${pattern})` }] : [];
+        return pattern
+          ? [
+              {
+                file,
+                ...source.locate(['id']),
+                message: `the project id ${spec.id} is reserved on ${cluster.name} (reservedProjectIds: ${pattern})`,
+              },
+            ]
+          : [];
       }),
     );
   },
@@ -99,7 +119,8 @@ const flyteadminDefaultTemplate = '{{ project }}-{{ domain }}';
 
 export const clusterConvention: LintRule = {
   id: 'naming/cluster-convention',
-  description: "A cluster follows GKP's <appId>-<pocName>-<env> naming, and Flyte's namespace template yields the namespaces rendered.",
+  description:
+    "A cluster follows GKP's <appId>-<pocName>-<env> naming, and Flyte's namespace template yields the namespaces rendered.",
   fix: 'name the cluster as GKP does: namespacePrefix <appId>-<pocName>-, systemNamespace <appId>-<pocName>-<env>, domains <name>-<env>',
   check(context) {
     return context.platform.clusters.flatMap(({ cluster, source }) => {
@@ -107,14 +128,26 @@ export const clusterConvention: LintRule = {
       const base = `${cluster.appId}-${cluster.pocName}`;
       const findings: Finding[] = [];
       if (cluster.namespacePrefix !== `${base}-`) {
-        findings.push({ ...at(['namespacePrefix']), message: `namespacePrefix is ${cluster.namespacePrefix} but GKP names project namespaces ${base}-<project>-<env>`, fix: `set namespacePrefix: ${base}-` });
+        findings.push({
+          ...at(['namespacePrefix']),
+          message: `namespacePrefix is ${cluster.namespacePrefix} but GKP names project namespaces ${base}-<project>-<env>`,
+          fix: `set namespacePrefix: ${base}-`,
+        });
       }
       if (cluster.systemNamespace !== `${base}-${cluster.env}`) {
-        findings.push({ ...at(['systemNamespace']), message: `systemNamespace is ${cluster.systemNamespace} but Flyte's own namespace on GKP is ${base}-${cluster.env}`, fix: `set systemNamespace: ${base}-${cluster.env}` });
+        findings.push({
+          ...at(['systemNamespace']),
+          message: `systemNamespace is ${cluster.systemNamespace} but Flyte's own namespace on GKP is ${base}-${cluster.env}`,
+          fix: `set systemNamespace: ${base}-${cluster.env}`,
+        });
       }
       cluster.domains.forEach((domain, i) => {
         if (!domain.endsWith(`-${cluster.env}`)) {
-          findings.push({ ...at(['domains', i]), message: `the domain ${domain} does not end with -${cluster.env}, the cluster's env`, fix: `rename it to <name>-${cluster.env}, e.g. d-${cluster.env}` });
+          findings.push({
+            ...at(['domains', i]),
+            message: `the domain ${domain} does not end with -${cluster.env}, the cluster's env`,
+            fix: `rename it to <name>-${cluster.env}, e.g. d-${cluster.env}`,
+          });
         }
       });
       // flyteadmin creates executions in the namespace its template names: it must be the one rendered.
@@ -123,7 +156,12 @@ export const clusterConvention: LintRule = {
       const mismatch = context.projects
         .filter((p) => projectOnCluster(p.spec, cluster))
         .flatMap(({ spec }) => projectDomains(cluster, spec).map((d) => ({ id: spec.id, ...d })))
-        .map((d) => ({ ...d, mapped: effective.replace(/\{\{ (project|domain) \}\}/g, (_, key: string) => (key === 'project' ? d.id : d.domain)) }))
+        .map((d) => ({
+          ...d,
+          mapped: effective.replace(/\{\{ (project|domain) \}\}/g, (_, key: string) =>
+            key === 'project' ? d.id : d.domain,
+          ),
+        }))
         .find((d) => d.mapped !== namespaceName(cluster, d.id, d.domain));
       if (mismatch) {
         findings.push({

@@ -6,8 +6,10 @@ const widestPrefix = 16;
 /** Why `cidr` is no IPv4 CIDR of at most widestPrefix bits, or undefined when it is one. */
 function cidrProblem(cidr: string): string | undefined {
   const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  if (!match || match.slice(1, 5).some((octet) => Number(octet) > 255) || Number(match[5]) > 32) return 'is not an IPv4 CIDR';
-  if (Number(match[5]) < widestPrefix) return `spans more than a /${widestPrefix}: it would open the NetworkPolicies to most of the network, or the Internet`;
+  if (!match || match.slice(1, 5).some((octet) => Number(octet) > 255) || Number(match[5]) > 32)
+    return 'is not an IPv4 CIDR';
+  if (Number(match[5]) < widestPrefix)
+    return `spans more than a /${widestPrefix}: it would open the NetworkPolicies to most of the network, or the Internet`;
   return undefined;
 }
 
@@ -20,7 +22,15 @@ export const narrowCidr: LintRule = {
       (['apiServer', 'mercury'] as const).flatMap((entry) =>
         network[entry].cidrs.flatMap((cidr, i) => {
           const problem = cidrProblem(cidr);
-          return problem ? [{ file: source.file, ...source.locate(['network', entry, 'cidrs', i]), message: `network.${entry} ${cidr} ${problem}` }] : [];
+          return problem
+            ? [
+                {
+                  file: source.file,
+                  ...source.locate(['network', entry, 'cidrs', i]),
+                  message: `network.${entry} ${cidr} ${problem}`,
+                },
+              ]
+            : [];
         }),
       ),
     );
@@ -38,9 +48,20 @@ export const peerNamespace: LintRule = {
       (['dns', 'ingressController'] as const).flatMap((entry) => {
         const name = cluster.network[entry].namespaceLabels[namespaceName];
         const at = { file: source.file, ...source.locate(['network', entry, 'namespaceLabels']) };
-        if (name === undefined) return [{ ...at, message: `network.${entry} selects namespaces by labels other than their name: any namespace carrying them, a project's too, would be let through` }];
+        if (name === undefined)
+          return [
+            {
+              ...at,
+              message: `network.${entry} selects namespaces by labels other than their name: any namespace carrying them, a project's too, would be let through`,
+            },
+          ];
         if (name === cluster.systemNamespace || name.startsWith(cluster.namespacePrefix)) {
-          return [{ ...at, message: `network.${entry} names ${name}, a namespace of Flyte or of its projects: its pods would be let through as ${entry}` }];
+          return [
+            {
+              ...at,
+              message: `network.${entry} names ${name}, a namespace of Flyte or of its projects: its pods would be let through as ${entry}`,
+            },
+          ];
         }
         return [];
       }),

@@ -7,7 +7,10 @@ const amount = (text: string | number): Quantity => {
   return parsed;
 };
 /** The amount as a decimal fraction, for readable expectations. */
-const exactly = (numerator: bigint, denominator = 1n) => (q: Quantity) => q.numerator * denominator === numerator * q.denominator;
+const exactly =
+  (numerator: bigint, denominator = 1n) =>
+  (q: Quantity) =>
+    q.numerator * denominator === numerator * q.denominator;
 
 describe('parseQuantity', () => {
   it.each([
@@ -69,7 +72,22 @@ describe('parseQuantity', () => {
   });
 
   it.each([
-    '', 'Gi', '1.2.3', '1gi', '1 Gi', '32 cores', '.', '1e', '1e3Gi', '1ee3', '--1', 'constructor', '1constructor', '0x10', 'Infinity', 'NaN',
+    '',
+    'Gi',
+    '1.2.3',
+    '1gi',
+    '1 Gi',
+    '32 cores',
+    '.',
+    '1e',
+    '1e3Gi',
+    '1ee3',
+    '--1',
+    'constructor',
+    '1constructor',
+    '0x10',
+    'Infinity',
+    'NaN',
   ])('refuses %j: no quantity', (text) => {
     expect(parseQuantity(text)).toBeUndefined();
   });

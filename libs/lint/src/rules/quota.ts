@@ -13,9 +13,22 @@ export interface Quantity {
 
 /** Suffix → [power of ten, power of two], as k8s.io/apimachinery's resource.Quantity reads it. */
 const suffixes = new Map<string, [number, number]>([
-  ['n', [-9, 0]], ['u', [-6, 0]], ['m', [-3, 0]], ['', [0, 0]],
-  ['k', [3, 0]], ['M', [6, 0]], ['G', [9, 0]], ['T', [12, 0]], ['P', [15, 0]], ['E', [18, 0]],
-  ['Ki', [0, 10]], ['Mi', [0, 20]], ['Gi', [0, 30]], ['Ti', [0, 40]], ['Pi', [0, 50]], ['Ei', [0, 60]],
+  ['n', [-9, 0]],
+  ['u', [-6, 0]],
+  ['m', [-3, 0]],
+  ['', [0, 0]],
+  ['k', [3, 0]],
+  ['M', [6, 0]],
+  ['G', [9, 0]],
+  ['T', [12, 0]],
+  ['P', [15, 0]],
+  ['E', [18, 0]],
+  ['Ki', [0, 10]],
+  ['Mi', [0, 20]],
+  ['Gi', [0, 30]],
+  ['Ti', [0, 40]],
+  ['Pi', [0, 50]],
+  ['Ei', [0, 60]],
 ]);
 
 /**
@@ -62,8 +75,17 @@ export function compareQuantities(a: Quantity, b: Quantity): -1 | 0 | 1 {
 }
 
 const resources = [
-  'cpu', 'memory', 'pods', 'ephemeralStorage', 'persistentVolumeClaims', 'storage',
-  'configMaps', 'secrets', 'services', 'loadBalancers', 'nodePorts',
+  'cpu',
+  'memory',
+  'pods',
+  'ephemeralStorage',
+  'persistentVolumeClaims',
+  'storage',
+  'configMaps',
+  'secrets',
+  'services',
+  'loadBalancers',
+  'nodePorts',
 ] as const;
 
 /** Why a quota value cannot be compared with a ceiling, or undefined when it can. */
@@ -89,13 +111,22 @@ export const quotaCeiling: LintRule = {
   check({ platform, projects }) {
     const clusters = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
       resources.flatMap((resource) => {
-        const at = (limit: 'default' | 'ceiling') => ({ file: source.file, ...source.locate(['quota', limit, resource]) });
+        const at = (limit: 'default' | 'ceiling') => ({
+          file: source.file,
+          ...source.locate(['quota', limit, resource]),
+        });
         const unreadables = (['default', 'ceiling'] as const).flatMap((limit) => {
           const why = unreadable(quota[limit][resource]);
           return why ? [{ ...at(limit), message: `quota.${limit}.${resource} ${why}`, fix: quantityFix }] : [];
         });
         const tooHigh = above(quota.default[resource], quota.ceiling[resource])
-          ? [{ ...at('default'), message: `the default ${resource} quota ${quota.default[resource]} is above the ceiling ${quota.ceiling[resource]}`, fix: `lower quota.default.${resource} to at most ${quota.ceiling[resource]}` }]
+          ? [
+              {
+                ...at('default'),
+                message: `the default ${resource} quota ${quota.default[resource]} is above the ceiling ${quota.ceiling[resource]}`,
+                fix: `lower quota.default.${resource} to at most ${quota.ceiling[resource]}`,
+              },
+            ]
           : [];
         return [...unreadables, ...tooHigh];
       }),
@@ -111,11 +142,13 @@ export const quotaCeiling: LintRule = {
               const why = unreadable(quota[resource]);
               if (why) return [{ ...at, message: `the ${resource} quota of ${domain}: ${why}`, fix: quantityFix }];
               if (!above(quota[resource], cluster.quota.ceiling[resource])) return [];
-              return [{
-                ...at,
-                message: `the ${resource} quota ${quota[resource]} of ${domain} is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
-                fix: `ask for at most ${cluster.quota.ceiling[resource]}, or ask the platform team to raise the ceiling`,
-              }];
+              return [
+                {
+                  ...at,
+                  message: `the ${resource} quota ${quota[resource]} of ${domain} is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
+                  fix: `ask for at most ${cluster.quota.ceiling[resource]}, or ask the platform team to raise the ceiling`,
+                },
+              ];
             }),
         ),
       ),
@@ -128,7 +161,8 @@ const exposing = ['loadBalancers', 'nodePorts'] as const;
 
 export const quotaNoExposedServices: LintRule = {
   id: 'quota/no-exposed-services',
-  description: "No cluster quota allows LoadBalancer or NodePort Services: on GKP nothing is exposed but through the ingress controller.",
+  description:
+    'No cluster quota allows LoadBalancer or NodePort Services: on GKP nothing is exposed but through the ingress controller.',
   fix: 'set loadBalancers and nodePorts to 0 in quota.default and quota.ceiling, and route the service through the ingress controller',
   check({ platform }) {
     // A spec asking for more than the ceiling's 0 is reported by quota/ceiling.
@@ -158,18 +192,32 @@ export function fits(quota: string | number, request: string | number): bigint |
 
 export const quotaReachable: LintRule = {
   id: 'quota/reachable',
-  description: 'Every pods quota is reachable: its cpu, memory and ephemeral-storage quotas hold that many pods at the containers\' default requests, which are within the per-container maximum.',
+  description:
+    "Every pods quota is reachable: its cpu, memory and ephemeral-storage quotas hold that many pods at the containers' default requests, which are within the per-container maximum.",
   fix: 'lower pods to what the other quotas hold, or raise them',
   check({ platform, projects }) {
     const limitRanges = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
       requested.flatMap((key) => {
-        const at = (entry: 'containerDefaults' | 'containerMax') => ({ file: source.file, ...source.locate(['quota', entry, key]) });
+        const at = (entry: 'containerDefaults' | 'containerMax') => ({
+          file: source.file,
+          ...source.locate(['quota', entry, key]),
+        });
         const unreadables = (['containerDefaults', 'containerMax'] as const)
           .filter((entry) => unreadable(quota[entry][key]) !== undefined)
-          .map((entry) => ({ ...at(entry), message: `quota.${entry}.${key} ${unreadable(quota[entry][key])}`, fix: quantityFix }));
+          .map((entry) => ({
+            ...at(entry),
+            message: `quota.${entry}.${key} ${unreadable(quota[entry][key])}`,
+            fix: quantityFix,
+          }));
         // The API server refuses a LimitRange whose default request is above its maximum.
         const beyondMax = above(quota.containerDefaults[key], quota.containerMax[key])
-          ? [{ ...at('containerDefaults'), message: `the default ${key} request ${quota.containerDefaults[key]} is above the per-container maximum ${quota.containerMax[key]}`, fix: `lower quota.containerDefaults.${key} to at most ${quota.containerMax[key]}` }]
+          ? [
+              {
+                ...at('containerDefaults'),
+                message: `the default ${key} request ${quota.containerDefaults[key]} is above the per-container maximum ${quota.containerMax[key]}`,
+                fix: `lower quota.containerDefaults.${key} to at most ${quota.containerMax[key]}`,
+              },
+            ]
           : [];
         return [...unreadables, ...beyondMax];
       }),
@@ -178,12 +226,14 @@ export const quotaReachable: LintRule = {
       requested.flatMap((key) => {
         const most = fits(quota.default[key], quota.containerDefaults[key]);
         if (most === undefined || most >= BigInt(quota.default.pods)) return [];
-        return [{
-          file: source.file,
-          ...source.locate(['quota', 'default', 'pods']),
-          message: `the default pods quota ${quota.default.pods} is unreachable: the default ${key} quota ${quota.default[key]} holds ${most} pods at the default request ${quota.containerDefaults[key]}`,
-          fix: `lower quota.default.pods to at most ${most}, or raise quota.default.${key}`,
-        }];
+        return [
+          {
+            file: source.file,
+            ...source.locate(['quota', 'default', 'pods']),
+            message: `the default pods quota ${quota.default.pods} is unreachable: the default ${key} quota ${quota.default[key]} holds ${most} pods at the default request ${quota.containerDefaults[key]}`,
+            fix: `lower quota.default.pods to at most ${most}, or raise quota.default.${key}`,
+          },
+        ];
       }),
     );
     // What a spec sets: its own pods, or a smaller cpu/memory/storage quota under the cluster's default pods.
@@ -196,12 +246,14 @@ export const quotaReachable: LintRule = {
             const most = fits(quota[key], cluster.quota.containerDefaults[key]);
             if (most === undefined || most >= BigInt(quota.pods)) return [];
             const reported = own.pods !== undefined ? 'pods' : key;
-            return [{
-              file,
-              ...source.locate(['domains', domain, 'quota', reported]),
-              message: `the pods quota ${quota.pods} of ${domain} is unreachable: its ${key} quota ${quota[key]} holds ${most} pods at the default request ${cluster.quota.containerDefaults[key]} of ${cluster.name}`,
-              fix: `set pods to at most ${most}, or ask for more ${key}`,
-            }];
+            return [
+              {
+                file,
+                ...source.locate(['domains', domain, 'quota', reported]),
+                message: `the pods quota ${quota.pods} of ${domain} is unreachable: its ${key} quota ${quota[key]} holds ${most} pods at the default request ${cluster.quota.containerDefaults[key]} of ${cluster.name}`,
+                fix: `set pods to at most ${most}, or ask for more ${key}`,
+              },
+            ];
           });
         }),
       ),

@@ -1,6 +1,15 @@
 import { LineCounter, Parser } from 'yaml';
 import type { Cluster } from '@flyte-gkp/platform';
-import { clusterPaths, flyteServiceAccounts, platformAppProjectName, projectDomains, projectOnCluster, tenantAppProjectName, tenantNamespacedKinds, type RenderedFile } from '@flyte-gkp/render';
+import {
+  clusterPaths,
+  flyteServiceAccounts,
+  platformAppProjectName,
+  projectDomains,
+  projectOnCluster,
+  tenantAppProjectName,
+  tenantNamespacedKinds,
+  type RenderedFile,
+} from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/spec';
 import type { Finding, LintRule } from '../rule.js';
 import { clashes, groupBy, lazyDocuments, matchingPattern } from '../util.js';
@@ -33,11 +42,13 @@ export const uniqueSecretName: LintRule = {
   fix: "name the project's own Secret, e.g. mercury-<project id>",
   check({ projects }) {
     // The same name in another namespace holds another project's keys: one mix-up and pods read them.
-    return clashes(projects, (p) => p.spec.storage.credentialsSecret).map(({ item: { spec, source, file }, others }) => ({
-      file,
-      ...source.locate(['storage', 'credentialsSecret']),
-      message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
-    }));
+    return clashes(projects, (p) => p.spec.storage.credentialsSecret).map(
+      ({ item: { spec, source, file }, others }) => ({
+        file,
+        ...source.locate(['storage', 'credentialsSecret']),
+        message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
+      }),
+    );
   },
 };
 
@@ -58,7 +69,8 @@ type Kube = {
 type Problem = { path: PathSegment[]; message: string; fix?: string };
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-const isTenantKind = (k: { group: string; kind: string }) => tenantNamespacedKinds.some((t) => t.group === k.group && t.kind === k.kind);
+const isTenantKind = (k: { group: string; kind: string }) =>
+  tenantNamespacedKinds.some((t) => t.group === k.group && t.kind === k.kind);
 const argoKinds = ['Application', 'AppProject'];
 
 /** What one project may own on one cluster. */
@@ -76,24 +88,51 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     if (!ok) found.push({ path, message });
   };
   const ownNamespace = (ns: string | undefined, path: PathSegment[], what: string) =>
-    unless(ns !== undefined && namespaces.has(ns), path, `${name} ${what} ${ns ?? 'no namespace'}, which is not one of the project's namespaces`);
+    unless(
+      ns !== undefined && namespaces.has(ns),
+      path,
+      `${name} ${what} ${ns ?? 'no namespace'}, which is not one of the project's namespaces`,
+    );
 
   if (argoKinds.includes(o.kind)) {
-    unless(o.metadata.namespace === cluster.argocd.namespace, ['metadata', 'namespace'], `${name} is not in Argo CD's namespace ${cluster.argocd.namespace}`);
+    unless(
+      o.metadata.namespace === cluster.argocd.namespace,
+      ['metadata', 'namespace'],
+      `${name} is not in Argo CD's namespace ${cluster.argocd.namespace}`,
+    );
   }
   if (o.kind === 'Application') {
     ownNamespace(o.spec?.destination?.namespace, ['spec', 'destination', 'namespace'], 'deploys to');
   } else if (o.kind === 'AppProject') {
-    unless(o.metadata.name === appProject, ['metadata', 'name'], `${name} is not the project's own AppProject ${appProject}`);
-    (o.spec?.destinations ?? []).forEach((d, i) => ownNamespace(d.namespace, ['spec', 'destinations', i, 'namespace'], 'lets Argo CD deploy to'));
-    (o.spec?.clusterResourceWhitelist ?? []).forEach((k, i) =>
-      unless(k.group === '' && k.kind === 'Namespace', ['spec', 'clusterResourceWhitelist', i, 'kind'], `${name} allows the cluster-wide kind ${k.kind} (group ${k.group || 'core'}); a project may only create its Namespaces`),
+    unless(
+      o.metadata.name === appProject,
+      ['metadata', 'name'],
+      `${name} is not the project's own AppProject ${appProject}`,
     );
-    (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) => unless(isTenantKind(k), ['spec', 'namespaceResourceWhitelist', i, 'kind'], `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`));
+    (o.spec?.destinations ?? []).forEach((d, i) =>
+      ownNamespace(d.namespace, ['spec', 'destinations', i, 'namespace'], 'lets Argo CD deploy to'),
+    );
+    (o.spec?.clusterResourceWhitelist ?? []).forEach((k, i) =>
+      unless(
+        k.group === '' && k.kind === 'Namespace',
+        ['spec', 'clusterResourceWhitelist', i, 'kind'],
+        `${name} allows the cluster-wide kind ${k.kind} (group ${k.group || 'core'}); a project may only create its Namespaces`,
+      ),
+    );
+    (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) =>
+      unless(
+        isTenantKind(k),
+        ['spec', 'namespaceResourceWhitelist', i, 'kind'],
+        `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`,
+      ),
+    );
   } else if (o.kind === 'Namespace') {
     ownNamespace(o.metadata.name, ['metadata', 'name'], 'is');
   } else if (!isTenantKind({ group: groupOf(o.apiVersion), kind: o.kind })) {
-    found.push({ path: ['kind'], message: `${name} is not a kind a project may have (only Namespace and ${tenantNamespacedKinds.map((k) => k.kind).join(', ')})` });
+    found.push({
+      path: ['kind'],
+      message: `${name} is not a kind a project may have (only Namespace and ${tenantNamespacedKinds.map((k) => k.kind).join(', ')})`,
+    });
   } else {
     ownNamespace(o.metadata.namespace, ['metadata', 'namespace'], 'is in');
   }
@@ -102,7 +141,9 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     const flyte: string[] = Object.values(flyteServiceAccounts);
     (o.subjects ?? []).forEach((s, i) =>
       unless(
-        s.kind === 'Group' ? groups.has(s.name) : s.kind === 'ServiceAccount' && s.namespace === cluster.systemNamespace && flyte.includes(s.name),
+        s.kind === 'Group'
+          ? groups.has(s.name)
+          : s.kind === 'ServiceAccount' && s.namespace === cluster.systemNamespace && flyte.includes(s.name),
         ['subjects', i, 'name'],
         `${name} grants access to the ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}, neither an owner group of the project nor Flyte's own service account`,
       ),
@@ -114,13 +155,20 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
 /** Kubernetes' built-in groups stand for whole classes of users: every authenticated user, every service account. */
 export const ownerGroupIsTenant: LintRule = {
   id: 'tenancy/owner-group',
-  description: "No owner is one of Kubernetes' built-in system: groups, which stand for every user or service account of the cluster.",
+  description:
+    "No owner is one of Kubernetes' built-in system: groups, which stand for every user or service account of the cluster.",
   fix: "name the team's own identity-provider group",
   check({ projects }) {
     return projects.flatMap(({ spec, source, file }) =>
       spec.owners.flatMap((owner, index) =>
         owner.group.startsWith('system:')
-          ? [{ file, ...source.locate(['owners', index, 'group']), message: `the owner group ${owner.group} is a Kubernetes built-in group: it would give ${owner.role} in this project to users of every tenant` }]
+          ? [
+              {
+                file,
+                ...source.locate(['owners', index, 'group']),
+                message: `the owner group ${owner.group} is a Kubernetes built-in group: it would give ${owner.role} in this project to users of every tenant`,
+              },
+            ]
           : [],
       ),
     );
@@ -129,29 +177,50 @@ export const ownerGroupIsTenant: LintRule = {
 
 export const tenantScope: LintRule = {
   id: 'tenancy/scope',
-  description: "What a project renders stays in its own namespaces, AppProject and owner groups, and no other file renders its Argo CD objects.",
+  description:
+    'What a project renders stays in its own namespaces, AppProject and owner groups, and no other file renders its Argo CD objects.',
   fix: 'the renderer or a platform input gives the project more than its own: fix that, not the spec',
   check({ platform, projects, rendered }) {
     return platform.clusters.flatMap(({ cluster }) => {
       const files = rendered.get(cluster.name) ?? [];
       // Argo CD objects all live in one namespace: the same name in two files is one object, two owners.
-      const argoObjects = files.flatMap((file) => (file.objects as Kube[]).filter((o) => argoKinds.includes(o.kind)).map((o) => ({ file, key: `${o.kind} ${o.metadata.name}` })));
+      const argoObjects = files.flatMap((file) =>
+        (file.objects as Kube[])
+          .filter((o) => argoKinds.includes(o.kind))
+          .map((o) => ({ file, key: `${o.kind} ${o.metadata.name}` })),
+      );
       const argoByKey = groupBy(argoObjects, (a) => a.key);
-      const renderedElsewhere = (file: RenderedFile, key: string) => (argoByKey.get(key) ?? []).map((a) => a.file.path).filter((path) => path !== file.path);
+      const renderedElsewhere = (file: RenderedFile, key: string) =>
+        (argoByKey.get(key) ?? []).map((a) => a.file.path).filter((path) => path !== file.path);
       // Grouped once: filtering every file for every project is quadratic in the number of projects.
       const filesOf = groupBy(files, (file) => file.project);
       return projects
         .filter(({ spec }) => projectOnCluster(spec, cluster))
         .flatMap(({ spec }) => {
-          const scope: Scope = { cluster, spec, namespaces: new Set(projectDomains(cluster, spec).map((d) => d.namespace)), appProject: tenantAppProjectName(cluster, spec.id) };
+          const scope: Scope = {
+            cluster,
+            spec,
+            namespaces: new Set(projectDomains(cluster, spec).map((d) => d.namespace)),
+            appProject: tenantAppProjectName(cluster, spec.id),
+          };
           const renamed = `rename the project; the platform team should add ${spec.id} to reservedProjectIds`;
           return (filesOf.get(spec.id) ?? []).flatMap((file) => {
             const documents = lazyDocuments(file);
             return (file.objects as Kube[]).flatMap((o, i): Finding[] => {
-              const elsewhere = argoKinds.includes(o.kind) ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`) : [];
+              const elsewhere = argoKinds.includes(o.kind)
+                ? renderedElsewhere(file, `${o.kind} ${o.metadata.name}`)
+                : [];
               return [
                 ...problems(o, scope),
-                ...(elsewhere.length ? [{ path: ['metadata', 'name'], message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`, fix: renamed }] : []),
+                ...(elsewhere.length
+                  ? [
+                      {
+                        path: ['metadata', 'name'],
+                        message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`,
+                        fix: renamed,
+                      },
+                    ]
+                  : []),
               ].map(({ path, ...finding }) => ({ file: file.path, ...documents()[i].locate(path), ...finding }));
             });
           });
@@ -169,14 +238,23 @@ function rootProjectProblem(cluster: Cluster): { message: string; fix: string } 
   const prefix = `${cluster.pocName}-`;
   const ownName = `${prefix}root`;
   if (root === argoDefaultProject) {
-    return { message: `argocd.rootProject is Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`, fix: `name the root's own AppProject, e.g. ${ownName}` };
+    return {
+      message: `argocd.rootProject is Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`,
+      fix: `name the root's own AppProject, e.g. ${ownName}`,
+    };
   }
   if (root === platformAppProjectName(cluster)) {
-    return { message: `argocd.rootProject ${root} is the AppProject of the Flyte platform`, fix: `name the root's own AppProject, e.g. ${ownName}` };
+    return {
+      message: `argocd.rootProject ${root} is the AppProject of the Flyte platform`,
+      fix: `name the root's own AppProject, e.g. ${ownName}`,
+    };
   }
   const id = root.startsWith(prefix) ? root.slice(prefix.length) : undefined;
   if (id !== undefined && !matchingPattern(id, cluster.reservedProjectIds)) {
-    return { message: `argocd.rootProject ${root} is the AppProject a spec with id ${id} would get`, fix: `add ${id} to reservedProjectIds, or choose a name that does not start with ${prefix}` };
+    return {
+      message: `argocd.rootProject ${root} is the AppProject a spec with id ${id} would get`,
+      fix: `add ${id} to reservedProjectIds, or choose a name that does not start with ${prefix}`,
+    };
   }
   return undefined;
 }
@@ -188,21 +266,27 @@ function rootProjectProblem(cluster: Cluster): { message: string; fix: string } 
  */
 export const applicationProject: LintRule = {
   id: 'tenancy/application-project',
-  description: "Every Application runs in the AppProject rendered for it (the root's, the platform's or the project's own), never in Argo CD's default.",
+  description:
+    "Every Application runs in the AppProject rendered for it (the root's, the platform's or the project's own), never in Argo CD's default.",
   fix: 'render the Application in its own AppProject; for the root Application, set argocd.rootProject to a name no spec id can produce',
   check({ platform, rendered }) {
     return platform.clusters.flatMap(({ cluster, source }) => {
       const rootProblem = rootProjectProblem(cluster);
       const paths = clusterPaths(cluster);
       const expected = (file: RenderedFile) =>
-        file.path === paths.rootApp ? cluster.argocd.rootProject : file.path === paths.platformApp ? platformAppProjectName(cluster) : file.project && tenantAppProjectName(cluster, file.project);
+        file.path === paths.rootApp
+          ? cluster.argocd.rootProject
+          : file.path === paths.platformApp
+            ? platformAppProjectName(cluster)
+            : file.project && tenantAppProjectName(cluster, file.project);
       const applications = (rendered.get(cluster.name) ?? []).flatMap((file) => {
         const want = expected(file);
         const objects = file.objects as Kube[];
         const beside = objects.some((o) => o.kind === 'AppProject' && o.metadata.name === want);
         const documents = lazyDocuments(file);
         return objects.flatMap((o, i): Finding[] => {
-          if (o.kind !== 'Application' || (o.spec?.project === want && beside && want !== argoDefaultProject)) return [];
+          if (o.kind !== 'Application' || (o.spec?.project === want && beside && want !== argoDefaultProject))
+            return [];
           const name = `Application ${o.metadata.name}`;
           const message = !want
             ? `${name} is in a file no AppProject is rendered for`
@@ -214,7 +298,10 @@ export const applicationProject: LintRule = {
           return [{ file: file.path, ...documents()[i].locate(['spec', 'project']), message }];
         });
       });
-      return [...(rootProblem ? [{ file: source.file, ...source.locate(['argocd', 'rootProject']), ...rootProblem }] : []), ...applications];
+      return [
+        ...(rootProblem ? [{ file: source.file, ...source.locate(['argocd', 'rootProject']), ...rootProblem }] : []),
+        ...applications,
+      ];
     });
   },
 };
@@ -228,24 +315,45 @@ interface CredentialShape {
 }
 
 const credentialShapes: CredentialShape[] = [
-  { what: 'an AWS-style access key id', token: true, test: (t) => /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(t) },
-  { what: 'a GitHub token', token: true, test: (t) => /(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})/.test(t) },
+  {
+    what: 'an AWS-style access key id',
+    token: true,
+    test: (t) => /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(t),
+  },
+  {
+    what: 'a GitHub token',
+    token: true,
+    test: (t) => /(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,})/.test(t),
+  },
   { what: 'a Slack token', token: true, test: (t) => /xox[abeoprs]-[0-9]{6,}-[A-Za-z0-9-]{8,}/.test(t) },
   { what: 'a Google API key', token: true, test: (t) => /AIza[0-9A-Za-z_-]{35}/.test(t) },
-  { what: 'a JSON Web Token', token: true, test: (t) => /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/.test(t) },
-  { what: 'a PEM private key', token: true, test: (t) => /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/.test(t) || /-----BEGIN[A-Z0-9]*PRIVATEKEY-----/.test(t) },
+  {
+    what: 'a JSON Web Token',
+    token: true,
+    test: (t) => /eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]*/.test(t),
+  },
+  {
+    what: 'a PEM private key',
+    token: true,
+    test: (t) =>
+      /-----BEGIN[A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----/.test(t) || /-----BEGIN[A-Z0-9]*PRIVATEKEY-----/.test(t),
+  },
   { what: 'a PEM key or certificate block', test: (t) => t.includes('-----BEGIN') },
   {
     what: 'a secret access key',
     // 40 base64 characters of mixed case and digits, in a text that talks about keys or secrets.
     test: (t) =>
       /secret|key|password|credential|aws/i.test(t) &&
-      (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some((s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9]/.test(s)),
+      (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some(
+        (s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9]/.test(s),
+      ),
   },
   {
     what: 'a password, secret or token assignment',
     test: (t) =>
-      /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key|client[-_]?secret)\s*=\s*\S/i.test(t) || /\b(password|passwd|pwd)\s*:\s*\S/i.test(t),
+      /\b(password|passwd|pwd|secret|token|api[-_]?key|access[-_]?key|secret[-_]?key|client[-_]?secret)\s*=\s*\S/i.test(
+        t,
+      ) || /\b(password|passwd|pwd)\s*:\s*\S/i.test(t),
   },
   { what: 'a URL with a user name and password', test: (t) => /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i.test(t) },
 ];
@@ -259,13 +367,17 @@ function credentialIn(text: string): CredentialShape | undefined {
  * Keys that name a credential (`password:`, `db_password:`, `apiToken:`, `secretAccessKey:`), compared
  * without case and separators. `credentialsSecret` names a Secret, the way a spec should.
  */
-const credentialKey = /(password|passwd|pwd|secret|token|apikey|accesskey|secretkey|accesskeyid|privatekey|clientsecret)$/;
+const credentialKey =
+  /(password|passwd|pwd|secret|token|apikey|accesskey|secretkey|accesskeyid|privatekey|clientsecret)$/;
 const secretReferences = new Set(['credentialssecret']);
 const namesCredential = (key: string) => {
   const k = key.toLowerCase().replace(/[-_. ]/g, '');
   return credentialKey.test(k) && !secretReferences.has(k);
 };
-const holdsSomething = (value: unknown) => (typeof value === 'string' ? value.trim() !== '' : typeof value === 'number' || (typeof value === 'object' && value !== null && Object.keys(value).length > 0));
+const holdsSomething = (value: unknown) =>
+  typeof value === 'string'
+    ? value.trim() !== ''
+    : typeof value === 'number' || (typeof value === 'object' && value !== null && Object.keys(value).length > 0);
 
 /** The comments of a YAML text, with where each starts: a key pasted into a comment is in git all the same. */
 function commentsOf(text: string): { text: string; line: number; column: number }[] {
@@ -278,8 +390,7 @@ function commentsOf(text: string): { text: string; line: number; column: number 
       if (type === 'comment' && typeof source === 'string' && typeof offset === 'number') {
         const { line, col } = lines.linePos(offset);
         found.push({ text: source, line, column: col });
-      }
-      else Object.values(token).forEach(walk);
+      } else Object.values(token).forEach(walk);
     }
   };
   for (const token of new Parser(lines.addNewLine).parse(text)) walk(token);
@@ -306,7 +417,11 @@ function credentialFindings(source: SourceDocument): Finding[] {
   const walk = (value: unknown, path: PathSegment[]) => {
     if (typeof value === 'string') {
       const shape = credentialIn(value);
-      if (shape) findings.push({ ...at(path, 'value'), message: `${displayPath(path) || 'the document'} looks like it holds ${shape.what}` });
+      if (shape)
+        findings.push({
+          ...at(path, 'value'),
+          message: `${displayPath(path) || 'the document'} looks like it holds ${shape.what}`,
+        });
       return;
     }
     if (value === null || typeof value !== 'object') return;
@@ -314,10 +429,16 @@ function credentialFindings(source: SourceDocument): Finding[] {
       const itemPath = [...path, Array.isArray(value) ? Number(key) : key];
       const inKey = Array.isArray(value) ? undefined : credentialIn(key);
       if (inKey) {
-        findings.push({ ...at(itemPath, 'key'), message: `a key of ${displayPath(path) || 'the document'} looks like ${inKey.what}` });
+        findings.push({
+          ...at(itemPath, 'key'),
+          message: `a key of ${displayPath(path) || 'the document'} looks like ${inKey.what}`,
+        });
       } else if (!Array.isArray(value) && namesCredential(key) && holdsSomething(item)) {
         // Reported at the key, not the value: the message must not repeat what it found.
-        findings.push({ ...at(itemPath, 'key'), message: `${displayPath(itemPath)} is named like a credential and holds a value: a spec holds no password, secret or token` });
+        findings.push({
+          ...at(itemPath, 'key'),
+          message: `${displayPath(itemPath)} is named like a credential and holds a value: a spec holds no password, secret or token`,
+        });
         continue;
       }
       walk(item, itemPath);
@@ -327,14 +448,16 @@ function credentialFindings(source: SourceDocument): Finding[] {
   if (!mayHoldCredentialComment(source.text)) return findings;
   for (const { text, line, column } of commentsOf(source.text)) {
     const shape = credentialIn(text.slice(1));
-    if (shape) findings.push({ file: source.file, line, column, message: `a comment looks like it holds ${shape.what}` });
+    if (shape)
+      findings.push({ file: source.file, line, column, message: `a comment looks like it holds ${shape.what}` });
   }
   return findings;
 }
 
 export const noPlaintextSecret: LintRule = {
   id: 'tenancy/no-plaintext-secret',
-  description: 'No value, key or comment in a spec looks like a credential (access key, token, private key, password, URL with a password), even in a spec the schema refuses.',
+  description:
+    'No value, key or comment in a spec looks like a credential (access key, token, private key, password, URL with a password), even in a spec the schema refuses.',
   fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
   check({ projects, refusedSpecs }) {
     return [...projects.map((p) => p.source), ...refusedSpecs].flatMap(credentialFindings);

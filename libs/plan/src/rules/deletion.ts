@@ -5,7 +5,9 @@ import { at, isKind, type RiskRule } from '../risk.js';
 /** Argo CD neither prunes nor deletes an object with `Prune=false` or `Delete=false` among its sync options. */
 export function isProtected(object: unknown): boolean {
   const options = at(object, 'metadata', 'annotations', syncOptions);
-  return typeof options === 'string' && options.split(',').some((o) => ['Prune=false', 'Delete=false'].includes(o.trim()));
+  return (
+    typeof options === 'string' && options.split(',').some((o) => ['Prune=false', 'Delete=false'].includes(o.trim()))
+  );
 }
 
 const isNamespace = (c: Change) => isKind(c, '', 'Namespace');
@@ -41,14 +43,20 @@ export const protectedNamespaceRemoved: RiskRule = {
 export const namespaceDeleted: RiskRule = {
   id: 'deletion/namespace',
   severity: 'warning',
-  description: 'A Namespace is deleted with everything in it, loses the protection that keeps it, or a Secret or volume is deleted.',
+  description:
+    'A Namespace is deleted with everything in it, loses the protection that keeps it, or a Secret or volume is deleted.',
   fix: 'make sure the data owner agreed and the data is kept elsewhere if it must be',
   check: ({ changes }) => [
     ...changes
       .filter((c) => c.action === 'delete' && isNamespace(c) && !isProtected(c.base?.object))
-      .map((change) => ({ change, message: `namespace ${change.name} will be deleted with everything in it: pods, Secrets, volumes` })),
+      .map((change) => ({
+        change,
+        message: `namespace ${change.name} will be deleted with everything in it: pods, Secrets, volumes`,
+      })),
     ...changes
-      .filter((c) => c.action === 'update' && isNamespace(c) && isProtected(c.base?.object) && !isProtected(c.head?.object))
+      .filter(
+        (c) => c.action === 'update' && isNamespace(c) && isProtected(c.base?.object) && !isProtected(c.head?.object),
+      )
       .map((change) => ({
         change,
         message: `namespace ${change.name} is no longer protected: the pull request that removes it will delete it and its data`,

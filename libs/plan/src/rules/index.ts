@@ -4,4 +4,12 @@ import { appProjectWidened, clusterScopedChanged, rbacWidened } from './scope.js
 import { flyteRestarts, quotaRaised } from './workload.js';
 
 /** Every risk rule, in the order risks are reported. */
-export const riskRules: readonly RiskRule[] = [protectedNamespaceRemoved, namespaceDeleted, rbacWidened, appProjectWidened, clusterScopedChanged, quotaRaised, flyteRestarts];
+export const riskRules: readonly RiskRule[] = [
+  protectedNamespaceRemoved,
+  namespaceDeleted,
+  rbacWidened,
+  appProjectWidened,
+  clusterScopedChanged,
+  quotaRaised,
+  flyteRestarts,
+];

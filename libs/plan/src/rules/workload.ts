@@ -26,7 +26,9 @@ export const quotaRaised: RiskRule = {
           .sort()
           .filter((r) => !(r in hard) || isMore(hard[r], before[r]))
           .map((r) => (r in hard ? `${r} ${before[r]} → ${hard[r]}` : `${r} ${before[r]} → unlimited`));
-        return raised.length ? [{ change, message: `quota ${change.namespace}/${change.name} raised: ${raised.join(', ')}` }] : [];
+        return raised.length
+          ? [{ change, message: `quota ${change.namespace}/${change.name} raised: ${raised.join(', ')}` }]
+          : [];
       }),
 };
 
@@ -58,7 +60,11 @@ function configMapsOf(workload: PlanObject): Set<string> {
 }
 
 const isPlatform = (c: Change) => c.project === null;
-const fields = (change: Change) => change.diff.map((d) => d.path).slice(0, 5).join(', ') + (change.diff.length > 5 ? ', ...' : '');
+const fields = (change: Change) =>
+  change.diff
+    .map((d) => d.path)
+    .slice(0, 5)
+    .join(', ') + (change.diff.length > 5 ? ', ...' : '');
 
 function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
   const workloads = head.filter((o) => o.project === null && workloadKinds.includes(o.kind));
@@ -69,7 +75,9 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
       findings.push({ change, message });
     } else if (isKind(change, '', 'ConfigMap')) {
       const users = workloads
-        .filter((w) => w.cluster === change.cluster && w.namespace === change.namespace && configMapsOf(w).has(change.name))
+        .filter(
+          (w) => w.cluster === change.cluster && w.namespace === change.namespace && configMapsOf(w).has(change.name),
+        )
         .map((w) => `${w.kind} ${w.name}`);
       const message = `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): they run with it from their next restart`;
       if (users.length) findings.push({ change, message });
@@ -81,7 +89,8 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
 export const flyteRestarts: RiskRule = {
   id: 'platform/restart',
   severity: 'warning',
-  description: "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes.",
+  description:
+    "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes.",
   fix: 'merge it when a restart of Flyte is acceptable: running executions pause and the console is unavailable meanwhile',
   check: restartFindings,
 };

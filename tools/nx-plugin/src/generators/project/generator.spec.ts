@@ -31,7 +31,12 @@ describe('project generator', () => {
 
   it('renders only the new project files plus the admin values that list it', async () => {
     await projectGenerator(tree, base);
-    const changed = tree.listChanges().map((c) => c.path).filter((p) => !p.startsWith('platform/') && p !== 'nx.json' && p !== 'package.json' && p !== 'tsconfig.base.json');
+    const changed = tree
+      .listChanges()
+      .map((c) => c.path)
+      .filter(
+        (p) => !p.startsWith('platform/') && p !== 'nx.json' && p !== 'package.json' && p !== 'tsconfig.base.json',
+      );
     const outside = changed.filter((p) => p !== 'projects/z.yaml' && !p.startsWith('clusters/gkp-dev/projects/z/'));
     // A first project also brings the cluster-wide files; none belongs to another project.
     expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
@@ -44,7 +49,14 @@ describe('project generator', () => {
   it('adds a second project without touching the first one', async () => {
     await projectGenerator(tree, base);
     const before = tree.read('clusters/gkp-dev/projects/z/manifests/d-dev.yaml', 'utf-8');
-    await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w', domains: 'd-dev', format: 'json' });
+    await projectGenerator(tree, {
+      ...base,
+      id: 'w',
+      displayName: 'W',
+      ownerGroup: 'team-w',
+      domains: 'd-dev',
+      format: 'json',
+    });
     expect(tree.read('clusters/gkp-dev/projects/z/manifests/d-dev.yaml', 'utf-8')).toBe(before);
     expect(tree.exists('clusters/gkp-dev/projects/w/manifests/d-dev.yaml')).toBe(true);
     expect(tree.exists('clusters/gkp-dev/projects/w/manifests/p-dev.yaml')).toBe(false);
@@ -57,8 +69,12 @@ describe('project generator', () => {
   });
 
   it('refuses options the gate would reject, naming the rule and the position', async () => {
-    await expect(projectGenerator(tree, { ...base, domains: 'd-dev,x-dev' })).rejects.toThrow(/projects\/z\.yaml:\d+:\d+ .*\[domains\/allowed\]/);
-    await expect(projectGenerator(tree, { ...base, ownerGroup: 'has space' })).rejects.toThrow(/owners\[0\]\.group .*\[spec\/schema\]/);
+    await expect(projectGenerator(tree, { ...base, domains: 'd-dev,x-dev' })).rejects.toThrow(
+      /projects\/z\.yaml:\d+:\d+ .*\[domains\/allowed\]/,
+    );
+    await expect(projectGenerator(tree, { ...base, ownerGroup: 'has space' })).rejects.toThrow(
+      /owners\[0\]\.group .*\[spec\/schema\]/,
+    );
     expect(tree.exists('projects/z.yaml')).toBe(false);
   });
 
@@ -75,7 +91,9 @@ describe('project generator', () => {
     const before = new Map([output, values, 'projects/z.yaml'].map((f) => [f, tree.read(f, 'utf-8')]));
     tree.write('projects/z.yaml', `${tree.read('projects/z.yaml', 'utf-8')}owners: [\n`);
 
-    await expect(projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w' })).rejects.toThrow(/nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/);
+    await expect(projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w' })).rejects.toThrow(
+      /nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/,
+    );
 
     expect(tree.exists('projects/w.yaml')).toBe(false);
     expect(tree.exists('clusters/gkp-dev/projects/w')).toBe(false);

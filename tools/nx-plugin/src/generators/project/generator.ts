@@ -9,13 +9,20 @@ import type { ProjectGeneratorSchema } from './schema';
 /** The generator reads the workspace through Nx's virtual tree, so a dry run sees its own changes. */
 function treeSource(tree: Tree): FileSource {
   return {
-    list: async (dir) => (tree.exists(dir) ? tree.children(dir).filter((name) => tree.isFile(`${dir}/${name}`)).sort() : []),
+    list: async (dir) =>
+      tree.exists(dir)
+        ? tree
+            .children(dir)
+            .filter((name) => tree.isFile(`${dir}/${name}`))
+            .sort()
+        : [],
     read: async (file) => (tree.exists(file) ? (tree.read(file, 'utf-8') ?? undefined) : undefined),
   };
 }
 
 function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
-  if (format === 'json') return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+  if (format === 'json')
+    return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
   const doc = new Document(spec, { version: '1.1' });
   doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
   return doc.toString({ lineWidth: 0 });
@@ -38,10 +45,15 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
   // load: nothing is written until it is fixed.
   const before = await loadWorkspace(tree.root, files, platform.platform);
   if (before.diagnostics.length > 0) {
-    fail(`nothing written: other files under projects/ do not load, fix them first (\`npm run validate\` shows every finding):\n${formatHuman(before.diagnostics)}`);
+    fail(
+      `nothing written: other files under projects/ do not load, fix them first (\`npm run validate\` shows every finding):\n${formatHuman(before.diagnostics)}`,
+    );
   }
 
-  const domains = options.domains?.split(',').map((d) => d.trim()).filter(Boolean);
+  const domains = options.domains
+    ?.split(',')
+    .map((d) => d.trim())
+    .filter(Boolean);
   const spec: ProjectSpec = {
     apiVersion: projectApiVersion,
     kind: 'FlyteProject',
@@ -81,7 +93,10 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
   const workspace = await loadWorkspace(tree.root, files, platform.platform);
   const ours = (file: { project?: string }) => file.project === undefined || file.project === spec.id;
   for (const rendered of workspace.rendered.values()) {
-    for (const { path, content } of rendered.filter(ours)) if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
+    for (const { path, content } of rendered.filter(ours))
+      if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
   }
-  logger.info(`Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`);
+  logger.info(
+    `Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`,
+  );
 }
