@@ -15,7 +15,7 @@ import { runGate } from '@flyte-gkp/gate';
 import { runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type RenderedFile } from '@flyte-gkp/render';
-import { loadProjectText, type FileSource } from '@flyte-gkp/spec';
+import { loadProjectText, type FileSource } from '@flyte-gkp/project-spec';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import { createPlatformFolder } from '@flyte-gkp/testing';
 
@@ -48,7 +48,7 @@ const inputSeed = (i: number) => (seed ^ Math.imul(i + 1, 0x9e3779b1)) >>> 0;
 
 /** A richer valid spec than the examples: every optional field, so mutations reach every path. */
 const richSpec = {
-  $schema: '../libs/spec/project.schema.json',
+  $schema: '../libs/project-spec/project.schema.json',
   apiVersion: 'flytepoc.gkp.io/v1alpha1',
   kind: 'FlyteProject',
   id: 'fz',

@@ -30,13 +30,13 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
 import { loadWorkspace } from '@flyte-gkp/gate';
-import type { FileSource } from '@flyte-gkp/spec';
+import type { FileSource } from '@flyte-gkp/project-spec';
 import { cliEntry } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const corpusDir = join(repoRoot, 'tests/hostile/corpus');
 const cluster = 'gkp-dev';
-/** The documented limit of a spec file (libs/spec/src/source.ts): 64 KiB, in bytes. */
+/** The documented limit of a spec file (libs/project-spec/src/source.ts): 64 KiB, in bytes. */
 const sizeLimit = 64 * 1024;
 const concurrency = Number(process.env.HOSTILE_CONCURRENCY) || availableParallelism() + 1;
 const keep = process.env.HOSTILE_KEEP === '1';

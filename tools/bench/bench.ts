@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { loadPlatform } from '@flyte-gkp/platform';
-import { diskSource } from '@flyte-gkp/spec';
+import { diskSource } from '@flyte-gkp/project-spec';
 import { schemaExceptions } from '@flyte-gkp/gate';
 import { cliEntry, renderCommittedChart } from '@flyte-gkp/testing';
 import { hasGnuTime, measure, median, round, summarize, type Run, type RunOptions, type Summary } from './measure.js';

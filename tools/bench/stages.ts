@@ -9,7 +9,7 @@ import { rules as allRules, runRules } from '@flyte-gkp/lint';
 import { compareTrees, readTree } from '@flyte-gkp/output';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
-import { diskSource, loadProjectFile } from '@flyte-gkp/spec';
+import { diskSource, loadProjectFile } from '@flyte-gkp/project-spec';
 import { median } from './measure.js';
 
 export interface StageTimes {

@@ -14,7 +14,7 @@ import {
   type OwnerRole,
   type ProjectSpec,
   type Quota,
-} from '@flyte-gkp/spec';
+} from '@flyte-gkp/project-spec';
 
 /** What the generator needs to know of the platform; read from the real platform/ files. */
 export interface PlatformFacts {
@@ -177,9 +177,9 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
 /** The text a tenant would commit, as the project generator writes it. */
 export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
   if (format === 'json')
-    return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+    return `${JSON.stringify({ $schema: '../libs/project-spec/project.schema.json', ...spec }, null, 2)}\n`;
   const doc = new Document(spec, { version: '1.1' });
-  doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
+  doc.commentBefore = ' yaml-language-server: $schema=../libs/project-spec/project.schema.json';
   return doc.toString({ lineWidth: 0 });
 }
 

@@ -17,7 +17,7 @@ import {
   type GateResult,
 } from '@flyte-gkp/gate';
 import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
-import { diskSource } from '@flyte-gkp/spec';
+import { diskSource } from '@flyte-gkp/project-spec';
 
 /** Exit codes, as documented in the README. */
 export const exitCodes = { ok: 0, findings: 1, usage: 2, toolFailure: 3 } as const;

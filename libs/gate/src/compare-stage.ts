@@ -16,7 +16,13 @@ import {
 } from '@flyte-gkp/plan';
 import type { Cluster } from '@flyte-gkp/platform';
 import { clusterPaths, labels as labelKeys, type RenderedFile } from '@flyte-gkp/render';
-import { loadProjectFile, parseSource, type FileSource, type LoadedProject, type PathSegment } from '@flyte-gkp/spec';
+import {
+  loadProjectFile,
+  parseSource,
+  type FileSource,
+  type LoadedProject,
+  type PathSegment,
+} from '@flyte-gkp/project-spec';
 import { basename } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { buildChart, clusterScopedKinds, platformFolderOf, type PlatformFolder } from './chart-stage.js';

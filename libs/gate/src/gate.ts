@@ -29,7 +29,7 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { SerializationMemo } from '@flyte-gkp/render';
-import type { FileSource } from '@flyte-gkp/spec';
+import type { FileSource } from '@flyte-gkp/project-spec';
 import {
   clusterWideTouched,
   compareWithBase,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPlatform } from '@flyte-gkp/platform';
 import type { RenderedFile } from '@flyte-gkp/render';
-import { diskSource } from '@flyte-gkp/spec';
+import { diskSource } from '@flyte-gkp/project-spec';
 import { repoRoot } from '@flyte-gkp/testing';
 import { kubeconformOnContent, verdictDiagnostics } from './kubeconform-stage.js';
 

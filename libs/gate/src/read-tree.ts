@@ -1,6 +1,6 @@
 import { lstatSync, readdirSync, readFileSync, readlinkSync, type Dirent, type Stats } from 'node:fs';
 import { join, relative, sep } from 'node:path';
-import { decodeUtf8, type FileSource } from '@flyte-gkp/spec';
+import { decodeUtf8, type FileSource } from '@flyte-gkp/project-spec';
 
 /**
  * Stage 1 of the gate, "read tree": what a checkout holds under the folders the gate reads, entry by

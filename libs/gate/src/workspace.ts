@@ -1,7 +1,7 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from '@flyte-gkp/render';
-import { loadProjectFile, type FileSource, type SourceDocument } from '@flyte-gkp/spec';
+import { loadProjectFile, type FileSource, type SourceDocument } from '@flyte-gkp/project-spec';
 import { diskTree, treeSource } from './read-tree.js';
 
 export const projectsDir = 'projects';

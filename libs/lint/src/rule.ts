@@ -1,7 +1,7 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { Platform } from '@flyte-gkp/platform';
 import type { ProjectInput, RenderedFile } from '@flyte-gkp/render';
-import type { SourceDocument } from '@flyte-gkp/spec';
+import type { SourceDocument } from '@flyte-gkp/project-spec';
 
 /** What every rule sees: the platform, the specs that passed the schema, and what they render to. */
 export interface LintContext {

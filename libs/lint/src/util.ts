@@ -1,7 +1,7 @@
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import type { Cluster, LoadedCluster, Platform } from '@flyte-gkp/platform';
 import { clusterPaths, projectOnCluster, type RenderedFile } from '@flyte-gkp/render';
-import type { PathSegment, ProjectSpec, SourceDocument } from '@flyte-gkp/spec';
+import type { PathSegment, ProjectSpec, SourceDocument } from '@flyte-gkp/project-spec';
 import type { LintContext } from './rule.js';
 
 /** The clusters a spec is onboarded on. */

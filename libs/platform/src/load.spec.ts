@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { FileSource } from '@flyte-gkp/spec';
+import type { FileSource } from '@flyte-gkp/project-spec';
 import { clustersDir, loadPlatform, pinsFile } from './load.js';
 
 const repoRoot = join(import.meta.dirname, '../../..');

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { displayPath, parseSource, schemaChecker, type FileSource, type PathSegment, type SourceDocument } from '@flyte-gkp/spec';
+import { displayPath, parseSource, schemaChecker, type FileSource, type PathSegment, type SourceDocument } from '@flyte-gkp/project-spec';
 import clusterSchema from '../cluster.schema.json' with { type: 'json' };
 import pinsSchema from '../pins.schema.json' with { type: 'json' };
 import type { Cluster, Pins } from './types.js';

@@ -2,7 +2,7 @@ import { dirname } from 'node:path';
 import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
 import type { Cluster } from '@flyte-gkp/platform';
-import type { ProjectSpec } from '@flyte-gkp/spec';
+import type { ProjectSpec } from '@flyte-gkp/project-spec';
 import {
   labels,
   managedBy,

@@ -1,5 +1,5 @@
 import type { Cluster, Pins } from '@flyte-gkp/platform';
-import type { ProjectSpec } from '@flyte-gkp/spec';
+import type { ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectDomain } from './names.js';
 import { workflowServiceAccount } from './tenant.js';
 

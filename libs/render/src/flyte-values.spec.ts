@@ -7,7 +7,7 @@ import { parse, stringify } from 'yaml';
 import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, kustomizeSettings } from '@flyte-gkp/kustomize';
 import { imageReference, loadPlatform, type Cluster, type Pins } from '@flyte-gkp/platform';
-import { diskSource } from '@flyte-gkp/spec';
+import { diskSource } from '@flyte-gkp/project-spec';
 import { clusterPaths } from './argocd.js';
 import { renderCommittedChart, repoRoot } from '@flyte-gkp/testing';
 import { flyteValues } from './flyte-values.js';

@@ -1,5 +1,5 @@
 import type { Cluster, QuotaLimits } from '@flyte-gkp/platform';
-import type { DomainSettings, ProjectSpec } from '@flyte-gkp/spec';
+import type { DomainSettings, ProjectSpec } from '@flyte-gkp/project-spec';
 
 /** Label keys on every object this repository renders: GKP app id, Flyte project and domain. */
 export const labels = {

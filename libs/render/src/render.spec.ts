@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
-import { diskSource, loadProjectText } from '@flyte-gkp/spec';
+import { diskSource, loadProjectText } from '@flyte-gkp/project-spec';
 import { renderCluster, type ProjectInput, type RenderedFile } from './render.js';
 import { SerializationMemo } from './serialize.js';
 

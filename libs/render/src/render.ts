@@ -1,7 +1,7 @@
 import { basename } from 'node:path';
 import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
-import type { LoadedProject } from '@flyte-gkp/spec';
+import type { LoadedProject } from '@flyte-gkp/project-spec';
 import {
   clusterPaths,
   flyteApplication,

@@ -1,7 +1,7 @@
 import type { ConfigMap, LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1';
 import type { PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1';
 import type { Cluster, ContainerResources } from '@flyte-gkp/platform';
-import type { OwnerRole, ProjectSpec } from '@flyte-gkp/spec';
+import type { OwnerRole, ProjectSpec } from '@flyte-gkp/project-spec';
 import { labels, managedBy, type ProjectDomain } from './names.js';
 import { tenantNetworkPolicy } from './network.js';
 import { toYamlDocuments } from './serialize.js';

@@ -1,5 +1,5 @@
 import { imageReference, type ImagePin } from '@flyte-gkp/platform';
-import type { PathSegment } from '@flyte-gkp/spec';
+import type { PathSegment } from '@flyte-gkp/project-spec';
 import type { LintRule } from '../rule.js';
 import { clashes, findNodes, lazyDocuments } from '../util.js';
 

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { namespaceName, projectDomains, projectOnCluster } from '@flyte-gkp/render';
-import type { PathSegment } from '@flyte-gkp/spec';
+import type { PathSegment } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
 import { clashes, clustersOf, matchingPattern, namespaceTemplatePath, renderedFlyteValues, valueAt } from '../util.js';
 

@@ -10,7 +10,7 @@ import {
   tenantNamespacedKinds,
   type RenderedFile,
 } from '@flyte-gkp/render';
-import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/spec';
+import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
 import { clashes, groupBy, lazyDocuments, matchingPattern } from '../util.js';
 

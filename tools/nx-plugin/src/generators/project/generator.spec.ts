@@ -4,7 +4,7 @@ import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { loadProjectText } from '@flyte-gkp/spec';
+import { loadProjectText } from '@flyte-gkp/project-spec';
 import projectGenerator from './generator';
 
 const repoRoot = fileURLToPath(new URL('../../../../..', import.meta.url));

@@ -3,7 +3,7 @@ import { Document } from 'yaml';
 import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
 import { loadWorkspace, runGate } from '@flyte-gkp/gate';
 import { loadPlatform } from '@flyte-gkp/platform';
-import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/spec';
+import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectGeneratorSchema } from './schema';
 
 /** The generator reads the workspace through Nx's virtual tree, so a dry run sees its own changes. */
@@ -22,9 +22,9 @@ function treeSource(tree: Tree): FileSource {
 
 function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
   if (format === 'json')
-    return `${JSON.stringify({ $schema: '../libs/spec/project.schema.json', ...spec }, null, 2)}\n`;
+    return `${JSON.stringify({ $schema: '../libs/project-spec/project.schema.json', ...spec }, null, 2)}\n`;
   const doc = new Document(spec, { version: '1.1' });
-  doc.commentBefore = ' yaml-language-server: $schema=../libs/spec/project.schema.json';
+  doc.commentBefore = ' yaml-language-server: $schema=../libs/project-spec/project.schema.json';
   return doc.toString({ lineWidth: 0 });
 }
 
