@@ -35,7 +35,7 @@ interface ModelPod {
 const key = (p: ModelPod) => `${p.namespace}/${p.name}`;
 const portKey = (p: Port) => `${p.port}/${p.protocol}`;
 
-// ---- The intent: what Flyte v0.15 needs, and nothing else (README "Data isolation"). ----
+// ---- The intent: what Flyte v0.15 needs, and nothing else (docs/operator-guide.md, "Data isolation"). ----
 
 /** Connections into Flyte's namespace, by the chart's component names and their container ports. */
 const flyteFlows: [from: string, to: string, ports: number[]][] = [

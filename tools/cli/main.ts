@@ -19,7 +19,7 @@ import {
 import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
 import { diskSource } from '@flyte-gkp/project-spec';
 
-/** Exit codes, as documented in the README. */
+/** Exit codes, as documented in docs/gate-reference.md. */
 export const exitCodes = { ok: 0, findings: 1, usage: 2, toolFailure: 3 } as const;
 
 const usage = `usage: npm run <render|validate|plan> -- [options]

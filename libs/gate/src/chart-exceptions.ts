@@ -15,9 +15,9 @@ export interface SchemaException {
   reason: string;
 }
 
-/** Cluster-scoped objects that remain, as the README's "Permissions that remain cluster-scoped" lists them. */
+/** Cluster-scoped objects that remain, as the operator guide's "Permissions that remain cluster-scoped" lists them. */
 export interface ClusterScopedException {
-  /** what the README row names */
+  /** what the table's row names */
   permission: string;
   /** who creates it: the chart (checked against its render), or something else named here */
   createdBy: 'chart' | 'the pod webhook at start-up' | 'this repository';
@@ -95,7 +95,7 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
   },
 ];
 
-/** The README table of "Permissions that remain cluster-scoped", as a test compares it with the README. */
+/** The table of "Permissions that remain cluster-scoped" that `npm run docs` writes into docs/operator-guide.md. */
 export function clusterScopedTable(): string {
   const cell = (text: string) => text.replace(/\|/g, '\\|');
   return [

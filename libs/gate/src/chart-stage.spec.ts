@@ -1,6 +1,6 @@
 // The chart stage on the REAL flyte chart v0.15.0 with the real helm and kubeconform, fed the values this
 // repository renders, then those values altered the way a careless change would alter them.
-import { mkdir, mkdtemp, readdir, readFile, realpath, rm, symlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, realpath, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,7 @@ import { HelmUnavailableError } from '@flyte-gkp/helm';
 import type { Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { createTempWorkspace, repoRoot } from '@flyte-gkp/testing';
-import { clusterScopedExceptions, clusterScopedTable } from './chart-exceptions.js';
+import { clusterScopedExceptions } from './chart-exceptions.js';
 import { checkChart } from './chart-stage.js';
 import { loadWorkspace } from './workspace.js';
 
@@ -194,19 +194,6 @@ describe('chart stage', () => {
     } finally {
       await rm(empty, { recursive: true, force: true });
     }
-  });
-});
-
-describe('README "Permissions that remain cluster-scoped"', () => {
-  it('is the table of the documented exceptions', async () => {
-    const readme = await readFile(join(repoRoot, 'README.md'), 'utf8');
-    const start = readme.indexOf('## Permissions that remain cluster-scoped');
-    const section = readme.slice(start, readme.indexOf('\n## ', start + 1));
-    const table = section
-      .split('\n')
-      .filter((line) => line.startsWith('|'))
-      .join('\n');
-    expect(table).toBe(clusterScopedTable());
   });
 });
 

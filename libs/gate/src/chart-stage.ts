@@ -382,7 +382,7 @@ function clusterScopedFindings(objects: ChartObject[], at: At): Diagnostic[] {
         at(
           `${describe(o)}: a cluster-scoped object that is not a documented exception`,
           rule.clusterScoped,
-          'turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts (the README table follows it)',
+          "turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts (`npm run docs` writes the operator guide's table from it)",
         ),
       ),
     ...[...documented]
@@ -391,7 +391,7 @@ function clusterScopedFindings(objects: ChartObject[], at: At): Diagnostic[] {
         at(
           `the cluster-scoped exception ${k} is no longer rendered by the chart`,
           rule.exception,
-          'remove it from libs/gate/src/chart-exceptions.ts and the README table',
+          'remove it from libs/gate/src/chart-exceptions.ts, then run `npm run docs`',
         ),
       ),
   ];

@@ -169,7 +169,7 @@ export function formatMarkdown(plan: Plan): string {
   return `${[summary, ...details].join('\n')}\n`;
 }
 
-/** For machines: exactly the fields documented in the README, nothing of the objects themselves. */
+/** For machines: exactly the fields documented in docs/gate-reference.md, nothing of the objects themselves. */
 export function formatJson(plan: Plan): string {
   const changes = plan.changes.map((c) => ({
     cluster: c.cluster,

@@ -107,7 +107,7 @@ export function rootApplication(cluster: Cluster): Application {
   };
 }
 
-/** Kinds the flyte chart v0.15.0 creates outside its namespace: each one is in the README's RBAC table. */
+/** Kinds the flyte chart v0.15.0 creates outside its namespace: each one is in the operator guide's table of them. */
 const platformClusterKinds = [
   { group: 'apiextensions.k8s.io', kind: 'CustomResourceDefinition' },
   { group: 'rbac.authorization.k8s.io', kind: 'ClusterRole' },

@@ -3,11 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { systemFlows } from './network.js';
 
-const readme = readFileSync(fileURLToPath(new URL('../../../README.md', import.meta.url)), 'utf8');
+const guide = readFileSync(fileURLToPath(new URL('../../../docs/operator-guide.md', import.meta.url)), 'utf8');
 
-/** The rows of the README's table of flows into Flyte's namespace: from, to, ports. */
+/** The rows of the operator guide's table of flows into Flyte's namespace: from, to, ports. */
 function documentedFlows() {
-  const section = readme.slice(readme.indexOf('### Network flows'));
+  const section = guide.slice(guide.indexOf('### Network flows'));
   const table = section.slice(
     section.indexOf('| From | To | Port | Why |'),
     section.indexOf('\n\n', section.indexOf('| From |')),
@@ -31,7 +31,7 @@ function documentedFlows() {
     }));
 }
 
-describe("the README's flows table", () => {
+describe("the operator guide's flows table", () => {
   it('lists exactly the flows the system namespace policies admit', () => {
     const rendered = systemFlows.map(({ from, to, ports }) => ({ from, to, ports: [...ports].sort((a, b) => a - b) }));
     expect(documentedFlows()).toEqual(rendered);

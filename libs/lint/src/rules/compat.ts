@@ -165,7 +165,7 @@ export const chartSource: LintRule = {
   id: 'compat/chart-source',
   description:
     "A cluster's flyte chart comes from a repository that still serves its version (a mirror the platform team controls).",
-  fix: "push the chart package to the platform team's mirror and name it in flyte.helmRepo (see the README, How Argo CD picks it up)",
+  fix: "push the chart package to the platform team's mirror and name it in flyte.helmRepo (docs/operator-guide.md, Mirroring the flyte chart)",
   check({ platform }) {
     const normalized = (url: string) => url.replace(/\/+$/, '').toLowerCase();
     return platform.clusters.flatMap(({ cluster, source }) => {

@@ -26,7 +26,7 @@ export const protectedNamespaceRemoved: RiskRule = {
   id: 'deletion/protected-namespace',
   severity: 'blocking',
   description:
-    'A protected Namespace (Prune=false,Delete=false) is no longer rendered: its domain or spec was removed without `decommission: true` first.',
+    'A protected Namespace (Prune=false,Delete=false) is no longer rendered: its domain or spec was removed without `decommission: true` first. Argo CD would keep it, stripped of its bindings, and its Application OutOfSync forever.',
   fix: 'first set `decommission: true` on the domain (every domain, for a whole project) in a pull request of its own; remove it in a later one',
   check: ({ changes }) =>
     changes

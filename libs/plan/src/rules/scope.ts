@@ -159,7 +159,7 @@ export const clusterScopedChanged: RiskRule = {
   severity: 'warning',
   description:
     'An object outside any namespace (a ClusterRole, a CRD, a webhook...) is created, changed or deleted: it affects every tenant.',
-  fix: 'have the platform team review it, and list any new cluster-scoped permission in the README with its reason',
+  fix: 'have the platform team review it, and list any new cluster-scoped permission with its reason in libs/gate/src/chart-exceptions.ts',
   check: ({ changes }) =>
     changes
       .filter((c) => clusterScopedKinds.has(c.kind))

@@ -90,7 +90,7 @@ export const flyteRestarts: RiskRule = {
   id: 'platform/restart',
   severity: 'warning',
   description:
-    "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes.",
+    "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes: every project's executions are affected.",
   fix: 'merge it when a restart of Flyte is acceptable: running executions pause and the console is unavailable meanwhile',
   check: restartFindings,
 };
