@@ -2,7 +2,7 @@
 // the cluster-scoped exceptions) from that data, between their BEGIN/END GENERATED comments. `--check`
 // writes nothing and fails naming each stale block; generate.spec.ts runs the same check in `npm test`.
 import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { clusterScopedTable, loadWorkspace } from '@flyte-gkp/gate';
@@ -160,13 +160,14 @@ const blockPattern = /<!-- BEGIN GENERATED ([\w-]+)[^\n]*-->\n([\s\S]*?)<!-- END
 export const beginComment = (name: string) =>
   `<!-- BEGIN GENERATED ${name} from ${generatedBlocks[name].source}: edit that, then run \`${docsCommand}\` -->`;
 
-/** README.md and every Markdown file under docs/, as repository paths. */
+/**
+ * README.md and the guides, docs/*.md, as repository paths. Not docs/incoming/: fragments waiting to be merged
+ * into a guide still quote the old README's headings.
+ */
 export async function docFiles(root: string): Promise<string[]> {
-  const entries = await readdir(join(root, 'docs'), { recursive: true, withFileTypes: true }).catch(() => []);
-  const docs = entries
-    .filter((e) => e.isFile() && e.name.endsWith('.md'))
-    .map((e) => relative(root, join(e.parentPath, e.name)).split('\\').join('/'));
-  return ['README.md', ...docs.sort()];
+  const entries = await readdir(join(root, 'docs'), { withFileTypes: true }).catch(() => []);
+  const guides = entries.filter((e) => e.isFile() && e.name.endsWith('.md')).map((e) => `docs/${e.name}`);
+  return ['README.md', ...guides.sort()];
 }
 
 export interface DocsResult {
