@@ -53,7 +53,8 @@ export interface Cluster {
   reservedNamespaces: string[];
   reservedProjectIds: string[];
   argocd: { namespace: string; version: string; rootProject: string };
-  repo: { url: string; revision: string };
+  /** `platformTeam`: the GitHub team `@org/team` that owns .github/CODEOWNERS' default and the gate. */
+  repo: { url: string; revision: string; platformTeam?: string };
   flyte: {
     chart: string;
     chartVersion: string;

@@ -28,6 +28,13 @@ function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
   return doc.toString({ lineWidth: 0 });
 }
 
+/** A comma-separated option as its items, blanks dropped. */
+const listOption = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 function fail(message: string): never {
   // Nx prints the message of a thrown error; a DiagnosticError carries located findings.
   throw new Error(message);
@@ -50,10 +57,8 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     );
   }
 
-  const domains = options.domains
-    ?.split(',')
-    .map((d) => d.trim())
-    .filter(Boolean);
+  const domains = listOption(options.domains);
+  const reviewers = listOption(options.reviewers);
   const spec: ProjectSpec = {
     apiVersion: projectApiVersion,
     kind: 'FlyteProject',
@@ -61,6 +66,7 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     displayName: options.displayName,
     ...(options.description ? { description: options.description } : {}),
     owners: [{ group: options.ownerGroup, role: options.ownerRole ?? 'admin' }],
+    ...(reviewers?.length ? { reviewers } : {}),
     ...(domains?.length ? { domains: Object.fromEntries(domains.map((d) => [d, {}])) } : {}),
     storage: {
       bucket: options.bucket ?? `${firstCluster.namespacePrefix}${options.id}`,
