@@ -28,7 +28,7 @@
  */
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
-import { SerializationMemo } from '@flyte-gkp/render';
+import { codeownersPath, SerializationMemo } from '@flyte-gkp/render';
 import type { FileSource } from '@flyte-gkp/project-spec';
 import {
   clusterWideTouched,
@@ -40,6 +40,7 @@ import {
   type Touched,
 } from './compare-stage.js';
 import { checkChart, type ChartCheck } from './chart-stage.js';
+import { checkCodeowners, committedCodeowners, stageCodeowners, type StagedCodeowners } from './codeowners-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import {
@@ -60,6 +61,7 @@ import {
   loadSpecs,
   projectsDir,
   renderClusters,
+  renderRepositoryCodeowners,
   specExtensions,
   type Loaded,
   type Workspace,
@@ -113,6 +115,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     root,
     ...loaded,
     rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
+    codeowners: renderRepositoryCodeowners(loaded),
   };
 
   // 4. check: the chart builds beside everything else
@@ -128,7 +131,10 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     }
     if (withDrift) diagnostics.push(...checkDrift(cluster.name, rendered, onDisk).filter(comparable(workspace)));
   }
-  if (withDrift) diagnostics.push(...orphanDiagnostics(tree, platform));
+  if (withDrift) {
+    diagnostics.push(...orphanDiagnostics(tree, platform));
+    diagnostics.push(...checkCodeowners(tree, platform, workspace.codeowners).filter(comparable(workspace)));
+  }
   for (const chart of await Promise.all(charts)) diagnostics.push(...chart.diagnostics);
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
@@ -263,6 +269,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
   let staged: Staged | undefined;
   let early: EarlyVerdicts = new Map();
   let charts: Promise<ChartCheck>[] = [];
+  let codeowners: StagedCodeowners | undefined;
   try {
     // 1. read tree
     const tree = await diskTree(root).read(treeFolders);
@@ -277,10 +284,18 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
 
     // 3. render
     const memo = openSerializationMemo(root) ?? new SerializationMemo();
-    const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { memo }) };
+    const workspace: Workspace = {
+      root,
+      ...loaded,
+      rendered: renderClusters(loaded, { memo }),
+      codeowners: renderRepositoryCodeowners(loaded),
+    };
     // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not
     // written to: report it with the rules' findings, before writing anything.
-    const treeFindings = checkTree(tree, platform, { ownsRenderState: true });
+    const treeFindings = [
+      ...checkTree(tree, platform, { ownsRenderState: true }),
+      ...checkCodeowners(tree, platform, workspace.codeowners).filter((d) => d.rule !== 'drift'),
+    ];
     if (workspace.diagnostics.length > 0 || treeFindings.length > 0) {
       const checked = checkRules(workspace, everything);
       return refused([...checked.diagnostics, ...treeFindings], checked.checkedFiles);
@@ -308,11 +323,20 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       ...(await Promise.all(charts)).flatMap((c) => c.diagnostics),
     ];
 
-    // 5. commit, or leave clusters/ as it was
+    // 5. commit, or leave clusters/ and CODEOWNERS as they were: CODEOWNERS is written aside first and
+    // renamed into place right after the cluster folders (a kill between the two leaves drift that
+    // validate reports and the next render repairs)
     if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);
+    codeowners = await stageCodeowners(root, workspace.codeowners, committedCodeowners(tree));
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
-    return { ...checked, written: staged.folders.map((s) => s.name), changed };
+    await codeowners.commit();
+    return {
+      ...checked,
+      written: staged.folders.map((s) => s.name),
+      changed: codeowners.changed ? [...changed, codeownersPath].sort() : changed,
+    };
   } finally {
+    await codeowners?.drop();
     await Promise.allSettled([...early.values(), ...charts]);
     await session.release(); // drops what was staged and not committed, and the lock
   }

@@ -3,6 +3,7 @@ import { Document } from 'yaml';
 import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
 import { loadWorkspace, runGate } from '@flyte-gkp/gate';
 import { loadPlatform } from '@flyte-gkp/platform';
+import { codeownersPath } from '@flyte-gkp/render';
 import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectGeneratorSchema } from './schema';
 
@@ -102,6 +103,8 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     for (const { path, content } of rendered.filter(ours))
       if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
   }
+  // The review rule lists every project, like the files every project shares.
+  if (tree.read(codeownersPath, 'utf-8') !== workspace.codeowners) tree.write(codeownersPath, workspace.codeowners);
   logger.info(
     `Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`,
   );
