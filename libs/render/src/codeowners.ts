@@ -34,7 +34,10 @@ const line = (pattern: string, owners: readonly string[]) => `${pattern} ${owner
  * A spec that is new in a pull request is not in the base branch's file: its default owner, the
  * platform team, approves the onboarding; later changes need the project's own reviewers.
  */
-export function renderCodeowners(clusters: readonly LoadedCluster[], projects: readonly ProjectInput[]): string {
+export function renderCodeowners(
+  clusters: readonly LoadedCluster[],
+  projects: readonly Pick<ProjectInput, 'file' | 'spec'>[],
+): string {
   const platform = platformTeams(clusters);
   const sources = [...clusters.map((c) => c.source.file), 'the reviewers of every spec under projects/'];
   const sections: string[][] = [['# Everything else, root files included: the platform team.', line('*', platform)]];
