@@ -71,6 +71,7 @@ const domainObjects = (project: string, domain: string, owners: string[]) => [
   `Role ${ns(project, domain)}/flyteadmin`,
   `Role ${ns(project, domain)}/flytepropeller`,
   `Role ${ns(project, domain)}/kubernetes-dashboard`,
+  ...owners.map((role) => `Role ${ns(project, domain)}/owners-${role}`),
   `RoleBinding ${ns(project, domain)}/flyteadmin`,
   `RoleBinding ${ns(project, domain)}/flytepropeller`,
   `RoleBinding ${ns(project, domain)}/kubernetes-dashboard`,
@@ -177,7 +178,7 @@ describe('plan --base in a real repository', () => {
     const validate = await ws.cli('validate', '--base', base);
     expect(validate.exitCode).toBe(1);
     expect(validate.stdout).toContain(
-      `projects/x.yaml:12:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`,
+      `projects/x.yaml:14:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`,
     );
     expect(validate.stdout).toContain(
       'fix: first set `decommission: true` on domain t-dev of projects/x.yaml in a pull request of its own',
@@ -370,9 +371,9 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 14 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 14 | **1 blocking** |');
-    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 15 changes</summary>');
+    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 16 to delete; 1 blocking risk, 0 warnings');
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 17 changes</summary>');
   });
 
   it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {
