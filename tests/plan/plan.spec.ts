@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
 
 /**
@@ -34,6 +34,7 @@ interface PlanJson {
     namespace: string | null;
     name: string;
   }[];
+  reviews: { needed: { project: string | null; reviewers: string[]; onboarding: boolean }[]; crossTenant: boolean };
 }
 
 async function plan(against = base): Promise<PlanJson> {
@@ -123,6 +124,17 @@ describe('plan --base in a real repository', () => {
       },
     ]);
     expect(risks(result)).toEqual(['warning platform/restart Deployment flyteadmin']);
+    // The base's CODEOWNERS does not name z yet: its default owner, the platform team, approves the onboarding.
+    const platformTeam = [
+      parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo.platformTeam,
+    ];
+    expect(result.reviews).toEqual({
+      needed: [
+        { project: 'z', reviewers: platformTeam, onboarding: true },
+        { project: null, reviewers: platformTeam, onboarding: false },
+      ],
+      crossTenant: false,
+    });
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
   });
 
@@ -405,5 +417,42 @@ describe('plan --base in a real repository', () => {
     );
     expect(result.exitCode).not.toBe(0);
     expect(result.all).toContain(`domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected`);
+  });
+
+  it("names each touched project's reviewers, and marks a change to two tenants' projects in every format", async () => {
+    await change('x-and-y', async () => {
+      await editFile('projects/x.yaml', 'Demand forecasting pipelines', 'Demand forecasting models');
+      await editFile('projects/y.json', 'Image classification experiments', 'Image classification models');
+    });
+    const spec = async (file: string) => parse(await readFile(join(ws.root, file), 'utf8')) as { reviewers: string[] };
+    const platformTeam = parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo
+      .platformTeam as string;
+    const x = (await spec('projects/x.yaml')).reviewers;
+    const y = (await spec('projects/y.json')).reviewers;
+    expect((await plan()).reviews).toEqual({
+      needed: [
+        { project: 'x', reviewers: [...x, platformTeam], onboarding: false },
+        { project: 'y', reviewers: [...y, platformTeam], onboarding: false },
+      ],
+      crossTenant: true,
+    });
+    const human = (await ws.cli('plan', '--base', base)).stdout;
+    expect(human).toContain(`project x: ${[...x, platformTeam].join(', ')}`);
+    expect(human).toMatch(/CROSS-TENANT: touches the projects of several tenants at once \(x, y\)/);
+    const markdown = (await ws.cli('plan', '--base', base, '--format', 'markdown')).stdout;
+    expect(markdown).toContain('#### Reviews needed');
+    expect(markdown).toContain('**Cross-tenant change**');
+    expect(markdown).toContain(
+      `- project <code>y</code>: ${[...y, platformTeam].map((t) => `<code>${t}</code>`).join(', ')}`,
+    );
+
+    await change('x-only', () =>
+      editFile('projects/x.yaml', 'Demand forecasting pipelines', 'Demand forecasting models'),
+    );
+    expect((await plan()).reviews).toEqual({
+      needed: [{ project: 'x', reviewers: [...x, platformTeam], onboarding: false }],
+      crossTenant: false,
+    });
+    expect((await ws.cli('plan', '--base', base)).stdout).not.toContain('CROSS-TENANT');
   });
 });

@@ -29,6 +29,7 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { codeownersPath, SerializationMemo } from '@flyte-gkp/render';
+import type { Reviews } from '@flyte-gkp/plan';
 import type { FileSource } from '@flyte-gkp/project-spec';
 import {
   clusterWideTouched,
@@ -51,6 +52,7 @@ import {
 } from './kubeconform-stage.js';
 import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
+import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
@@ -187,6 +189,7 @@ async function planAgainst(
 
 export interface PlanResult extends Compared {
   base: { revision: string; commit: string };
+  reviews: Reviews;
 }
 
 /**
@@ -212,8 +215,11 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
       };
   const loaded = await loadSpecs(specs, platform);
   if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
-  const { changes, risks } = await planAgainst(root, base, loaded, touched);
-  return { base: { revision, commit: base.commit }, changes, risks };
+  const [{ changes, risks }, reviews] = await Promise.all([
+    planAgainst(root, base, loaded, touched),
+    reviewsOf(base.changed, base.tree, files, platform),
+  ]);
+  return { base: { revision, commit: base.commit }, changes, risks, reviews };
 }
 
 /** The chart stage of every cluster, started at once; a failure must not surface as unhandled before it is awaited. */
