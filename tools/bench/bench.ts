@@ -119,11 +119,8 @@ async function kubeconformAlone(
     const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
-    const summary = JSON.parse(run.stdout).summary as {
-      valid: number;
-      invalid: number;
-      errors: number;
-      skipped: number;
+    const { summary } = JSON.parse(run.stdout) as {
+      summary: { valid: number; invalid: number; errors: number; skipped: number };
     };
     const accepted = charts.has(cluster.name) ? schemaExceptions.length : 0;
     if (summary.invalid !== accepted || summary.errors + summary.skipped > 0)

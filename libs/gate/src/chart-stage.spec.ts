@@ -13,7 +13,6 @@ import { clusterScopedExceptions } from './chart-exceptions.js';
 import { checkChart } from './chart-stage.js';
 import { loadWorkspace } from './workspace.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let platform: Platform;
 let rendered: RenderedFile[];
 

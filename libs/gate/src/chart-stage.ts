@@ -1,5 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { DeploymentSpec } from 'kubernetes-types/apps/v1';
+import type { CronJobSpec } from 'kubernetes-types/batch/v1';
+import type { PodSpec } from 'kubernetes-types/core/v1';
 import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
@@ -99,9 +102,10 @@ export function platformFolderOf(
 ): PlatformFolder | undefined {
   const path = clusterPaths(cluster).platformKustomization;
   const text = read(path);
+  if (text === undefined) return undefined;
   let kustomization: Kustomization | undefined;
   try {
-    kustomization = text === undefined ? undefined : parse(text);
+    kustomization = parse(text) as Kustomization | undefined;
   } catch {
     return undefined;
   }
@@ -111,7 +115,7 @@ export function platformFolderOf(
     .map((chart) => chart.valuesFile)
     .filter((file) => typeof file === 'string' && basename(file) === file);
   const files = [
-    { path, content: text! },
+    { path, content: text },
     ...named.flatMap((file) => {
       const content = read(join(dirname(path), file));
       return content === undefined ? [] : [{ path: join(dirname(path), file), content }];
@@ -162,16 +166,16 @@ function hint(values: RenderedFile | undefined, template: string, pointer: strin
 
 /** Every container image of a pod template, with the container's name, and the Vault agent's. */
 function imagesOf(object: Record<string, unknown>): { container: string; image: string }[] {
-  const spec = object.spec as Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const podSpec =
-    spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
-  const annotations =
-    spec?.template?.metadata?.annotations ?? spec?.jobTemplate?.spec?.template?.metadata?.annotations ?? {};
+  // The chart's objects are read as plain values: the kinds with a pod template, read through their types.
+  const spec = object.spec as (DeploymentSpec & CronJobSpec & PodSpec) | undefined;
+  const template = spec?.template ?? spec?.jobTemplate?.spec?.template;
+  const podSpec = template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
   if (!podSpec) return [];
-  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map(
-    (c: { name: string; image: string }) => ({ container: c.name, image: c.image }),
-  );
-  const agent = annotations['vault.hashicorp.com/agent-image'];
+  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map((c) => ({
+    container: c.name,
+    image: c.image ?? '',
+  }));
+  const agent = template?.metadata?.annotations?.['vault.hashicorp.com/agent-image'];
   return agent ? [...containers, { container: 'vault-agent (annotation)', image: agent }] : containers;
 }
 

@@ -168,7 +168,7 @@ function helmSourceFolder(cluster: Cluster, read: (path: string) => string | und
   const paths = clusterPaths(cluster);
   let documents: unknown[];
   try {
-    documents = parseAllDocuments(read(paths.platformApp) ?? '').map((d) => d.toJS());
+    documents = parseAllDocuments(read(paths.platformApp) ?? '').map((d) => d.toJS() as unknown);
   } catch {
     return undefined;
   }

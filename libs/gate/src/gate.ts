@@ -46,6 +46,7 @@ import {
   checkKubeconform,
   checkKubeconformStaged,
   kubeconformCommitted,
+  noVerdicts,
   type EarlyVerdicts,
 } from './kubeconform-stage.js';
 import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
@@ -103,7 +104,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const platform = await loadPlatformOrThrow(files);
   const inScope = scope(focus, await listSpecFiles(files));
   const paths = withKubeconform || withDrift ? committedPaths(tree, platform, inScope) : new Map<string, string[]>();
-  const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : new Map();
+  const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : noVerdicts();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform);
 
@@ -215,7 +216,7 @@ function startChartChecks(workspace: Workspace): Promise<ChartCheck>[] {
   const running = workspace.platform.clusters.map(({ cluster }) =>
     checkChart(workspace.root, cluster, workspace.platform.pins, workspace.rendered.get(cluster.name) ?? []),
   );
-  running.forEach((check) => check.catch(() => undefined));
+  for (const check of running) check.catch(() => undefined);
   return running;
 }
 
@@ -261,7 +262,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     ]);
   }
   let staged: Staged | undefined;
-  let early: EarlyVerdicts = new Map();
+  let early = noVerdicts();
   let charts: Promise<ChartCheck>[] = [];
   try {
     // 1. read tree
@@ -296,7 +297,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       const folder = staged!.folders.find((f) => f.name === cluster.name)!;
       return checkKubeconformStaged(root, cluster, folder, manifests, early.get(cluster.name)!);
     });
-    running.forEach((findings) => findings.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
+    // awaited below; a failure must not surface as unhandled meanwhile
+    for (const findings of running) findings.catch(() => undefined);
     const others = writeStagedFiles(staged, (path, name) => !staged!.isManifest(path, name));
     others.catch(() => undefined); // awaited below, as above
     const checked = checkRules(workspace, everything);

@@ -86,6 +86,9 @@ export async function kubeconformOnContent(
 /** Verdicts on the committed manifests of each cluster, by cluster name. */
 export type EarlyVerdicts = Map<string, Promise<ResourceVerdict[]>>;
 
+/** No early run: every manifest is checked as rendered. */
+export const noVerdicts = (): EarlyVerdicts => new Map();
+
 /**
  * Starts kubeconform on the committed manifests (`paths`: repository paths by cluster) at once, so it
  * runs while the specs load, render and lint; a file is read when the verdict cache asks for it. Where

@@ -86,7 +86,7 @@ export function parseSource(file: string, text: string): ParseResult {
     const at = pos(refused.node.range?.[0] ?? 0);
     return fail(refused.message, refused.fix, at.line, at.column);
   }
-  const value = doc.toJS({ maxAliasCount: 0 });
+  const value: unknown = doc.toJS({ maxAliasCount: 0 });
   return { ok: true, source: { file, text, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
 }
 

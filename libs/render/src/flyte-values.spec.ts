@@ -12,7 +12,6 @@ import { clusterPaths } from './argocd.js';
 import { renderCommittedChart, repoRoot } from '@flyte-gkp/testing';
 import { flyteValues } from './flyte-values.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let chart: ChartObject[];
 let cluster: Cluster;
 let pins: Pins;
