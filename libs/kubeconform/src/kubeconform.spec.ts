@@ -1,6 +1,6 @@
 // Runs the REAL kubeconform against the REAL offline schemas that `npm run setup` installs under
 // .tools/ (the test command runs setup first). No network.
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -323,9 +323,9 @@ describe('runKubeconform when kubeconform cannot run', () => {
 
   it('stops a binary that hangs after the timeout, with a message that says so and how to get more time', async () => {
     const hanging = join(workDir, 'hanging-kubeconform');
-    writeFileSync(hanging, '#!/bin/sh\nsleep 60\n');
+    const pidFile = join(workDir, 'hanging.pid');
+    writeFileSync(hanging, `#!/bin/sh\necho $$ > ${pidFile}\nexec sleep 60\n`);
     chmodSync(hanging, 0o755);
-    const started = Date.now();
 
     await expect(validate({ 'ns.yaml': namespace }, { ...settings, binary: hanging, timeoutMs: 500 })).rejects.toThrow(
       expect.objectContaining({
@@ -333,6 +333,9 @@ describe('runKubeconform when kubeconform cannot run', () => {
         message: expect.stringMatching(/did not finish within 0\.5 s.*FLYTE_GKP_TOOL_TIMEOUT_SECONDS/),
       }),
     );
-    expect(Date.now() - started, 'stopped, not waited for').toBeLessThan(20_000);
+    const pid = Number(readFileSync(pidFile, 'utf8'));
+    expect(() => process.kill(pid, 0), 'the hanging process is stopped, not left running').toThrow(
+      expect.objectContaining({ code: 'ESRCH' }),
+    );
   });
 });
