@@ -368,7 +368,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
 
       expect([fault.code, fault.step, fault.outcome]).toEqual([code, 'in', 'partly-restored']);
       expectClear(fault, 'clusters/c/projects/z');
-      expect(fault.message).toContain('clusters/c/projects/y could not be put back');
+      expect(fault.message).toMatch(/clusters\/c\/projects\/y \(and 2 more beside it\) could not be put back/);
       expect(fault.message).toMatch(/its old content is kept in clusters\/\.render\/previous\/c\/projects\/y,/);
       expect(existsSync(join(parent, '.render/plan.json')), 'the undo is left for the next render').toBe(true);
 
