@@ -77,6 +77,25 @@ describe('the command line', () => {
     expect(stdout).toBe('');
   });
 
+  it.each([['render'], ['validate'], ['plan', '--base', 'HEAD']])(
+    'exits 2 on %s with a --root that does not exist, naming it, and creates nothing',
+    async (...command) => {
+      const typo = join(ws.root, 'wrokspace');
+      const { exitCode, stdout, stderr } = await ws.cli(...command, '--root', typo);
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(`--root ${typo}: there is no folder ${typo}`);
+      expect(stderr).not.toContain('no cluster definition');
+      expect(stdout).toBe('');
+      expect(existsSync(typo), 'nothing made at the typo').toBe(false);
+    },
+  );
+
+  it('exits 2 on a --root that names a file', async () => {
+    const { exitCode, stderr } = await ws.cli('validate', '--root', join(ws.root, 'projects/x.yaml'));
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('is a file, not a folder');
+  });
+
   it('takes --project as a path in the workspace, also written ./projects/...', async () => {
     const { exitCode, stdout } = await ws.cli('validate', '--project', './projects/x.yaml', '--format', 'json');
     expect(exitCode).toBe(0);

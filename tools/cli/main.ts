@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -65,6 +65,19 @@ async function focusedSpecs(root: string, named: string[]): Promise<string[]> {
   });
 }
 
+/**
+ * The folder `--root` names, which must exist: a typo is a usage error naming it, not "no cluster
+ * definition found" (nor a render that creates the folder to write into it).
+ */
+async function workspaceRoot(named: string): Promise<string> {
+  const root = resolve(named);
+  const info = await stat(root).catch(() => undefined);
+  if (!info) throw new UsageError(`--root ${named}: there is no folder ${root} (a typo?): name the workspace's folder`);
+  if (!info.isDirectory())
+    throw new UsageError(`--root ${named}: ${root} is a file, not a folder: name the workspace's folder`);
+  return root;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -88,7 +101,7 @@ async function main(argv: string[]): Promise<number> {
     console.error(usage);
     return exitCodes.usage;
   }
-  const root = resolve(values.root);
+  const root = await workspaceRoot(values.root);
   if (command === 'plan') return plan(root, values.base, values.format, values.output);
   if (command === 'render' && values.base !== undefined) {
     console.error('--base: render writes the fresh render whatever the base; use `plan --base` to see the change');
