@@ -1,7 +1,7 @@
 // The onboarding trial of issue 26, replayed: a data scientist adds `churn` (generated, then edited) and
 // `fraud` (by hand), making the usual mistakes. Each mistake must be answered in one run, root cause first,
 // with a fix that works when followed literally.
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
@@ -97,5 +97,34 @@ describe('findings sorted by cause', () => {
     // The file name and the id differ in case only: the id's own finding is the cause.
     expect(stdout).toContain('projects/Fraud.yaml:3:5 id is not valid');
     expect(stdout).not.toMatch(/Fraud\.yaml\S* the id Fraud/);
+  });
+});
+
+describe('a .json spec', () => {
+  it('is strict JSON: a trailing comma is refused at the comma, in JSON terms', async () => {
+    const y = await readFile(join(ws.root, 'projects/y.json'), 'utf8');
+    await write(
+      'projects/fraud.json',
+      y.replace('"id": "y"', '"id": "fraud"').replace('"mercury-y" }', '"mercury-y" },'),
+    );
+
+    const { exitCode, stdout } = await ws.cli('validate', '--project', 'projects/fraud.json');
+
+    expect(exitCode).toBe(1);
+    expect(stdout.split('\n').slice(0, 2)).toEqual([
+      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) [json/syntax]',
+      '  fix: remove this comma',
+    ]);
+  });
+
+  it('says JSON, not YAML, for a syntax error, at its position', async () => {
+    await write('projects/fraud.json', '{\n  "apiVersion": "flytepoc.gkp.io/v1alpha1"\n  "kind": "FlyteProject"\n}\n');
+
+    const { stdout } = await ws.cli('validate', '--project', 'projects/fraud.json');
+
+    expect(stdout).toContain(
+      "projects/fraud.json:3:3 invalid JSON: Expected ',' or '}' after property value [json/syntax]",
+    );
+    expect(stdout).not.toContain('YAML');
   });
 });
