@@ -128,3 +128,25 @@ describe('a .json spec', () => {
     expect(stdout).not.toContain('YAML');
   });
 });
+
+describe('owner groups', () => {
+  it("are checked against the cluster's group naming, with the name to use", async () => {
+    await write(
+      'projects/fraud.yaml',
+      fraud.replace('gkp-103020-fraud-admins', 'fraud-admins').replace('d-dve', 'd-dev'),
+    );
+
+    const { exitCode, stdout } = await ws.cli('validate', '--project', 'projects/fraud.yaml');
+
+    expect(exitCode).toBe(1);
+    expect(stdout.split('\n').slice(0, 4)).toEqual([
+      'projects/fraud.yaml:3:5 id is not valid: expected lower-case letters, digits and inner hyphens, starting ' +
+        'with a letter (it becomes part of Kubernetes namespace names) [spec/schema]',
+      '  fix: write lower-case letters, digits and inner hyphens, starting with a letter (it becomes part of ' +
+        'Kubernetes namespace names)',
+      'projects/fraud.yaml:6:12 the owner group fraud-admins does not follow the group naming of gkp-dev: ' +
+        'gkp-103020-* [tenancy/owner-group-naming]',
+      "  fix: use the team's group named gkp-103020-*, e.g. gkp-103020-fraud-admins",
+    ]);
+  });
+});
