@@ -596,7 +596,8 @@ export async function ensureFlyteCharts(
 }
 
 export async function main(root = defaultRepoRoot) {
-  const log = (line) => console.log(`setup: ${line}`);
+  // Chatter, not output: `npm run plan -- --format markdown > plan.md` runs this first, and keeps only the plan.
+  const log = (line) => console.error(`setup: ${line}`);
   try {
     log(ensureNodeModules(root));
     const toolchain = readToolchain(root);

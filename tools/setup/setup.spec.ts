@@ -691,10 +691,12 @@ describe('setup.mjs as a command', () => {
       env: { ...process.env, ARGOCD_CRDS_DIR: join(tmp, 'nowhere') },
     });
 
-    expect(run.stdout).toContain('setup: node_modules up to date');
-    expect(run.stdout).toContain(`setup: kubeconform ${toolchain.kubeconform.version} up to date`);
-    expect(run.stdout).toContain(`setup: helm ${toolchain.helm.version} up to date`);
-    expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/);
+    // On standard error only: `npm run plan ... > plan.md` runs set-up first and must capture the plan alone.
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('setup: node_modules up to date');
+    expect(run.stderr).toContain(`setup: kubeconform ${toolchain.kubeconform.version} up to date`);
+    expect(run.stderr).toContain(`setup: helm ${toolchain.helm.version} up to date`);
+    expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
   });

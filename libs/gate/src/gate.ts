@@ -39,6 +39,7 @@ import {
   type Compared,
   type Touched,
 } from './compare-stage.js';
+import { collapseConsequences } from './causes.js';
 import { checkChart, type ChartCheck } from './chart-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
@@ -146,7 +147,12 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   }
 
   // 6. report
-  return { diagnostics: diagnostics.filter((d) => inScope(d.file) || removedSpec(d.file)), checkedFiles };
+  return {
+    diagnostics: collapseConsequences(diagnostics, loaded.specFiles).filter(
+      (d) => inScope(d.file) || removedSpec(d.file),
+    ),
+    checkedFiles,
+  };
 }
 
 interface Base {
@@ -311,7 +317,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     ];
 
     // 5. commit, or leave clusters/ as it was
-    if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);
+    if (diagnostics.length > 0)
+      return refused(collapseConsequences(diagnostics, loaded.specFiles), checked.checkedFiles);
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     return { ...checked, written: staged.folders.map((s) => s.name), changed };
   } finally {

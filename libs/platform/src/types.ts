@@ -52,6 +52,8 @@ export interface Cluster {
   server: string;
   reservedNamespaces: string[];
   reservedProjectIds: string[];
+  /** Patterns every owner group of a spec on this cluster matches (a trailing * matches a prefix). */
+  ownerGroups?: string[];
   argocd: { namespace: string; version: string; rootProject: string };
   repo: { url: string; revision: string };
   flyte: {

@@ -7,12 +7,25 @@ import type { PathSegment, SourceDocument } from './source.js';
  * and column of the offending value, in words: `owners[0].role must be one of admin, edit, view`.
  */
 export function schemaChecker(schema: object, rule: string): (source: SourceDocument) => Diagnostic[] {
+  const verdict = schemaVerdict(schema, rule);
+  return (source) => verdict(source).diagnostics;
+}
+
+export interface SchemaVerdict {
+  diagnostics: Diagnostic[];
+  /** The paths the schema refused: a value at fault, a field it does not know, a required field missing. */
+  rejected: PathSegment[][];
+}
+
+/** As schemaChecker, with the paths at fault: the rest of the document is what the schema accepted. */
+export function schemaVerdict(schema: object, rule: string): (source: SourceDocument) => SchemaVerdict {
   const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
   const validate: ValidateFunction = ajv.compile(schema);
   return (source) => {
-    if (validate(source.value)) return [];
+    if (validate(source.value)) return { diagnostics: [], rejected: [] };
     const seen = new Set<string>();
     const diagnostics: Diagnostic[] = [];
+    const rejected = (validate.errors ?? []).map(rejectedPath);
     for (const error of validate.errors ?? []) {
       // `type` of an enum-less union and its siblings say the same thing twice.
       const d = toDiagnostic(error, source, rule);
@@ -22,8 +35,16 @@ export function schemaChecker(schema: object, rule: string): (source: SourceDocu
         diagnostics.push(d);
       }
     }
-    return diagnostics;
+    return { diagnostics, rejected };
   };
+}
+
+function rejectedPath(error: ErrorObject): PathSegment[] {
+  const path = pathOf(error.instancePath);
+  if (error.keyword === 'required') return [...path, String(error.params.missingProperty)];
+  if (error.keyword === 'additionalProperties') return [...path, String(error.params.additionalProperty)];
+  if (error.keyword === 'propertyNames') return [...path, String(error.params.propertyName)];
+  return path;
 }
 
 function pathOf(instancePath: string): PathSegment[] {

@@ -12,7 +12,7 @@ import {
 } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, groupBy, lazyDocuments, matchingPattern } from '../util.js';
+import { clashes, clustersOf, groupBy, lazyDocuments, matchingPattern } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
@@ -174,6 +174,39 @@ export const ownerGroupIsTenant: LintRule = {
     );
   },
 };
+
+/** GKP's identity provider names an application's groups after it: another name is another team's, or none. */
+export const ownerGroupNaming: LintRule = {
+  id: 'tenancy/owner-group-naming',
+  description:
+    "Every owner group follows the naming of the cluster's identity provider (`ownerGroups` of the cluster file, e.g. gkp-103020-*).",
+  fix: "name the team's group as the cluster's ownerGroups patterns say",
+  check({ platform, projects }) {
+    return projects.flatMap(({ spec, source, file }) =>
+      clustersOf(platform, spec).flatMap(({ cluster }) => {
+        const patterns = cluster.ownerGroups;
+        if (!patterns) return [];
+        return spec.owners.flatMap((owner, index) =>
+          matchingPattern(owner.group, patterns)
+            ? []
+            : [
+                {
+                  file,
+                  ...source.locate(['owners', index, 'group']),
+                  message: `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ${patterns.join(', ')}`,
+                  fix: `use the team's group named ${patterns.join(' or ')}, e.g. ${exampleGroup(patterns[0], owner.group)}`,
+                },
+              ],
+        );
+      }),
+    );
+  },
+};
+
+/** `gkp-103020-*` and `fraud-admins` give `gkp-103020-fraud-admins`: the name the pattern asks for. */
+function exampleGroup(pattern: string, group: string): string {
+  return pattern.endsWith('*') ? `${pattern.slice(0, -1)}${group}` : pattern;
+}
 
 export const tenantScope: LintRule = {
   id: 'tenancy/scope',
