@@ -148,7 +148,8 @@ def register(admin, wanted, existing, label):
         except HttpError as error:
             if error.code != 409:
                 raise
-    elif current(before) == body:
+    elif current(before) == dict(body, description=body["description"] or current(before)["description"]):
+        # UpdateProject keeps a description sent empty: a spec without one cannot clear Flyte's.
         return "unchanged (%s)" % ("archived" if wanted["archived"] else "active")
     admin.call("PUT", "/api/v1/projects/" + urllib.parse.quote(wanted["id"], safe=""), body)
     if wanted["archived"]:
