@@ -129,11 +129,17 @@ describe('plan --base in a real repository', () => {
     expect(newJob).toHaveLength(1);
     expect(newJob[0]).toMatch(/^flyte-project-registration-[0-9a-f]{10}$/);
     expect(newJob).not.toEqual(oldJob);
-    expect(summary(result)).toEqual([
-      `platform create ConfigMap 103020-flytepoc-dev/${newJob[0]}`,
-      `platform delete ConfigMap 103020-flytepoc-dev/${oldJob[0]}`,
-      `platform create Job 103020-flytepoc-dev/${newJob[0]}`,
-      `platform delete Job 103020-flytepoc-dev/${oldJob[0]}`,
+    // The old Job and its ConfigMap pruned, the new pair created (in the plan's order: kind, then name).
+    const platformChanges = summary(result).filter((c) => c.startsWith('platform '));
+    expect([...platformChanges].sort()).toEqual(
+      [
+        `platform create ConfigMap 103020-flytepoc-dev/${newJob[0]}`,
+        `platform delete ConfigMap 103020-flytepoc-dev/${oldJob[0]}`,
+        `platform create Job 103020-flytepoc-dev/${newJob[0]}`,
+        `platform delete Job 103020-flytepoc-dev/${oldJob[0]}`,
+      ].sort(),
+    );
+    expect(summary(result).slice(platformChanges.length)).toEqual([
       ...domainObjects('z', 'd-dev', ['admin']).map((o) => `z create ${o}`),
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
@@ -156,6 +162,21 @@ describe('plan --base in a real repository', () => {
       description: '',
       archived: false,
     });
+  });
+
+  it('renaming a project replaces the registration Job, and nothing else changes in Flyte', async () => {
+    await change('rename-x', () => editFile('projects/x.yaml', 'displayName: Project X', 'displayName: Forecasting'));
+    const result = await plan();
+    expect(
+      result.changes
+        .filter((c) => c.project === null)
+        .map((c) => `${c.action} ${c.kind}`)
+        .sort(),
+    ).toEqual(['create ConfigMap', 'create Job', 'delete ConfigMap', 'delete Job']);
+    const configMap = result.changes.find((c) => c.action === 'create' && c.kind === 'ConfigMap')!;
+    const data = configMap.diff.find((d) => d.path === 'data["projects.json"]' || d.path === 'data')!;
+    expect(JSON.stringify(data.after)).toContain('Forecasting');
+    expect(risks(result)).toEqual([]);
   });
 
   it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {
@@ -353,10 +374,15 @@ describe('plan --base in a real repository', () => {
     await git(ws.root, 'checkout', '-q', base);
 
     const result = await plan('helm-source');
+    // The platform folder's own resources are new to a Helm source: the project registration.
+    const [job] = result.changes.filter((c) => c.kind === 'Job').map((c) => c.name);
     expect(summary(result)).toEqual([
+      `platform create ConfigMap 103020-flytepoc-dev/${job}`,
       'platform update ConfigMap 103020-flytepoc-dev/flyte-propeller-config',
       'platform update Deployment 103020-flytepoc-dev/flyte-pod-webhook',
       'platform update Deployment 103020-flytepoc-dev/flyteadmin',
+      `platform create Job 103020-flytepoc-dev/${job}`,
+      'platform create ServiceAccount 103020-flytepoc-dev/flyte-project-registration',
       'platform update Application argocd/flytepoc-flyte',
     ]);
     const admin = result.changes.find((c) => c.name === 'flyteadmin')!;
