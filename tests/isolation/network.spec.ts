@@ -161,7 +161,7 @@ await (async () => {
   const rendition = await Promise.all(
     (await yamlFiles(rendered)).map(async (file) => docs(await readFile(file, 'utf8'))),
   );
-  const jobs: Record<string, any>[] = [];
+  const jobs: ReturnType<typeof docs> = [];
   for (const object of rendition.flat()) {
     if (object.kind === 'Job') jobs.push(object);
     if (object.kind === 'NetworkPolicy') {

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify } from 'yaml';
+import type { Job } from 'kubernetes-types/batch/v1';
+import type { ConfigMap } from 'kubernetes-types/core/v1';
 import type { ChartObject } from '@flyte-gkp/helm';
 import {
   commitWorkspace,
@@ -150,13 +152,12 @@ describe('plan --base in a real repository', () => {
     const built = await renderCommittedChart(ws.root);
     expect(workloads(built)).toEqual(workloadsBefore);
     // The Job of the build names the new project with its display name, in the ConfigMap it mounts.
-    const job = built.find((o) => o.object.kind === 'Job')!.object as any;
+    const job = built.find((o) => o.object.kind === 'Job')!.object as unknown as Job;
+    const mounted = job.spec!.template.spec!.volumes![0].configMap!.name;
     const configMap = built.find(
-      (o) =>
-        o.object.kind === 'ConfigMap' &&
-        (o.object.metadata as any).name === job.spec.template.spec.volumes[0].configMap.name,
-    )!.object as any;
-    expect(JSON.parse(configMap.data['projects.json']).projects).toContainEqual({
+      (o) => o.object.kind === 'ConfigMap' && (o.object as unknown as ConfigMap).metadata!.name === mounted,
+    )!.object as unknown as ConfigMap;
+    expect(JSON.parse(configMap.data!['projects.json']).projects).toContainEqual({
       id: 'z',
       name: 'Project Z',
       description: '',
