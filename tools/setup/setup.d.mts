@@ -14,6 +14,7 @@ export interface Toolchain {
   cyclonus: GoTool;
   kubernetesValidate: Record<string, string>;
   argoCd: { version: string };
+  flyteidl: { packages: string[] };
   flyteChart: Record<string, ChartPin>;
 }
 type Env = Record<string, string | undefined>;
@@ -27,6 +28,8 @@ export function clusterKubernetesVersions(root?: string, clustersDir?: string): 
 export function kubernetesValidatePin(toolchain: Toolchain, kubernetesVersion: string): string;
 export function ensureKubernetesSchemas(root?: string, toolchain?: Toolchain, clustersDir?: string): string[];
 export function installKubernetesSchemas(root: string, version: string, archive: string, stamp: string): void;
+export const flyteidlFolder: string;
+export function ensureFlyteidl(root?: string, toolchain?: Toolchain): string;
 export function argoCdModule(version: string): string;
 export function argoCdCrdsFromGoModule(version: string, env?: Env): string;
 export function ensureArgoCdSchemas(root?: string, toolchain?: Toolchain, env?: Env): Promise<string>;

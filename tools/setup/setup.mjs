@@ -272,6 +272,37 @@ function downloadKubernetesValidate(pin, dir) {
   return join(dir, archive);
 }
 
+export const flyteidlFolder = '.tools/python/flyteidl';
+
+// d. flyteidl's Python messages for the contract tests of the project registration (libs/render): the
+// PyPI wheels of tools/toolchain.json's flyteidl.packages, installed without their other dependencies
+// (project_pb2 needs protobuf alone) into a folder of their own, on nobody's PYTHONPATH but the tests'.
+export function ensureFlyteidl(root = defaultRepoRoot, toolchain = readToolchain(root)) {
+  const packages = toolchain.flyteidl?.packages;
+  if (!Array.isArray(packages) || packages.length === 0)
+    throw new SetupError('tools/toolchain.json has no "flyteidl": {"packages": [...]}: restore it from git');
+  const stamp = packages.join(' ');
+  const target = join(root, flyteidlFolder);
+  if (readText(join(target, '.stamp')) === stamp) return `flyteidl up to date (${stamp})`;
+  installFolder(target, (staging) => {
+    run('python3', [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--no-deps',
+      '--only-binary=:all:',
+      '--no-compile',
+      '--target',
+      staging,
+      ...packages,
+    ]);
+    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
+  });
+  return `flyteidl installed into ${flyteidlFolder} (${stamp})`;
+}
+
 /** Argo CD's Go module for a release: from v2 on, the major version is part of its path (…/argo-cd/v3 for v3.x). */
 export function argoCdModule(version) {
   const major = Number(/^v(\d+)\.\d+\.\d+/.exec(version)?.[1]);
@@ -607,6 +638,7 @@ export async function main(root = defaultRepoRoot) {
     log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));
+    log(ensureFlyteidl(root, toolchain)); // the contract tests of the project registration parse with it
     (await ensureFlyteCharts(root, toolchain)).forEach(log);
     return 0;
   } catch (error) {

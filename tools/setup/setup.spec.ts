@@ -26,7 +26,9 @@ import {
   clusterKubernetesVersions,
   ensureArgoCdSchemas,
   ensureFlyteCharts,
+  ensureFlyteidl,
   ensureGoTool,
+  flyteidlFolder,
   goBinaryName,
   flyteChartDir,
   flyteChartPin,
@@ -699,5 +701,37 @@ describe('setup.mjs as a command', () => {
     expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
+  });
+});
+
+describe("flyteidl's Python messages", () => {
+  const toolchain = readToolchain(repoRoot);
+
+  it('keeps a folder whose stamp names the pinned packages, without asking pip', () => {
+    const root = mkdtempSync(join(tmpdir(), 'setup-flyteidl-'));
+    try {
+      mkdirSync(join(root, flyteidlFolder), { recursive: true });
+      writeFileSync(join(root, flyteidlFolder, '.stamp'), `${toolchain.flyteidl.packages.join(' ')}\n`);
+      expect(ensureFlyteidl(root, toolchain)).toBe(`flyteidl up to date (${toolchain.flyteidl.packages.join(' ')})`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('names tools/toolchain.json when the pin is missing', () => {
+    const { flyteidl: _dropped, ...without } = toolchain;
+    expect(() => ensureFlyteidl(repoRoot, without as Toolchain)).toThrow(SetupError);
+    expect(() => ensureFlyteidl(repoRoot, without as Toolchain)).toThrow(/tools\/toolchain\.json/);
+  });
+
+  it('has installed the pinned flyteidl, whose Project knows the ARCHIVED state the registration sends', () => {
+    const folder = join(repoRoot, flyteidlFolder);
+    const check = spawnSync(
+      'python3',
+      ['-c', 'from flyteidl.admin import project_pb2; print(project_pb2.Project.ARCHIVED)'],
+      { env: { PATH: process.env.PATH, PYTHONPATH: folder, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION: 'python' } },
+    );
+    expect(check.stdout.toString().trim(), check.stderr.toString()).toBe('1');
+    expect(readFileSync(join(folder, '.stamp'), 'utf8').trim()).toBe(toolchain.flyteidl.packages.join(' '));
   });
 });

@@ -66,6 +66,24 @@ describe('chart stage', () => {
     ).toBe(true);
   });
 
+  it('builds the project registration with the chart and checks it like the chart`s own pods', async () => {
+    const registration = clusterPaths(cluster()).projectRegistration;
+    const { objects } = await check(rendered);
+    const job = objects.find((o) => o.object.kind === 'Job')!;
+    expect(job.source).toBe('project-registration.yaml');
+    expect((job.object.metadata as any).namespace).toBe(cluster().systemNamespace);
+    // The same Job running an image that is not a pin: the chart stage's image check names it.
+    const unpinned = rendered.map((f) =>
+      f.path === registration
+        ? { ...f, content: f.content.replace(/image: docker\.io\/library\/python:\S+/, 'image: python:latest') }
+        : f,
+    );
+    const { diagnostics } = await check(unpinned);
+    expect(diagnostics.map((d) => `${d.rule} ${d.message}`)).toEqual([
+      `chart/image Job ${(job.object.metadata as any).name} (project-registration.yaml): container register runs python:latest, not a pin of platform/pins.yaml`,
+    ]);
+  });
+
   it('refuses an unquoted project id that Kubernetes reads as a boolean, naming the template, the value and its line', async () => {
     const files = withValues((v) => (v.flyteadmin.initialProjects = ['x', 'y']));
     const { diagnostics } = await check(files);

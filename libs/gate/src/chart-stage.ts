@@ -111,9 +111,10 @@ export function platformFolderOf(
   }
   if (!Array.isArray(kustomization?.helmCharts) || !kustomization.helmCharts.length) return undefined;
   // Only a file beside the kustomization: kustomize refuses any other (its load restrictor).
-  const named = kustomization.helmCharts
-    .map((chart) => chart.valuesFile)
-    .filter((file) => typeof file === 'string' && basename(file) === file);
+  const named = [
+    ...kustomization.helmCharts.map((chart) => chart.valuesFile),
+    ...(Array.isArray(kustomization.resources) ? kustomization.resources : []),
+  ].filter((file) => typeof file === 'string' && basename(file) === file);
   const files = [
     { path, content: text },
     ...named.flatMap((file) => {

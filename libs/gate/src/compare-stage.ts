@@ -79,12 +79,24 @@ export function touchedProjects(changed: readonly string[]): Touched {
   return touched;
 }
 
+/**
+ * What of a spec the cluster-wide files hold: its id and clusters, and what the project registration
+ * tells flyteadmin (registeredProject in libs/render: name, description, archived when every domain is
+ * decommissioned).
+ */
 const membership = (spec: LoadedProject['spec'] | undefined) =>
-  spec && JSON.stringify([spec.id, spec.clusters ?? null]);
+  spec &&
+  JSON.stringify([
+    spec.id,
+    spec.clusters ?? null,
+    spec.displayName,
+    spec.description ?? '',
+    Object.entries(spec.domains ?? {}).map(([domain, settings]) => [domain, settings.decommission === true]),
+  ]);
 
 /**
- * Whether the files no project owns need rendering: they list every project on a cluster (Flyte's
- * values), so they change when the platform, a committed one, or a touched spec's id or clusters does.
+ * Whether the files no project owns need rendering: they list every project on a cluster (the project
+ * registration), so they change when the platform, a committed one, or what a touched spec registers does.
  * When none did, the specs no change touched need not even be loaded: at 1,000 projects, most of a plan.
  */
 export async function clusterWideTouched(
@@ -265,7 +277,7 @@ async function compareCharts(
     clusters.map(async (cluster) => {
       const paths = clusterPaths(cluster);
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
-      const inputs = [paths.platformKustomization, paths.flyteValues];
+      const inputs = [paths.platformKustomization, paths.flyteValues, paths.projectRegistration];
       if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!)))
         return { before: [], after: [] };
       await base.prefetch([...inputs, paths.platformApp]);

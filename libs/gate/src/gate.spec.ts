@@ -175,7 +175,8 @@ describe('render', () => {
     expect(gone.length).toBeGreaterThan(0);
     expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/y/'))).toBe(true);
     const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
-    expect(changed).toEqual(['clusters/gkp-dev/platform/flyte-values.yaml']);
+    // The one cluster-wide file that lists the projects: the project registration (Flyte's values do not).
+    expect(changed).toEqual(['clusters/gkp-dev/platform/project-registration.yaml']);
   });
 
   it('writes nothing when kubeconform rejects a rendered file, whether the render changed that file or not', async () => {

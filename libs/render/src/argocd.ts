@@ -27,6 +27,8 @@ export function clusterPaths(cluster: Cluster) {
     platformApp: `${root}/platform/application.yaml`,
     flyteValues: `${root}/platform/flyte-values.yaml`,
     platformKustomization: `${root}/platform/kustomization.yaml`,
+    /** Beside the kustomization, one of its resources: built with the chart (project-registration.ts). */
+    projectRegistration: `${root}/platform/project-registration.yaml`,
     flyteManifests: `${root}/platform/manifests`,
     project,
     projectApp: (id: string) => `${project(id)}/application.yaml`,

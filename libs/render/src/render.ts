@@ -14,6 +14,7 @@ import {
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
 import { flyteadminPodAnnotations, flyteValues } from './flyte-values.js';
 import { platformKustomization } from './platform-kustomization.js';
+import { projectRegistration } from './project-registration.js';
 import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
 import { systemNetworkPolicies } from './network.js';
 import { header, toYamlDocuments, type SerializationMemo } from './serialize.js';
@@ -65,16 +66,15 @@ function manifest(
   };
 }
 
-/** The Flyte values are rendered from the platform files and every spec on the cluster. */
+/** The Flyte values: the platform files alone (no project in them, so an onboarding never changes Flyte's pods). */
 function valuesFile(
   path: string,
   platformSources: string[],
   values: object,
   memo: SerializationMemo | undefined,
 ): RenderedFile {
-  const content =
-    header([...platformSources, 'every spec under projects/ on this cluster']) + toYamlDocuments([values], memo);
-  return { path, type: 'helm-values', sources: [...platformSources, 'projects/'], objects: [values], content };
+  const content = header(platformSources) + toYamlDocuments([values], memo);
+  return { path, type: 'helm-values', sources: platformSources, objects: [values], content };
 }
 
 /** What Argo CD builds the chart from: the kustomization next to the values file it names. */
@@ -140,20 +140,26 @@ export function renderCluster(
     manifest(paths.platformApp, platformSources, [platformAppProject(cluster), flyteApplication(cluster)], memo),
     manifest(`${paths.flyteManifests}/namespace.yaml`, [clusterFile], [systemNamespace(cluster)], memo),
     manifest(`${paths.flyteManifests}/network-policies.yaml`, [clusterFile], systemNetwork(cluster), memo),
-    valuesFile(
-      paths.flyteValues,
-      platformSources,
-      flyteValues(
-        cluster,
-        pins,
-        onCluster.map((p) => p.spec.id),
-      ),
-      memo,
-    ),
+    valuesFile(paths.flyteValues, platformSources, flyteValues(cluster, pins), memo),
     kustomizationFile(
       paths.platformKustomization,
       platformSources,
-      platformKustomization(cluster, pins, basename(paths.flyteValues), flyteadminPodAnnotations(cluster, pins)),
+      platformKustomization(cluster, pins, {
+        valuesFile: basename(paths.flyteValues),
+        resources: [basename(paths.projectRegistration)],
+        flyteadminPodAnnotations: flyteadminPodAnnotations(cluster, pins),
+      }),
+      memo,
+    ),
+    // Every spec on the cluster: a project added, removed, renamed or decommissioned changes this file only.
+    manifest(
+      paths.projectRegistration,
+      [...platformSources, 'every spec under projects/ on this cluster'],
+      projectRegistration(
+        cluster,
+        pins,
+        onCluster.map((p) => p.spec),
+      ),
       memo,
     ),
   ];

@@ -98,9 +98,10 @@ export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-d
   const folder = join(root, 'clusters', clusterName, 'platform');
   const kustomization = await readFile(join(folder, 'kustomization.yaml'), 'utf8');
   const chart = inflatedChart(parse(kustomization) as Kustomization);
+  const named = [chart.valuesFile, ...((parse(kustomization) as Kustomization).resources ?? [])];
   const files = [
     { name: 'kustomization.yaml', content: kustomization },
-    { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') },
+    ...(await Promise.all(named.map(async (name) => ({ name, content: await readFile(join(folder, name), 'utf8') })))),
   ];
   const request = {
     files,

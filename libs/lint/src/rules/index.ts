@@ -2,7 +2,14 @@ import type { LintRule } from '../rule.js';
 import { chartSource, flyteadminVersion, kubernetesVersion, pythonClients } from './compat.js';
 import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
-import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
+import {
+  clusterConvention,
+  fileNamedAfterId,
+  flyteProjectText,
+  idNotReserved,
+  namespaceIsDnsLabel,
+  uniqueNames,
+} from './naming.js';
 import { narrowCidr, peerNamespace } from './network.js';
 import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
 import {
@@ -22,6 +29,7 @@ export const rules: readonly LintRule[] = [
   uniqueNames,
   idNotReserved,
   clusterConvention,
+  flyteProjectText,
   domainsAllowed,
   imagesPinned,
   flyteadminVersion,

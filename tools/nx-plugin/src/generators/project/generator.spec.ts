@@ -4,7 +4,7 @@ import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { load } from 'js-yaml';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadProjectText } from '@flyte-gkp/project-spec';
 import projectGenerator from './generator';
 
@@ -30,7 +30,7 @@ describe('project generator', () => {
     expect(loaded.value.spec.domains).toBeUndefined();
   });
 
-  it('renders only the new project files plus the admin values that list it', async () => {
+  it('renders only the new project files plus the project registration that lists it', async () => {
     await projectGenerator(tree, base);
     const changed = tree
       .listChanges()
@@ -42,9 +42,10 @@ describe('project generator', () => {
     // A first project also brings the cluster-wide files; none belongs to another project.
     expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
     expect(changed).toContain('clusters/gkp-dev/projects/z/manifests/d-dev.yaml');
-    const values = parse(tree.read('clusters/gkp-dev/platform/flyte-values.yaml', 'utf-8')!);
-    // Quoted for the chart, which writes each one unquoted into the seed-projects command.
-    expect(values.flyteadmin.initialProjects).toEqual(['"z"']);
+    const registration = parseAllDocuments(tree.read('clusters/gkp-dev/platform/project-registration.yaml', 'utf-8')!)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'ConfigMap');
+    expect(JSON.parse(registration.data['projects.json']).projects.map((p: { id: string }) => p.id)).toEqual(['z']);
   });
 
   it('adds a second project without touching the first one', async () => {
