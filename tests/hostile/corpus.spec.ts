@@ -205,8 +205,8 @@ const examples = () =>
   new Map(readdirSync(join(repoRoot, 'projects')).map((f) => [f, readFileSync(join(repoRoot, 'projects', f))]));
 
 /**
- * The case's workspace, `<outer>/repo`: the platform, its specs, the rendered clusters/ with its files
- * laid over, then its tree.yaml entries; `outer` holds what a case puts outside the repository.
+ * The case's workspace, `<outer>/repo`: the platform, its specs, the rendered clusters/ (and CODEOWNERS)
+ * with its files laid over, then its tree.yaml entries; `outer` holds what a case puts outside the repository.
  */
 async function newWorkspace(
   c: Pick<Case, 'files' | 'clusters' | 'tree' | 'expect'>,
@@ -219,7 +219,11 @@ async function newWorkspace(
   await mkdir(join(root, 'projects'));
   for (const [name, content] of [...(c.expect.examples ? examples() : []), ...c.files])
     await writeFile(join(root, 'projects', name), content);
-  if (clusters) await cp(clusters, join(root, 'clusters'), { recursive: true });
+  if (clusters) {
+    await cp(clusters, join(root, 'clusters'), { recursive: true });
+    // The review rule is rendered with clusters/: the seed's comes along.
+    await cp(join(dirname(clusters), '.github'), join(root, '.github'), { recursive: true });
+  }
   for (const [path, content] of c.clusters) {
     await mkdir(dirname(join(root, 'clusters', path)), { recursive: true });
     await writeFile(join(root, 'clusters', path), content);

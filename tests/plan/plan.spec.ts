@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse, parseAllDocuments, stringify } from 'yaml';
 import type { Job } from 'kubernetes-types/batch/v1';
 import type { ConfigMap } from 'kubernetes-types/core/v1';
 import type { ChartObject } from '@flyte-gkp/helm';
@@ -44,6 +44,7 @@ interface PlanJson {
     namespace: string | null;
     name: string;
   }[];
+  reviews: { needed: { project: string | null; reviewers: string[]; onboarding: boolean }[]; crossTenant: boolean };
 }
 
 async function plan(against = base): Promise<PlanJson> {
@@ -88,6 +89,7 @@ const domainObjects = (project: string, domain: string, owners: string[]) => [
   `Role ${ns(project, domain)}/flyteadmin`,
   `Role ${ns(project, domain)}/flytepropeller`,
   `Role ${ns(project, domain)}/kubernetes-dashboard`,
+  ...owners.map((role) => `Role ${ns(project, domain)}/owners-${role}`),
   `RoleBinding ${ns(project, domain)}/flyteadmin`,
   `RoleBinding ${ns(project, domain)}/flytepropeller`,
   `RoleBinding ${ns(project, domain)}/kubernetes-dashboard`,
@@ -147,6 +149,17 @@ describe('plan --base in a real repository', () => {
       'z create Application argocd/flytepoc-z',
     ]);
     expect(risks(result)).toEqual([]);
+    // The base's CODEOWNERS does not name z yet: its default owner, the platform team, approves the onboarding.
+    const platformTeam = [
+      parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo.platformTeam,
+    ];
+    expect(result.reviews).toEqual({
+      needed: [
+        { project: 'z', reviewers: platformTeam, onboarding: true },
+        { project: null, reviewers: platformTeam, onboarding: false },
+      ],
+      crossTenant: false,
+    });
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
 
     const built = await renderCommittedChart(ws.root);
@@ -232,7 +245,7 @@ describe('plan --base in a real repository', () => {
     const validate = await ws.cli('validate', '--base', base);
     expect(validate.exitCode).toBe(1);
     expect(validate.stdout).toContain(
-      `projects/x.yaml:12:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`,
+      `projects/x.yaml:14:1 domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected, so Argo CD will not delete it`,
     );
     expect(validate.stdout).toContain(
       'fix: first set `decommission: true` on domain t-dev of projects/x.yaml in a pull request of its own',
@@ -430,9 +443,9 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 14 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 14 | **1 blocking** |');
-    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 15 changes</summary>');
+    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 16 to delete; 1 blocking risk, 0 warnings');
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 17 changes</summary>');
   });
 
   it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {
@@ -464,5 +477,42 @@ describe('plan --base in a real repository', () => {
     );
     expect(result.exitCode).not.toBe(0);
     expect(result.all).toContain(`domain t-dev removed from its domains: namespace ${ns('x', 't-dev')} is protected`);
+  });
+
+  it("names each touched project's reviewers, and marks a change to two tenants' projects in every format", async () => {
+    await change('x-and-y', async () => {
+      await editFile('projects/x.yaml', 'Demand forecasting pipelines', 'Demand forecasting models');
+      await editFile('projects/y.json', 'Image classification experiments', 'Image classification models');
+    });
+    const spec = async (file: string) => parse(await readFile(join(ws.root, file), 'utf8')) as { reviewers: string[] };
+    const platformTeam = parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo
+      .platformTeam as string;
+    const x = (await spec('projects/x.yaml')).reviewers;
+    const y = (await spec('projects/y.json')).reviewers;
+    expect((await plan()).reviews).toEqual({
+      needed: [
+        { project: 'x', reviewers: [...x, platformTeam], onboarding: false },
+        { project: 'y', reviewers: [...y, platformTeam], onboarding: false },
+      ],
+      crossTenant: true,
+    });
+    const human = (await ws.cli('plan', '--base', base)).stdout;
+    expect(human).toContain(`project x: ${[...x, platformTeam].join(', ')}`);
+    expect(human).toMatch(/CROSS-TENANT: touches the projects of several tenants at once \(x, y\)/);
+    const markdown = (await ws.cli('plan', '--base', base, '--format', 'markdown')).stdout;
+    expect(markdown).toContain('#### Reviews needed');
+    expect(markdown).toContain('**Cross-tenant change**');
+    expect(markdown).toContain(
+      `- project <code>y</code>: ${[...y, platformTeam].map((t) => `<code>${t}</code>`).join(', ')}`,
+    );
+
+    await change('x-only', () =>
+      editFile('projects/x.yaml', 'Demand forecasting pipelines', 'Demand forecasting models'),
+    );
+    expect((await plan()).reviews).toEqual({
+      needed: [{ project: 'x', reviewers: [...x, platformTeam], onboarding: false }],
+      crossTenant: false,
+    });
+    expect((await ws.cli('plan', '--base', base)).stdout).not.toContain('CROSS-TENANT');
   });
 });

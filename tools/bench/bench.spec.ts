@@ -7,6 +7,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runGate } from '@flyte-gkp/gate';
+import { loadPlatform } from '@flyte-gkp/platform';
+import { diskSource } from '@flyte-gkp/project-spec';
+import { renderCodeowners } from '@flyte-gkp/render';
 import {
   createWorkspace,
   generateSpecs,
@@ -78,5 +81,17 @@ describe('the bench workspace generator, 10 projects', () => {
   it('is deterministic: the same size gives the same specs', () => {
     expect(generateSpecs(facts, 10).map((s) => s.text)).toEqual(specs.map((s) => s.text));
     expect(generateSpecs(facts, 100).map((s) => s.spec.id)).toHaveLength(100);
+  });
+});
+
+describe('CODEOWNERS at 1,000 generated projects', () => {
+  it('stays far below the 3 MB past which GitHub reads no owner at all', async () => {
+    const platform = await loadPlatform(diskSource(repoRoot));
+    if (!platform.ok) throw new Error('the platform does not load');
+    const text = renderCodeowners(platform.platform.clusters, generateSpecs(facts, 1000));
+    const bytes = Buffer.byteLength(text);
+    console.log(`.github/CODEOWNERS at 1,000 projects: ${bytes} bytes`);
+    expect(text.split('\n').filter((line) => line.startsWith('/projects/'))).toHaveLength(1000);
+    expect(bytes).toBeLessThan((3 * 1024 * 1024) / 10);
   });
 });

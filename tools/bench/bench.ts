@@ -3,7 +3,7 @@
 // nothing about time (only that the synthetic input is valid, so it never measures a broken run).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg, platform as osPlatform, arch, tmpdir, totalmem } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/project-spec';
+import { codeownersPath } from '@flyte-gkp/render';
 import { schemaExceptions } from '@flyte-gkp/gate';
 import { cliEntry, renderCommittedChart } from '@flyte-gkp/testing';
 import { hasGnuTime, measure, median, round, summarize, type Run, type RunOptions, type Summary } from './measure.js';
@@ -19,6 +20,8 @@ import { createWorkspace, specText, type GeneratedSpec } from './workspace.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const GiB = 1024;
+/** GitHub ignores a CODEOWNERS file larger than this: no owner at all. */
+const githubCodeownersLimit = 3 * 1024 * 1024;
 
 const { values: options } = parseArgs({
   options: {
@@ -292,6 +295,8 @@ interface SizeResult {
   projects: number;
   specFiles: Record<string, number>;
   renderedFiles: number;
+  /** the size of the rendered .github/CODEOWNERS */
+  codeownersBytes: number;
   manifestFiles: number;
   kubernetesResources: number;
   kubeconformChunksInGate: number;
@@ -347,6 +352,11 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
     return render();
   });
   const renderUnchanged = await repeat(repeats, 'render, nothing changed', render);
+  // Past 3 MB GitHub reads no owner at all from CODEOWNERS.
+  const codeownersBytes = statSync(join(ws, codeownersPath)).size;
+  log(
+    `  ${codeownersPath}: ${codeownersBytes} bytes (${round((codeownersBytes / githubCodeownersLimit) * 100, 2)}% of 3 MB)`,
+  );
   let serial = 0;
   const renderOneAdded = await repeat(repeats, 'render, one spec added (onboarding)', async () => {
     const added = addOneSpec(ws, specs, ++serial);
@@ -396,6 +406,7 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
     projects,
     specFiles,
     renderedFiles: stages.renderedFiles,
+    codeownersBytes,
     manifestFiles: stages.manifestFiles,
     kubernetesResources: resources,
     kubeconformChunksInGate: stages.kubeconformChunks,
@@ -584,6 +595,14 @@ function evaluateTargets(results: SizeResult[]): Target[] {
       });
     }
   }
+  for (const s of results)
+    targets.push({
+      id: `codeowners-size-${s.projects}`,
+      description: `${codeownersPath} of ${s.projects} projects (GitHub reads no owner from a file over 3 MB)`,
+      value: `${s.codeownersBytes} bytes`,
+      limit: '≤ 10% of 3 MB',
+      pass: s.codeownersBytes <= githubCodeownersLimit / 10,
+    });
   // The overhead is measured without the caches, so both sides run kubeconform on every file. At
   // 10 projects a node start-up outweighs kubeconform itself: the ratio is a target at the largest size.
   for (const s of results) {

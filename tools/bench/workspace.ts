@@ -160,6 +160,15 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
         ? {}
         : { description: `${subject} ${purpose.replace(/-/g, ' ')} of team ${team} (synthetic project ${serial}).` }),
       owners,
+      // Most projects name their team's reviewers (every fourth a second team too), some leave it to the platform team.
+      ...(i % 6 === 5
+        ? {}
+        : {
+            reviewers: [
+              `@gkp-${cluster.appId}/${team}-reviewers`,
+              ...(i % 4 === 0 ? [`@gkp-${cluster.appId}/${team}-leads`] : []),
+            ],
+          }),
       ...(domains ? { domains } : {}),
       storage: {
         bucket: `${cluster.appId}-${cluster.pocName}-${id}`.slice(0, 63).replace(/-+$/, ''),

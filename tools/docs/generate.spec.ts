@@ -5,7 +5,15 @@ import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { rules as lintRules } from '@flyte-gkp/lint';
 import { riskRules } from '@flyte-gkp/plan';
-import { lintRuleTable, regenerate, repoRoot, riskRuleTable, specFieldTable, writeDocs } from './generate.js';
+import {
+  lintRuleTable,
+  ownerPermissionTable,
+  regenerate,
+  repoRoot,
+  riskRuleTable,
+  specFieldTable,
+  writeDocs,
+} from './generate.js';
 
 describe('the generated blocks of README.md and docs/', () => {
   it('are what `npm run docs` writes from their data', async () => {
@@ -71,5 +79,21 @@ describe('the tables', () => {
     const documented = firstColumn(specFieldTable());
     expect([...used].filter((p) => !documented.includes(p))).toEqual([]);
     expect(documented).toContain('storage.credentialsSecret');
+  });
+
+  it('give each owner role its rendered verbs, and no role a write on the fences of its namespace', async () => {
+    const table = await ownerPermissionTable(repoRoot);
+    const row = (resource: string) =>
+      table
+        .split('\n')
+        .find((line) => line.startsWith(`| \`${resource}\` |`))
+        ?.split(' | ')
+        .slice(1);
+    expect(table.split('\n')[0]).toBe('| Resource | `admin` | `edit` | `view` |');
+    for (const fence of ['networking.k8s.io/networkpolicies', 'resourcequotas', 'limitranges'])
+      expect(row(fence), fence).toEqual(['get, list, watch', 'get, list, watch', 'get, list, watch |']);
+    expect(row('rbac.authorization.k8s.io/rolebindings')).toEqual(['get, list, watch', '—', '— |']);
+    expect(row('pods/exec')).toEqual(['get, create', 'get, create', '— |']);
+    expect(table).not.toMatch(/escalate|bind\b|impersonate|\*/);
   });
 });

@@ -9,6 +9,7 @@ import { clusterScopedTable, loadWorkspace } from '@flyte-gkp/gate';
 import { rules as lintRules } from '@flyte-gkp/lint';
 import { riskRules } from '@flyte-gkp/plan';
 import { projectDomains, projectOnCluster, tenantAppProjectName } from '@flyte-gkp/render';
+import type { Role } from 'kubernetes-types/rbac/v1';
 import projectSchema from '../../libs/project-spec/project.schema.json' with { type: 'json' };
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -146,6 +147,43 @@ export async function storageRequestTable(root: string): Promise<string> {
   ].join('\n');
 }
 
+/** One cell of the permission table: the verbs a role has on a resource, in a fixed order, or a dash. */
+const verbOrder = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
+const verbCell = (verbs: Set<string> | undefined) =>
+  verbs ? [...verbs].sort((a, b) => verbOrder.indexOf(a) - verbOrder.indexOf(b) || a.localeCompare(b)).join(', ') : '—';
+
+/**
+ * What each owner role may do in a project namespace, read from the Roles render writes for the example
+ * specs (the first namespace holding each role): one row per resource, one column per role.
+ */
+export async function ownerPermissionTable(root: string): Promise<string> {
+  const { rendered } = await loadWorkspace(root);
+  const roles = new Map<string, Map<string, Set<string>>>();
+  for (const file of [...rendered.values()].flat())
+    for (const object of file.objects as Role[]) {
+      const role = object.kind === 'Role' ? /^owners-(\w+)$/.exec(object.metadata?.name ?? '')?.[1] : undefined;
+      if (!role || roles.has(role)) continue;
+      const verbs = new Map<string, Set<string>>();
+      for (const rule of object.rules ?? [])
+        for (const group of rule.apiGroups ?? [])
+          for (const resource of rule.resources ?? []) {
+            const key = group ? `${group}/${resource}` : resource;
+            verbs.set(key, new Set([...(verbs.get(key) ?? []), ...rule.verbs]));
+          }
+      roles.set(role, verbs);
+    }
+  const columns = ['admin', 'edit', 'view'].filter((role) => roles.has(role));
+  const resources = [...new Set(columns.flatMap((role) => [...roles.get(role)!.keys()]))].sort();
+  return [
+    `| Resource | ${columns.map((role) => `\`${role}\``).join(' | ')} |`,
+    `| --- | ${columns.map(() => '---').join(' | ')} |`,
+    ...resources.map(
+      (resource) =>
+        `| \`${resource}\` | ${columns.map((role) => verbCell(roles.get(role)!.get(resource))).join(' | ')} |`,
+    ),
+  ].join('\n');
+}
+
 /** Every generated block by the name its BEGIN/END comments carry, and the data it restates. */
 export const generatedBlocks: Record<string, { source: string; render: (root: string) => string | Promise<string> }> = {
   'spec-fields': { source: 'libs/project-spec/project.schema.json', render: specFieldTable },
@@ -153,6 +191,7 @@ export const generatedBlocks: Record<string, { source: string; render: (root: st
   'risk-rules': { source: 'libs/plan/src/rules/', render: riskRuleTable },
   'cluster-scoped': { source: 'libs/gate/src/chart-exceptions.ts', render: clusterScopedTable },
   'storage-requests': { source: 'projects/ and platform/clusters/', render: storageRequestTable },
+  'owner-permissions': { source: 'libs/render/src/owner-roles.ts', render: ownerPermissionTable },
 };
 
 const blockPattern = /<!-- BEGIN GENERATED ([\w-]+)[^\n]*-->\n([\s\S]*?)<!-- END GENERATED ([\w-]+) -->/g;

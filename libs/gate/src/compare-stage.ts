@@ -56,7 +56,7 @@ export interface Touched {
   clusterWide: boolean;
 }
 
-const projectOfFile = (path: string) =>
+export const projectOfFile = (path: string) =>
   /^projects\/([^/]+)\.(?:ya?ml|json)$/.exec(path)?.[1] ?? projectOfPath(path) ?? undefined;
 
 /**

@@ -28,7 +28,8 @@
  */
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
-import { SerializationMemo } from '@flyte-gkp/render';
+import { codeownersPath, SerializationMemo } from '@flyte-gkp/render';
+import type { Reviews } from '@flyte-gkp/plan';
 import type { FileSource } from '@flyte-gkp/project-spec';
 import {
   clusterWideTouched,
@@ -41,6 +42,7 @@ import {
 } from './compare-stage.js';
 import { collapseConsequences } from './causes.js';
 import { checkChart, type ChartCheck } from './chart-stage.js';
+import { checkCodeowners, committedCodeowners, stageCodeowners, type StagedCodeowners } from './codeowners-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
 import { checkDrift, committedFiles, committedPaths, orphanClusterFolders, orphanDiagnostics } from './drift-stage.js';
 import {
@@ -52,6 +54,7 @@ import {
 } from './kubeconform-stage.js';
 import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
 import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } from './read-tree.js';
+import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
 import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
@@ -62,6 +65,7 @@ import {
   loadSpecs,
   projectsDir,
   renderClusters,
+  renderRepositoryCodeowners,
   specExtensions,
   type Loaded,
   type Workspace,
@@ -115,6 +119,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     root,
     ...loaded,
     rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
+    codeowners: renderRepositoryCodeowners(loaded),
   };
 
   // 4. check: the chart builds beside everything else
@@ -130,7 +135,10 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     }
     if (withDrift) diagnostics.push(...checkDrift(cluster.name, rendered, onDisk).filter(comparable(workspace)));
   }
-  if (withDrift) diagnostics.push(...orphanDiagnostics(tree, platform));
+  if (withDrift) {
+    diagnostics.push(...orphanDiagnostics(tree, platform));
+    diagnostics.push(...checkCodeowners(tree, platform, workspace.codeowners).filter(comparable(workspace)));
+  }
   for (const chart of await Promise.all(charts)) diagnostics.push(...chart.diagnostics);
 
   // 5. compare with base: a spec removed since belongs to no spec, so to the cluster-wide check
@@ -188,6 +196,7 @@ async function planAgainst(
 
 export interface PlanResult extends Compared {
   base: { revision: string; commit: string };
+  reviews: Reviews;
 }
 
 /**
@@ -213,8 +222,11 @@ export async function planWorkspace(root: string, revision: string): Promise<Pla
       };
   const loaded = await loadSpecs(specs, platform);
   if (loaded.diagnostics.length > 0) throw new DiagnosticError(loaded.diagnostics);
-  const { changes, risks } = await planAgainst(root, base, loaded, touched);
-  return { base: { revision, commit: base.commit }, changes, risks };
+  const [{ changes, risks }, reviews] = await Promise.all([
+    planAgainst(root, base, loaded, touched),
+    reviewsOf(base.changed, base.tree, files, platform),
+  ]);
+  return { base: { revision, commit: base.commit }, changes, risks, reviews };
 }
 
 /** The chart stage of every cluster, started at once; a failure must not surface as unhandled before it is awaited. */
@@ -270,6 +282,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
   let staged: Staged | undefined;
   let early = noVerdicts();
   let charts: Promise<ChartCheck>[] = [];
+  let codeowners: StagedCodeowners | undefined;
   try {
     // 1. read tree
     const tree = await diskTree(root).read(treeFolders);
@@ -284,10 +297,18 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
 
     // 3. render
     const memo = openSerializationMemo(root) ?? new SerializationMemo();
-    const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { memo }) };
+    const workspace: Workspace = {
+      root,
+      ...loaded,
+      rendered: renderClusters(loaded, { memo }),
+      codeowners: renderRepositoryCodeowners(loaded),
+    };
     // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not
     // written to: report it with the rules' findings, before writing anything.
-    const treeFindings = checkTree(tree, platform, { ownsRenderState: true });
+    const treeFindings = [
+      ...checkTree(tree, platform, { ownsRenderState: true }),
+      ...checkCodeowners(tree, platform, workspace.codeowners).filter((d) => d.rule !== 'drift'),
+    ];
     if (workspace.diagnostics.length > 0 || treeFindings.length > 0) {
       const checked = checkRules(workspace, everything);
       return refused([...checked.diagnostics, ...treeFindings], checked.checkedFiles);
@@ -316,12 +337,21 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       ...(await Promise.all(charts)).flatMap((c) => c.diagnostics),
     ];
 
-    // 5. commit, or leave clusters/ as it was
+    // 5. commit, or leave clusters/ and CODEOWNERS as they were: CODEOWNERS is written aside first and
+    // renamed into place right after the cluster folders (a kill between the two leaves drift that
+    // validate reports and the next render repairs)
     if (diagnostics.length > 0)
       return refused(collapseConsequences(diagnostics, loaded.specFiles), checked.checkedFiles);
+    codeowners = await stageCodeowners(root, workspace.codeowners, committedCodeowners(tree));
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
-    return { ...checked, written: staged.folders.map((s) => s.name), changed };
+    await codeowners.commit();
+    return {
+      ...checked,
+      written: staged.folders.map((s) => s.name),
+      changed: codeowners.changed ? [...changed, codeownersPath].sort() : changed,
+    };
   } finally {
+    await codeowners?.drop();
     await Promise.allSettled([...early.values(), ...charts]);
     await session.release(); // drops what was staged and not committed, and the lock
   }

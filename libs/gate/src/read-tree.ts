@@ -8,8 +8,11 @@ import { decodeUtf8, type FileSource } from '@flyte-gkp/project-spec';
  * recorded, never opened. Nothing else in the gate reads the workspace before render's commit.
  */
 
-/** The folders the gate reads: the inputs (projects/, platform/) and the output Argo CD syncs (clusters/). */
-export const treeFolders = ['platform', 'projects', 'clusters'] as const;
+/**
+ * What the gate reads: the inputs (projects/, platform/), the output Argo CD syncs (clusters/) and the
+ * review rule GitHub reads (.github/CODEOWNERS), rendered with it.
+ */
+export const treeFolders = ['platform', 'projects', 'clusters', '.github/CODEOWNERS'] as const;
 
 export type EntryType = 'file' | 'symlink' | 'directory' | 'other';
 

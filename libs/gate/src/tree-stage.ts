@@ -1,6 +1,7 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import { stateDirName } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
+import { codeownersPath } from '@flyte-gkp/render';
 import { clustersDir, renderCommand } from './drift-stage.js';
 import type { RepoTree, TreeEntry } from './read-tree.js';
 import { projectsDir } from './workspace.js';
@@ -16,7 +17,7 @@ export const treeRules = {
   symlink: {
     id: 'tree/symlink',
     description:
-      'No symbolic link under platform/, projects/ or clusters/: Argo CD would follow it where the gate does not.',
+      'No symbolic link under platform/, projects/ or clusters/, nor as .github/CODEOWNERS: Argo CD (GitHub) would follow it where the gate does not.',
   },
   specialFile: {
     id: 'tree/special-file',
@@ -51,13 +52,13 @@ const top = (path: string) => path.split('/')[0];
 const depth = (path: string) => path.split('/').length;
 
 function entryFinding(entry: TreeEntry): Diagnostic | undefined {
-  const underClusters = top(entry.path) === clustersDir;
+  const rendered = top(entry.path) === clustersDir || entry.path === codeownersPath;
   if (entry.type === 'symlink') {
     return {
       file: entry.path,
       rule: treeRules.symlink.id,
       message: `a symbolic link (to ${entry.target}): Argo CD would read what it points to, which the gate never checks`,
-      fix: underClusters
+      fix: rendered
         ? `delete the link, run \`${renderCommand}\` and commit`
         : 'replace the link with a regular file, or delete it',
     };

@@ -1,7 +1,13 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import type { PartialSpec } from '@flyte-gkp/lint';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
-import { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from '@flyte-gkp/render';
+import {
+  renderCluster,
+  renderCodeowners,
+  type ProjectInput,
+  type RenderedFile,
+  type RenderOptions,
+} from '@flyte-gkp/render';
 import { loadProjectFile, type FileSource, type SourceDocument } from '@flyte-gkp/project-spec';
 import { diskTree, treeSource } from './read-tree.js';
 
@@ -28,6 +34,8 @@ export interface Workspace extends Loaded {
   root: string;
   /** Stage 3, "render": cluster name → what the valid specs render to, each file with its provenance. */
   rendered: Map<string, RenderedFile[]>;
+  /** `.github/CODEOWNERS` rendered from the cluster files and every valid spec. */
+  codeowners: string;
 }
 
 /** Nothing renders without the platform: its findings stop the gate. */
@@ -86,6 +94,10 @@ export function renderClusters(loaded: Loaded, options: RenderOptions = {}): Map
   );
 }
 
+/** The review rule of the whole repository: every spec's reviewers, whatever a focused render renders. */
+export const renderRepositoryCodeowners = (loaded: Loaded): string =>
+  renderCodeowners(loaded.platform.clusters, loaded.projects);
+
 /**
  * Load and render in one call, for the generator and the tests. `files` defaults to the working tree
  * under `root` as the gate reads it (regular files only, links not followed).
@@ -99,5 +111,5 @@ export async function loadWorkspace(
   const source = files ?? treeSource(await diskTree(root).read([projectsDir, 'platform']));
   const platform = preloaded ?? (await loadPlatformOrThrow(source));
   const loaded = await loadSpecs(source, platform);
-  return { root, ...loaded, rendered: renderClusters(loaded, render) };
+  return { root, ...loaded, rendered: renderClusters(loaded, render), codeowners: renderRepositoryCodeowners(loaded) };
 }

@@ -1,6 +1,7 @@
 import { printable } from '@flyte-gkp/diagnostics';
 import type { Action, Change, FieldChange } from './diff.js';
 import type { Risk } from './risk.js';
+import { crossTenantWarning, reviewLine, type Reviews } from './review.js';
 import { isProtected } from './rules/deletion.js';
 
 export interface Plan {
@@ -8,6 +9,8 @@ export interface Plan {
   base: { revision: string; commit: string };
   changes: Change[];
   risks: Risk[];
+  /** Whose review the change needs (CODEOWNERS); absent where nobody computed it. */
+  reviews?: Reviews;
 }
 
 export type PlanFormat = 'human' | 'markdown' | 'json';
@@ -81,6 +84,11 @@ export function formatHuman(plan: Plan): string {
     }
   }
   if (plan.risks.length > 0) lines.push('', 'risks:', ...plan.risks.flatMap((r) => riskText(r).map((l) => `  ${l}`)));
+  if (plan.reviews?.needed.length) {
+    lines.push('', 'reviews needed (CODEOWNERS of the base):');
+    if (plan.reviews.crossTenant) lines.push(`  CROSS-TENANT: ${crossTenantWarning(plan.reviews)}`);
+    lines.push(...plan.reviews.needed.map((r) => `  ${reviewLine(r, printable)}`));
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -106,6 +114,18 @@ const capped = (lines: string[], what: string) =>
     : lines;
 const projectCell = (project: string | null) => (project === null ? 'platform' : code(project));
 
+/** The reviews a pull request needs, the cross-tenant mark first; nothing when none was computed. */
+function markdownReviews(reviews: Reviews | undefined): string[] {
+  if (!reviews?.needed.length) return [];
+  return [
+    '#### Reviews needed (CODEOWNERS of the base)',
+    '',
+    ...(reviews.crossTenant ? [`> ⚠️ **Cross-tenant change**: ${code(crossTenantWarning(reviews))}`, ''] : []),
+    ...reviews.needed.slice(0, listedRows).map((r) => `- ${reviewLine(r, code)}`),
+    '',
+  ];
+}
+
 /** For a pull request: counts per project, the risks, then each project's changes folded in <details>. */
 export function formatMarkdown(plan: Plan): string {
   const head = [
@@ -114,7 +134,8 @@ export function formatMarkdown(plan: Plan): string {
     `Compared with \`${plan.base.commit.slice(0, 12)}\` (${code(plan.base.revision)}): what Argo CD will apply once this is merged.`,
     '',
   ];
-  if (plan.changes.length === 0) return `${[...head, 'No object changes.'].join('\n')}\n`;
+  if (plan.changes.length === 0)
+    return `${[...head, 'No object changes.', '', ...markdownReviews(plan.reviews)].join('\n').trimEnd()}\n`;
   const rows: string[] = [];
   for (const group of groups(plan.changes)) {
     const n = counts(group.changes);
@@ -140,7 +161,13 @@ export function formatMarkdown(plan: Plan): string {
   });
   if (plan.risks.length > listedRows)
     risks.push(`- ... ${plan.risks.length - listedRows} more risks (the blocking ones are listed first)`);
-  const summary = [...head, ...table, '', ...(risks.length ? ['#### Risks', '', ...risks, ''] : [])].join('\n');
+  const summary = [
+    ...head,
+    ...table,
+    '',
+    ...(risks.length ? ['#### Risks', '', ...risks, ''] : []),
+    ...markdownReviews(plan.reviews),
+  ].join('\n');
 
   const details: string[] = [];
   let size = summary.length;
@@ -190,7 +217,7 @@ export function formatJson(plan: Plan): string {
     namespace: r.namespace || null,
     name: r.name,
   }));
-  return `${JSON.stringify({ changes, risks }, null, 2)}\n`;
+  return `${JSON.stringify({ changes, risks, ...(plan.reviews ? { reviews: plan.reviews } : {}) }, null, 2)}\n`;
 }
 
 export function formatPlan(format: PlanFormat, plan: Plan): string {

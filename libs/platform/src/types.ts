@@ -55,7 +55,8 @@ export interface Cluster {
   /** Patterns every owner group of a spec on this cluster matches (a trailing * matches a prefix). */
   ownerGroups?: string[];
   argocd: { namespace: string; version: string; rootProject: string };
-  repo: { url: string; revision: string };
+  /** `platformTeam`: the GitHub team `@org/team` that owns .github/CODEOWNERS' default and the gate. */
+  repo: { url: string; revision: string; platformTeam?: string };
   flyte: {
     chart: string;
     chartVersion: string;

@@ -35,6 +35,18 @@ describe('spec validation', () => {
     ]);
   });
 
+  it('takes GitHub team handles as reviewers and refuses any other name at its line', () => {
+    const withReviewers = (list: string) => valid.replace('storage:\n', `reviewers: ${list}\nstorage:\n`);
+    expect(findings(withReviewers('["@acme/team-x", "@Acme-Corp/ml_ops-2"]'))).toEqual([]);
+    for (const handle of ['team-x', '@acme', '@acme/Team-X', '@-acme/x', '@acme-/x', '@ac--me/x', '@acme/x/y']) {
+      expect(findings(withReviewers(`["@acme/ok", "${handle}"]`)), handle).toEqual([
+        expect.stringMatching(/^8:25 spec\/schema reviewers\[1\] is not valid: expected a GitHub team `@org\/team`/),
+      ]);
+    }
+    expect(findings(withReviewers(`["@${'a'.repeat(40)}/x"]`))).toHaveLength(1);
+    expect(findings(withReviewers('[]'))).toEqual([expect.stringContaining('reviewers')]);
+  });
+
   it('points a missing field at its parent', () => {
     expect(findings(valid.replace('  credentialsSecret: mercury-x\n', ''))).toEqual([
       '8:1 spec/schema storage is missing the required field `credentialsSecret`',

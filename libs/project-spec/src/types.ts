@@ -29,6 +29,8 @@ export interface ProjectSpec {
   displayName: string;
   description?: string;
   owners: { group: string; role: OwnerRole }[];
+  /** GitHub team handles `@org/team`; omitted: the platform team alone. */
+  reviewers?: string[];
   domains?: Record<string, DomainSettings>;
   storage: { bucket: string; credentialsSecret: string };
   clusters?: string[];

@@ -24,6 +24,7 @@ export function clusterPaths(cluster: Cluster) {
   return {
     root,
     rootApp: `${root}/root-app.yaml`,
+    platform: `${root}/platform`,
     platformApp: `${root}/platform/application.yaml`,
     flyteValues: `${root}/platform/flyte-values.yaml`,
     platformKustomization: `${root}/platform/kustomization.yaml`,

@@ -8,6 +8,7 @@ export {
   tenantAppProjectName,
   type ProjectDomain,
 } from './names.js';
+export { codeownersPath, platformTeams, projectReviewers, renderCodeowners } from './codeowners.js';
 export { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions } from './render.js';
 export { SerializationMemo, serializerId } from './serialize.js';
 export { flyteServiceAccounts, syncOptions } from './tenant.js';

@@ -146,12 +146,21 @@ describe('quotas', () => {
 });
 
 describe('access', () => {
-  it('binds each owner group to the built-in role in the project namespaces only (RoleBinding, never ClusterRoleBinding)', () => {
+  it('binds each owner group to a Role of its own namespace, in the project namespaces only (never a ClusterRole)', () => {
     const objects = all(render(project('x')));
     expect(objects.some((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'ClusterRole')).toBe(false);
     const admins = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'owners-admin');
     expect(admins).toHaveLength(3);
-    expect(admins[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'admin' });
+    expect(admins[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'owners-admin' });
+    for (const binding of admins)
+      expect(
+        objects.filter(
+          (o) =>
+            o.kind === 'Role' &&
+            o.metadata.name === 'owners-admin' &&
+            o.metadata.namespace === binding.metadata.namespace,
+        ),
+      ).toHaveLength(1);
     expect(admins[0].subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-x' }]);
   });
 

@@ -4,6 +4,7 @@ import type { Cluster, ContainerResources } from '@flyte-gkp/platform';
 import type { OwnerRole, ProjectSpec } from '@flyte-gkp/project-spec';
 import { labels, managedBy, type ProjectDomain } from './names.js';
 import { tenantNetworkPolicy } from './network.js';
+import { ownerRoleName, ownerRoleRules } from './owner-roles.js';
 import { toYamlDocuments } from './serialize.js';
 
 /** The service account workflow pods of the project run as (set in the generated flytekit config). */
@@ -156,7 +157,7 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     metadata: meta(dataConfigName, -1),
     data: { 'config.yaml': dataConfig(cluster) },
   };
-  const flyteRole = (name: string, rules: PolicyRule[]): Role => ({
+  const namespacedRole = (name: string, rules: PolicyRule[]): Role => ({
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
     metadata: meta(name, -1),
@@ -169,19 +170,20 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
     subjects: [{ kind: 'ServiceAccount', name: serviceAccountName, namespace: cluster.systemNamespace }],
   });
-  const ownerBindings: RoleBinding[] = (['admin', 'edit', 'view'] as OwnerRole[]).flatMap((role) => {
+  // Each role in use: its own Role in this namespace (owner-roles.ts), and the binding of its groups.
+  const ownerAccess: (Role | RoleBinding)[] = (['admin', 'edit', 'view'] as OwnerRole[]).flatMap((role) => {
     const groups = [...new Set(spec.owners.filter((o) => o.role === role).map((o) => o.group))].sort();
     if (groups.length === 0) return [];
-    return [
-      {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: meta(`owners-${role}`, -1),
-        // The built-in aggregated ClusterRoles, granted in this namespace only.
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role },
-        subjects: groups.map((name) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name })),
-      },
-    ];
+    const name = ownerRoleName(role);
+    const ownerRole = namespacedRole(name, ownerRoleRules[role]);
+    const binding: RoleBinding = {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: meta(name, -1),
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: groups.map((group) => ({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: group })),
+    };
+    return [ownerRole, binding];
   });
   return [
     namespace,
@@ -189,13 +191,13 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     limitRange,
     serviceAccount,
     copilotConfig,
-    flyteRole('flyteadmin', adminRules),
+    namespacedRole('flyteadmin', adminRules),
     flyteBinding('flyteadmin', flyteServiceAccounts.admin),
-    flyteRole('flytepropeller', propellerRules),
+    namespacedRole('flytepropeller', propellerRules),
     flyteBinding('flytepropeller', flyteServiceAccounts.propeller),
-    flyteRole('kubernetes-dashboard', dashboardRules),
+    namespacedRole('kubernetes-dashboard', dashboardRules),
     flyteBinding('kubernetes-dashboard', flyteServiceAccounts.dashboard),
-    ...ownerBindings,
+    ...ownerAccess,
     tenantNetworkPolicy(cluster, keptMeta('tenant-isolation', -1)),
   ];
 }

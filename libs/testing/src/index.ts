@@ -48,11 +48,11 @@ export async function createPlatformFolder(prefix = 'flyte-gkp-'): Promise<strin
 
 /**
  * A copy of this repository's workspace in a temporary folder: its platform, its code, and (unless told
- * otherwise) its example specs and rendered clusters/.
+ * otherwise) its example specs and what is rendered from them: clusters/ and .github/ (CODEOWNERS).
  */
 export async function createTempWorkspace(options: { examples?: boolean } = {}): Promise<TempWorkspace> {
   const root = await createPlatformFolder('flyte-gkp-ws-');
-  const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters'];
+  const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters', '.github'];
   for (const entry of copied) {
     await cp(join(repoRoot, entry), join(root, entry), {
       recursive: true,
@@ -110,3 +110,4 @@ export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-d
   };
   return (await buildChartFolder(request, kustomizeSettings(root))).objects;
 }
+export { ownersOf, parseCodeowners, ruleFor, type CodeownersRule } from './codeowners.js';

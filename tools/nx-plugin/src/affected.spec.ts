@@ -39,6 +39,7 @@ describe('onboarding a project in a real repository', () => {
     );
     expect(result.exitCode, result.all).toBe(0);
     expect(await changedFiles()).toEqual([
+      '.github/CODEOWNERS',
       'clusters/gkp-dev/platform/flyte-values.yaml',
       'clusters/gkp-dev/projects/z/application.yaml',
       'clusters/gkp-dev/projects/z/client/constraints.txt',
@@ -83,6 +84,17 @@ describe('onboarding a project in a real repository', () => {
     expect(ranValidate(result.all ?? '')).toEqual(['flyte-x']);
     expect(result.all).toContain('clusters/gkp-dev/projects/x/manifests/d-dev.yaml differs from a fresh render');
     expect(result.all).toContain('run `npm run render`');
+  });
+
+  it('a hand edit of .github/CODEOWNERS is validated and fails the drift check with the fix', async () => {
+    const codeowners = join(ws.root, '.github/CODEOWNERS');
+    await writeFile(codeowners, `${await readFile(codeowners, 'utf8')}/projects/x.yaml @acme/intruders\n`);
+    await git(ws.root, 'commit', '-q', '-am', 'hand edit of CODEOWNERS');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(result.exitCode).not.toBe(0);
+    expect(ranValidate(result.all ?? '')).toContain('cluster-gkp-dev');
+    expect(result.all).toContain('.github/CODEOWNERS differs from a fresh render');
+    await git(ws.root, 'revert', '--no-edit', 'HEAD');
   });
 
   it('a platform change re-validates every project, on purpose', async () => {

@@ -136,8 +136,8 @@ function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
       tags: ['flyte-cluster'],
       targets: {
         validate: sharedCheck(
-          `platform files, ${root}/root-app.yaml, ${root}/platform/ and any file under ${root}/ no spec renders`,
-          ['{projectRoot}/**/*'],
+          `platform files, ${root}/root-app.yaml, ${root}/platform/, any file under ${root}/ no spec renders, and .github/CODEOWNERS`,
+          ['{projectRoot}/**/*', '{workspaceRoot}/.github/CODEOWNERS'],
         ),
         render: renderTarget,
       },

@@ -135,6 +135,16 @@ describe('project generator', () => {
     expect(tree.exists('projects/z.yaml')).toBe(false);
   });
 
+  it('writes the reviewers given as GitHub team handles, and refuses one that is not a team at its line', async () => {
+    await projectGenerator(tree, { ...base, reviewers: '@acme/team-z, @acme/ml_ops' });
+    const loaded = loadProjectText('projects/z.yaml', tree.read('projects/z.yaml', 'utf-8')!);
+    expect(loaded.ok && loaded.value.spec.reviewers).toEqual(['@acme/team-z', '@acme/ml_ops']);
+    tree.delete('projects/z.yaml');
+    await expect(projectGenerator(tree, { ...base, reviewers: 'team-z' })).rejects.toThrow(
+      /projects\/z\.yaml:\d+:\d+ .*reviewers\[0\] .*\[spec\/schema\]/,
+    );
+  });
+
   it('writes only the spec with --skipRender', async () => {
     await projectGenerator(tree, { ...base, skipRender: true });
     expect(tree.exists('projects/z.yaml')).toBe(true);

@@ -2,6 +2,7 @@ import { logger, type Tree } from '@nx/devkit';
 import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
 import { loadWorkspace, runGate } from '@flyte-gkp/gate';
 import { loadPlatform } from '@flyte-gkp/platform';
+import { codeownersPath } from '@flyte-gkp/render';
 import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectGeneratorSchema } from './schema';
 import { specText } from './spec-text';
@@ -19,6 +20,13 @@ function treeSource(tree: Tree): FileSource {
     read: async (file) => (tree.exists(file) ? (tree.read(file, 'utf-8') ?? undefined) : undefined),
   };
 }
+
+/** A comma-separated option as its items, blanks dropped. */
+const listOption = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 
 function fail(message: string): never {
   // Nx prints the message of a thrown error; a DiagnosticError carries located findings.
@@ -42,10 +50,8 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     );
   }
 
-  const domains = options.domains
-    ?.split(',')
-    .map((d) => d.trim())
-    .filter(Boolean);
+  const domains = listOption(options.domains);
+  const reviewers = listOption(options.reviewers);
   const spec: ProjectSpec = {
     apiVersion: projectApiVersion,
     kind: 'FlyteProject',
@@ -53,6 +59,7 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     displayName: options.displayName,
     ...(options.description ? { description: options.description } : {}),
     owners: [{ group: options.ownerGroup, role: options.ownerRole ?? 'admin' }],
+    ...(reviewers?.length ? { reviewers } : {}),
     ...(domains?.length ? { domains: Object.fromEntries(domains.map((d) => [d, {}])) } : {}),
     storage: {
       bucket: options.bucket ?? `${firstCluster.namespacePrefix}${options.id}`,
@@ -88,6 +95,8 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     for (const { path, content } of rendered.filter(ours))
       if (tree.read(path, 'utf-8') !== content) tree.write(path, content);
   }
+  // The review rule lists every project, like the files every project shares.
+  if (tree.read(codeownersPath, 'utf-8') !== workspace.codeowners) tree.write(codeownersPath, workspace.codeowners);
   logger.info(
     `Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`,
   );

@@ -4,6 +4,8 @@ export interface ProjectGeneratorSchema {
   description?: string;
   ownerGroup: string;
   ownerRole?: 'admin' | 'edit' | 'view';
+  /** Comma-separated GitHub team handles `@org/team`. */
+  reviewers?: string;
   /** Comma-separated domain names. */
   domains?: string;
   bucket?: string;
