@@ -285,19 +285,25 @@ export function ensureFlyteidl(root = defaultRepoRoot, toolchain = readToolchain
   const target = join(root, flyteidlFolder);
   if (readText(join(target, '.stamp')) === stamp) return `flyteidl up to date (${stamp})`;
   installFolder(target, (staging) => {
-    run('python3', [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--no-compile',
-      '--target',
-      staging,
-      ...packages,
-    ]);
+    // pip warns about running as root (as CI and containers do) though --target touches no system folder;
+    // PIP_ROOT_USER_ACTION silences it, and a pip too old to know the setting ignores it.
+    run(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--no-compile',
+        '--target',
+        staging,
+        ...packages,
+      ],
+      { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+    );
     writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
   });
   return `flyteidl installed into ${flyteidlFolder} (${stamp})`;
