@@ -7,7 +7,7 @@ import {
   projectDomains,
   projectOnCluster,
   tenantAppProjectName,
-  tenantNamespacedKinds,
+  tenantKinds,
   type RenderedFile,
 } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/project-spec';
@@ -69,8 +69,8 @@ type Kube = {
 type Problem = { path: PathSegment[]; message: string; fix?: string };
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-const isTenantKind = (k: { group: string; kind: string }) =>
-  tenantNamespacedKinds.some((t) => t.group === k.group && t.kind === k.kind);
+const isTenantKind = (cluster: Cluster, k: { group: string; kind: string }) =>
+  tenantKinds(cluster).some((t) => t.group === k.group && t.kind === k.kind);
 const argoKinds = ['Application', 'AppProject'];
 
 /** What one project may own on one cluster. */
@@ -121,17 +121,19 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     );
     (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) =>
       unless(
-        isTenantKind(k),
+        isTenantKind(cluster, k),
         ['spec', 'namespaceResourceWhitelist', i, 'kind'],
         `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`,
       ),
     );
   } else if (o.kind === 'Namespace') {
     ownNamespace(o.metadata.name, ['metadata', 'name'], 'is');
-  } else if (!isTenantKind({ group: groupOf(o.apiVersion), kind: o.kind })) {
+  } else if (!isTenantKind(cluster, { group: groupOf(o.apiVersion), kind: o.kind })) {
     found.push({
       path: ['kind'],
-      message: `${name} is not a kind a project may have (only Namespace and ${tenantNamespacedKinds.map((k) => k.kind).join(', ')})`,
+      message: `${name} is not a kind a project may have (only Namespace and ${tenantKinds(cluster)
+        .map((k) => k.kind)
+        .join(', ')})`,
     });
   } else {
     ownNamespace(o.metadata.namespace, ['metadata', 'namespace'], 'is in');
