@@ -4,6 +4,7 @@ import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
 import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
 import { narrowCidr, peerNamespace } from './network.js';
+import { vaultScope } from './secrets.js';
 import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
 import {
   applicationProject,
@@ -33,6 +34,7 @@ export const rules: readonly LintRule[] = [
   tenantScope,
   applicationProject,
   noPlaintextSecret,
+  vaultScope,
   quotaCeiling,
   quotaNoExposedServices,
   quotaReachable,
