@@ -8,8 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
-import { diskSource, loadProjectText } from '@flyte-gkp/project-spec';
-import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
+import { diskSource } from '@flyte-gkp/project-spec';
+import { renderCluster, type RenderedFile } from '@flyte-gkp/render';
+import { exampleProject } from '@flyte-gkp/testing';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const clusterFile = parse(readFileSync(join(repoRoot, 'platform/clusters/gkp-dev.yaml'), 'utf8')) as {
@@ -51,19 +52,7 @@ let files: RenderedFile[];
 beforeAll(async () => {
   const loaded = await loadPlatform(diskSource(repoRoot));
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-  const projects: ProjectInput[] = ids.map((id) => {
-    const file = `projects/${id}.yaml`;
-    const text = `apiVersion: flytepoc.gkp.io/v1alpha1
-kind: FlyteProject
-id: ${id}
-displayName: Project ${id}
-owners: [{ group: team-${id}, role: admin }]
-storage: { bucket: 103020-flytepoc-${id}, credentialsSecret: mercury-${id} }
-`;
-    const result = loadProjectText(file, text);
-    if (!result.ok) throw new Error(JSON.stringify(result.diagnostics));
-    return { ...result.value, file };
-  });
+  const projects = ids.map(exampleProject);
   const platform: Platform = loaded.platform;
   files = renderCluster(platform.clusters[0], platform.pins, projects);
 });

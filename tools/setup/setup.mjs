@@ -325,6 +325,21 @@ export function argoCdCrdsFromGoModule(version, env = process.env) {
   return join(goModuleDir(argoCdModule(version), version, `Argo CD ${version}'s CRDs`, hint, env), 'manifests/crds');
 }
 
+/** Converts CRD files into kubeconform's schemas in `target`, atomically, with the stamp; returns the files written. */
+async function installConvertedCrds(target, crdFiles, stamp, what) {
+  const { convertCrdFiles } = await import(pathToFileURL(join(here, 'crd-to-json-schema.mjs')).href);
+  let written = [];
+  installFolder(target, (staging) => {
+    try {
+      written = convertCrdFiles(crdFiles, staging);
+    } catch (error) {
+      throw new SetupError(`could not convert ${what}: ${error.message}`);
+    }
+    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
+  });
+  return written;
+}
+
 // d. Argo CD schemas, converted from its CRDs (kubeconform does not read CRDs): from ARGOCD_CRDS_DIR
 // when set, else from Argo CD's Go module at argoCd.version.
 export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = readToolchain(root), env = process.env) {
@@ -359,16 +374,7 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
     crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule,
   ].join(' ');
   if (installed?.join(' ') === stamp) return `Argo CD ${version} schemas up to date`;
-  const { convertCrdFiles } = await import(pathToFileURL(converter).href);
-  let written = [];
-  installFolder(target, (staging) => {
-    try {
-      written = convertCrdFiles(crdFiles, staging);
-    } catch (error) {
-      throw new SetupError(`could not convert the Argo CD CRDs in ${crdsDir}: ${error.message}`);
-    }
-    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
-  });
+  const written = await installConvertedCrds(target, crdFiles, stamp, `the Argo CD CRDs in ${crdsDir}`);
   return `Argo CD ${version} schemas installed from ${crdsOverride ? `ARGOCD_CRDS_DIR (${crdsDir})` : `the Go module ${goModule.slice(3)}`} (${written.join(', ')})`;
 }
 
@@ -394,20 +400,10 @@ export async function ensureExternalSecretsSchemas(
         .sort()
         .map((name) => join(crdsDir, name))
     : [];
-  const { convertCrdFiles } = await import(pathToFileURL(converter).href);
-  let written = [];
-  installFolder(target, (staging) => {
-    try {
-      written = convertCrdFiles(crdFiles, staging);
-    } catch (error) {
-      throw new SetupError(`could not convert the External Secrets Operator CRDs in ${crdsDir}: ${error.message}`);
-    }
-    if (written.length === 0)
-      throw new SetupError(
-        `${crdsDir} holds no CustomResourceDefinition: fix "externalSecrets.crds" in tools/toolchain.json`,
-      );
-    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
-  });
+  if (crdFiles.length === 0)
+    throw new SetupError(`${crdsDir} holds no CRD file: fix "externalSecrets.crds" in tools/toolchain.json`);
+  const what = `the External Secrets Operator CRDs in ${crdsDir}`;
+  const written = await installConvertedCrds(target, crdFiles, stamp, what);
   return `External Secrets Operator ${version} schemas installed from the Go module ${module}@${version} (${written.length} schemas)`;
 }
 

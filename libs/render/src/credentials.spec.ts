@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { loadPlatform, type Cluster, type LoadedCluster, type Platform } from '@flyte-gkp/platform';
-import { diskSource, loadProjectText } from '@flyte-gkp/project-spec';
+import { diskSource } from '@flyte-gkp/project-spec';
+import { exampleProject as project } from '@flyte-gkp/testing';
 import { renderCluster, type ProjectInput, type RenderedFile } from './render.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -15,19 +16,6 @@ beforeAll(async () => {
   platform = loaded.platform;
   gkpDev = platform.clusters.find((c) => c.cluster.name === 'gkp-dev')!;
 });
-
-function project(id: string): ProjectInput {
-  const text = `apiVersion: flytepoc.gkp.io/v1alpha1
-kind: FlyteProject
-id: ${id}
-displayName: Project ${id}
-owners: [{ group: team-${id}, role: admin }]
-storage: { bucket: bucket-${id}, credentialsSecret: keys-of-${id} }
-`;
-  const loaded = loadProjectText(`projects/${id}.yaml`, text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-  return { ...loaded.value, file: `projects/${id}.yaml` };
-}
 
 type Kube = {
   kind: string;
@@ -70,7 +58,7 @@ describe('keys from Vault by the External Secrets Operator', () => {
       expect(secret.metadata.namespace).toBe(namespace);
       expect(secret.spec.refreshInterval).toBe('1h');
       expect(secret.spec.secretStoreRef).toEqual({ kind: 'SecretStore', name: store.metadata.name });
-      expect(secret.spec.target.name).toBe('keys-of-churn');
+      expect(secret.spec.target.name).toBe('mercury-churn');
       expect(secret.spec.data).toEqual([
         {
           secretKey: 'FLYTE_AWS_ACCESS_KEY_ID',

@@ -2,8 +2,9 @@
 // would: each must come out as a finding of the file at fault, never pass.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
-import { diskSource, loadProjectText } from '@flyte-gkp/project-spec';
-import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
+import { diskSource } from '@flyte-gkp/project-spec';
+import { exampleProject as project } from '@flyte-gkp/testing';
+import { renderCluster, type RenderedFile } from '@flyte-gkp/render';
 import type { LintContext } from '../rule.js';
 import { repoRoot } from '../testing.js';
 import { vaultScope } from './secrets.js';
@@ -14,19 +15,6 @@ beforeAll(async () => {
   if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
   platform = loaded.platform;
 });
-
-function project(id: string): ProjectInput {
-  const text = `apiVersion: flytepoc.gkp.io/v1alpha1
-kind: FlyteProject
-id: ${id}
-displayName: Project ${id}
-owners: [{ group: team-${id}, role: admin }]
-storage: { bucket: bucket-${id}, credentialsSecret: mercury-${id} }
-`;
-  const loaded = loadProjectText(`projects/${id}.yaml`, text);
-  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
-  return { ...loaded.value, file: `projects/${id}.yaml` };
-}
 
 type Mutable = { kind: string; metadata: { name: string }; spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- tampered with field by field
 
