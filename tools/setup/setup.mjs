@@ -307,7 +307,8 @@ export function goModuleDir(module, version, what, hint, env = process.env) {
     }
     if (result.status !== 0 || !info.Dir) {
       throw new SetupError(
-        `could not download ${what}, \`go mod download ${module}@${version}\` failed: ${info.Error ?? `exit code ${result.status}`} ` +
+        `could not download ${what}, \`go mod download ${module}@${version}\` failed: ` +
+          `${info.Error ?? `exit code ${result.status}`} ` +
           `(is the Go module proxy reachable? GOPROXY=${env.GOPROXY ?? "Go's default"}).\n  ${hint}.`,
       );
     }
@@ -321,7 +322,8 @@ export function goModuleDir(module, version, what, hint, env = process.env) {
 export function argoCdCrdsFromGoModule(version, env = process.env) {
   const hint =
     `Check "argoCd.version" in tools/toolchain.json,\n` +
-    `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (manifests/crds/ of the Argo CD ${version} release)`;
+    `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} ` +
+    `(manifests/crds/ of the Argo CD ${version} release)`;
   return join(goModuleDir(argoCdModule(version), version, `Argo CD ${version}'s CRDs`, hint, env), 'manifests/crds');
 }
 
@@ -404,7 +406,8 @@ export async function ensureExternalSecretsSchemas(
     throw new SetupError(`${crdsDir} holds no CRD file: fix "externalSecrets.crds" in tools/toolchain.json`);
   const what = `the External Secrets Operator CRDs in ${crdsDir}`;
   const written = await installConvertedCrds(target, crdFiles, stamp, what);
-  return `External Secrets Operator ${version} schemas installed from the Go module ${module}@${version} (${written.length} schemas)`;
+  const from = `the Go module ${module}@${version}`;
+  return `External Secrets Operator ${version} schemas installed from ${from} (${written.length} schemas)`;
 }
 
 // f. The flyte chart of each cluster (flyte.chartVersion), as a folder helm renders offline.

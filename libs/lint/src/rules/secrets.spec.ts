@@ -16,7 +16,12 @@ beforeAll(async () => {
   platform = loaded.platform;
 });
 
-type Mutable = { kind: string; metadata: { name: string }; spec: Record<string, any> }; // eslint-disable-line @typescript-eslint/no-explicit-any -- tampered with field by field
+type Mutable = {
+  kind: string;
+  metadata: { name: string };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tampered with field by field
+  spec: Record<string, any>;
+};
 
 /** The rule's findings on a render of projects a and b, after `tamper` changed it. */
 function findings(tamper: (files: RenderedFile[]) => void = () => undefined) {

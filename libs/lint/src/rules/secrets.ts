@@ -84,13 +84,14 @@ function ownershipFindings(cluster: Cluster, owned: Owned[]): Finding[] {
     const flytes =
       (what === 'Vault path' && value === flyte.vaultPath) || (what === 'Vault role' && value === flyte.vaultRole);
     const key = `${project.file}\0${what}\0${value}`;
+    const owner = flytes ? "Flyte's own" : `that of ${others.map((o) => o.file).join(', ')}`;
     if ((!flytes && others.length === 0) || seen.has(key)) return [];
     seen.add(key);
     return [
       {
         file: project.file,
         ...project.source.locate(['id']),
-        message: `the project's ${what} ${value} is also ${flytes ? "Flyte's own" : `that of ${others.map((o) => o.file).join(', ')}`}: it would read keys not its own`,
+        message: `the project's ${what} ${value} is also ${owner}: it would read keys not its own`,
         fix: `rename the project; the platform team should add ${project.spec.id} to reservedProjectIds`,
       },
     ];
@@ -208,7 +209,7 @@ function renderedFindings(cluster: Cluster, files: RenderedFile[], owned: Owned[
   });
 }
 
-/** Every domain namespace of a project on a cluster that syncs keys from Vault has the ExternalSecret making its Secret. */
+/** Every domain namespace of a project, on a cluster syncing keys from Vault, has the ExternalSecret of its Secret. */
 function missingFindings(files: RenderedFile[], owned: Owned[]): Finding[] {
   // A focused run renders some projects only: the others have no files to look at.
   const rendered = new Set(files.map((f) => f.project));
