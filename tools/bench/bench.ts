@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
-import { loadPlatform } from '@flyte-gkp/platform';
+import { externalSecretsOf, loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/project-spec';
 import { codeownersPath } from '@flyte-gkp/render';
 import { schemaExceptions } from '@flyte-gkp/gate';
@@ -118,7 +118,12 @@ async function kubeconformAlone(
       ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : []),
     ];
     if (files.length === 0) continue;
-    const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
+    const settings = toolchainSettings(
+      ws,
+      cluster.kubernetesVersion,
+      cluster.argocd.version,
+      externalSecretsOf(cluster)?.externalSecrets.version,
+    );
     const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
