@@ -11,25 +11,11 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEntry, createPlatformFolder } from '@flyte-gkp/testing';
+import { spec } from './spec-text.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const injection = join(repoRoot, 'tests/atomic/fault-injection.mjs');
 const cluster = 'clusters/gkp-dev';
-
-const spec = (id: string, label: string) =>
-  [
-    'apiVersion: flytepoc.gkp.io/v1alpha1',
-    'kind: FlyteProject',
-    `id: ${id}`,
-    `displayName: ${label} ${id}`,
-    'owners:',
-    `  - group: team-${id}`,
-    '    role: admin',
-    'storage:',
-    `  bucket: 103020-flytepoc-${id}`,
-    `  credentialsSecret: mercury-${id}`,
-    '',
-  ].join('\n');
 
 let root: string;
 
