@@ -130,7 +130,12 @@ function immovable(path: string): { undo: () => Promise<void> } | undefined {
   if (process.getuid?.() === 0) {
     try {
       execFileSync('chattr', ['+i', path], { stdio: 'ignore' });
-      return { undo: async () => void execFileSync('chattr', ['-i', path], { stdio: 'ignore' }) };
+      return {
+        undo: () => {
+          execFileSync('chattr', ['-i', path], { stdio: 'ignore' });
+          return Promise.resolve();
+        },
+      };
     } catch {
       return undefined;
     }
