@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -482,6 +482,30 @@ describe('one render at a time, and what a killed one left', () => {
 
     expect(await folder()).toEqual(files(before));
     expect(existsSync(join(parent, '.render/plan.json')), 'left as it was').toBe(true);
+  });
+
+  it('says which folder refuses the lock when clusters/ cannot be written, and changes nothing', async (context) => {
+    await write('c', before);
+    const unchanged = await snapshot();
+    // Immutable as root (chmod does not stop root), read-only otherwise.
+    const asRoot = process.getuid?.() === 0;
+    try {
+      if (asRoot) execFileSync('chattr', ['+i', parent], { stdio: 'ignore' });
+      else await chmod(parent, 0o555);
+    } catch {
+      return context.skip(); // no chattr, or a file system without attributes
+    }
+    try {
+      const error = await acquireWrite(parent).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WriteFault);
+      expect((error as WriteFault).message).toMatch(
+        /^render cannot create its lock folder \.render\/ in clusters: .*Nothing was changed.*then run render again\.$/,
+      );
+    } finally {
+      if (asRoot) execFileSync('chattr', ['-i', parent], { stdio: 'ignore' });
+      else await chmod(parent, 0o755);
+    }
+    expect(await snapshot()).toEqual(unchanged);
   });
 
   it('never writes through a clusters/ that is a link', async () => {

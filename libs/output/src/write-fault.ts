@@ -20,7 +20,7 @@ export type WriteStep =
 export type WriteOutcome = 'untouched' | 'restored' | 'partly-restored' | 'committed' | 'pending';
 
 const verbs: Record<WriteStep, string> = {
-  lock: 'create',
+  lock: 'create its lock folder .render/ in',
   stage: 'write',
   link: 'link the unchanged file',
   plan: 'write the commit point',
