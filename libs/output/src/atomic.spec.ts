@@ -332,7 +332,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
     const message = async (code: string) => (await failedCommit(failing({ code, when: (s) => s === 'out' }))).message;
 
     expect(await message('EPERM')).toMatch(
-      /immutable or append-only.*chattr -i -a clusters\/c\/platform\/values\.yaml/,
+      /immutable or append-only.*lsattr -d clusters\/c\/platform\/values\.yaml clusters\/c\/platform`.*chattr -i -a/,
     );
     expect(await message('EROFS')).toMatch(/read-only file system/);
     expect(await message('ENOSPC')).toMatch(/no space is left.*free some space/);
