@@ -244,7 +244,7 @@ describe('only what changed is swapped', () => {
     expect(await hidden()).toEqual([]);
   });
 
-  it('swaps a folder that appears or goes from its highest new or gone folder, creating or leaving no empty one', async () => {
+  it('swaps a new or gone folder from its highest new or gone folder: no empty folder made or left', async () => {
     await write('c', { 'root.yaml': 'r1' });
     await write('c', { 'root.yaml': 'r1', 'platform/manifests/a.yaml': 'a' });
     expect(await folder()).toEqual(files({ 'root.yaml': 'r1', 'platform/manifests/a.yaml': 'a' }));
@@ -327,7 +327,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
     }
   }
 
-  it('names the immutable attribute and how to clear it for EPERM, the read-only mount for EROFS, space for ENOSPC', async () => {
+  it('says what to do: the immutable attribute (EPERM), the read-only mount (EROFS), space (ENOSPC)', async () => {
     await write('c', cluster);
     const message = async (code: string) => (await failedCommit(failing({ code, when: (s) => s === 'out' }))).message;
 
@@ -356,7 +356,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
   });
 
   for (const code of codes) {
-    it(`an undo step refused for good (${code}) keeps the old unit aside, says where, and the next render puts it back`, async () => {
+    it(`an undo refused for good (${code}) keeps the old unit aside, says where; the next render puts it back`, async () => {
       await write('c', cluster);
       const unchanged = await snapshot();
       const steps = failing({
