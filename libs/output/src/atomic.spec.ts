@@ -356,7 +356,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
   });
 
   for (const code of codes) {
-    it(`an undo refused for good (${code}) keeps the old unit aside, says where; the next render restores`, async () => {
+    it(`an undo refused for good (${code}): the old unit kept aside, named; the next render restores`, async () => {
       await write('c', cluster);
       const unchanged = await snapshot();
       const steps = failing({
