@@ -43,6 +43,7 @@ const flyteFlows: [from: string, to: string, ports: number[]][] = [
   ['ingress controller', 'flyteadmin', [8087, 8088, 8089]],
   ['ingress controller', 'kubernetes-dashboard', [9090]],
   ['flytepropeller', 'flyteadmin', [8089]],
+  ['flyte-project-registration', 'flyteadmin', [8088]],
   ['flytepropeller', 'datacatalog', [8089]],
   ['flyteadmin', 'postgres', [5432]],
   ['datacatalog', 'postgres', [5432]],
@@ -160,7 +161,9 @@ await (async () => {
   const rendition = await Promise.all(
     (await yamlFiles(rendered)).map(async (file) => docs(await readFile(file, 'utf8'))),
   );
+  const jobs: ReturnType<typeof docs> = [];
   for (const object of rendition.flat()) {
+    if (object.kind === 'Job') jobs.push(object);
     if (object.kind === 'NetworkPolicy') {
       await writeFile(
         join(policyDir, `${object.metadata.namespace}--${object.metadata.name}.json`),
@@ -191,12 +194,20 @@ await (async () => {
     expect(object.metadata.namespace ?? system, `${object.metadata.name} runs in the system namespace`).toBe(system);
     add(system, object.metadata.name, labels, labels['app.kubernetes.io/name']);
   }
+  // Our own Jobs of the platform folder (the project registration), with their pods' labels.
+  for (const job of jobs) {
+    const labels: Labels = job.spec.template.metadata.labels;
+    expect(job.metadata.namespace, `${job.metadata.name} runs in the system namespace`).toBe(system);
+    add(system, 'project-registration', labels, labels['app.kubernetes.io/name']);
+  }
 
   for (const [namespace, labels] of Object.entries(namespaces)) {
     if (namespace === system) continue;
     add(namespace, 'task', { 'execution-id': 'f1a2b3', 'node-id': 'n0' }, 'tenant task');
     // A tenant may label its own pods as it likes: wearing propeller's or the ingress controller's labels gets it nothing.
     add(namespace, 'forged-propeller', { 'app.kubernetes.io/name': 'flytepropeller' }, 'tenant forging propeller');
+    const registration = { 'app.kubernetes.io/name': 'flyte-project-registration' };
+    add(namespace, 'forged-registration', registration, 'tenant forging the project registration');
     if (cluster.network.ingressController.podLabels)
       add(namespace, 'forged-ingress', { ...cluster.network.ingressController.podLabels }, 'tenant forging ingress');
     expect(labels['flytepoc.gkp.io/project'], `${namespace} is a project namespace`).toBeDefined();
@@ -301,6 +312,7 @@ describe('the model', () => {
       'postgres',
       'flyte-pod-webhook',
       'kubernetes-dashboard',
+      'flyte-project-registration',
     ])
       expect(roles).toContain(role);
     for (const role of [

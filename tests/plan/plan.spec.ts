@@ -3,7 +3,17 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { commitWorkspace, createTempWorkspace, git, repoRoot, type TempWorkspace } from '@flyte-gkp/testing';
+import type { Job } from 'kubernetes-types/batch/v1';
+import type { ConfigMap } from 'kubernetes-types/core/v1';
+import type { ChartObject } from '@flyte-gkp/helm';
+import {
+  commitWorkspace,
+  createTempWorkspace,
+  git,
+  renderCommittedChart,
+  repoRoot,
+  type TempWorkspace,
+} from '@flyte-gkp/testing';
 
 /**
  * Pull requests of each kind in a real git repository: the base is a commit, each change a commit on a
@@ -46,6 +56,13 @@ const summary = (p: PlanJson) =>
   p.changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.kind} ${c.namespace ?? ''}/${c.name}`);
 const risks = (p: PlanJson) => p.risks.map((r) => `${r.severity} ${r.rule} ${r.kind} ${r.name}`);
 
+/** Flyte's pods as Argo CD would run them: every Deployment, StatefulSet and DaemonSet of the platform's build. */
+const workloads = (objects: ChartObject[]) =>
+  objects
+    .filter((o) => ['Deployment', 'StatefulSet', 'DaemonSet'].includes(String(o.object.kind)))
+    .map((o) => o.text)
+    .sort();
+
 /** A change on a branch of the base: edit, render, commit. */
 async function change(branch: string, edit: () => Promise<void>, from = base) {
   await git(ws.root, 'checkout', '-q', '-B', branch, from);
@@ -66,6 +83,7 @@ const editFile = async (file: string, from: string, to: string) => {
 const domainObjects = (project: string, domain: string, owners: string[]) => [
   `Namespace /${ns(project, domain)}`,
   `ConfigMap ${ns(project, domain)}/flyte-data-config`,
+  `ExternalSecret ${ns(project, domain)}/mercury-${project}`,
   `LimitRange ${ns(project, domain)}/container-defaults`,
   `NetworkPolicy ${ns(project, domain)}/tenant-isolation`,
   `ResourceQuota ${ns(project, domain)}/project-quota`,
@@ -77,8 +95,16 @@ const domainObjects = (project: string, domain: string, owners: string[]) => [
   `RoleBinding ${ns(project, domain)}/flytepropeller`,
   `RoleBinding ${ns(project, domain)}/kubernetes-dashboard`,
   ...owners.map((role) => `RoleBinding ${ns(project, domain)}/owners-${role}`),
+  `SecretStore ${ns(project, domain)}/${ns(project, domain)}`,
   `ServiceAccount ${ns(project, domain)}/flyte-workflow`,
+  `ServiceAccount ${ns(project, domain)}/mercury-vault-auth`,
 ];
+
+/** What removing one domain deletes: its objects and its Vault role (outside any namespace, after the Namespace). */
+const domainRemoved = (project: string, domain: string, owners: string[]) => {
+  const [namespace, ...inside] = domainObjects(project, domain, owners);
+  return [namespace, `VaultRole /${ns(project, domain)}`, ...inside].map((o) => `${project} delete ${o}`);
+};
 
 beforeAll(async () => {
   ws = await createTempWorkspace();
@@ -88,7 +114,9 @@ beforeAll(async () => {
 afterAll(() => ws?.remove());
 
 describe('plan --base in a real repository', () => {
-  it('adding a project creates its Argo CD objects and namespaces, and seeds it in flyteadmin (a restart)', async () => {
+  it('adding a project creates its Argo CD objects and namespaces, and a new registration Job: Flyte never restarts', async () => {
+    // The platform folder as Argo CD builds it (kustomize --enable-helm, the real chart), before and after.
+    const workloadsBefore = workloads(await renderCommittedChart(ws.root));
     await change('add-z', () =>
       writeFile(
         join(ws.root, 'projects/z.yaml'),
@@ -107,23 +135,35 @@ describe('plan --base in a real repository', () => {
       ),
     );
     const result = await plan();
-    expect(summary(result)).toEqual([
-      'platform update Deployment 103020-flytepoc-dev/flyteadmin',
-      ...domainObjects('z', 'd-dev', ['admin']).map((o) => `z create ${o}`),
+    const registration = (action: string, kind: string) =>
+      result.changes.filter((c) => c.project === null && c.action === action && c.kind === kind).map((c) => c.name);
+    const [oldJob, newJob] = [registration('delete', 'Job'), registration('create', 'Job')];
+    expect(oldJob).toHaveLength(1);
+    expect(newJob).toHaveLength(1);
+    expect(newJob[0]).toMatch(/^flyte-project-registration-[0-9a-f]{10}$/);
+    expect(newJob).not.toEqual(oldJob);
+    // The old Job and its ConfigMap pruned, the new pair created (in the plan's order: kind, then name).
+    const platformChanges = summary(result).filter((c) => c.startsWith('platform '));
+    expect([...platformChanges].sort()).toEqual(
+      [
+        `platform create ConfigMap 103020-flytepoc-dev/${newJob[0]}`,
+        `platform delete ConfigMap 103020-flytepoc-dev/${oldJob[0]}`,
+        `platform create Job 103020-flytepoc-dev/${newJob[0]}`,
+        `platform delete Job 103020-flytepoc-dev/${oldJob[0]}`,
+      ].sort(),
+    );
+    expect(summary(result).slice(platformChanges.length)).toEqual([
+      // What Vault needs, outside any namespace: the platform team applies it (operator guide).
+      'z create Namespace /103020-flytepoc-z-d-dev',
+      'z create VaultPolicy /103020-flytepoc-z-mercury',
+      'z create VaultRole /103020-flytepoc-z-d-dev',
+      ...domainObjects('z', 'd-dev', ['admin'])
+        .slice(1)
+        .map((o) => `z create ${o}`),
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
-    // flyte/templates/admin/deployment.yaml: init containers check-db-ready (postgres enabled), run-migrations,
-    // then seed-projects, whose command ends with flyteadmin.initialProjects, one item each.
-    const seed = ['flyteadmin', '--config', '/etc/flyte/*/*.yaml', 'migrate', 'seed-projects'];
-    expect(result.changes[0].diff).toEqual([
-      {
-        path: 'spec.template.spec.initContainers[2].command',
-        before: [...seed, 'x', 'y'],
-        after: [...seed, 'x', 'y', 'z'],
-      },
-    ]);
-    expect(risks(result)).toEqual(['warning platform/restart Deployment flyteadmin']);
+    expect(risks(result)).toEqual([]);
     // The base's CODEOWNERS does not name z yet: its default owner, the platform team, approves the onboarding.
     const platformTeam = [
       parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo.platformTeam,
@@ -136,6 +176,36 @@ describe('plan --base in a real repository', () => {
       crossTenant: false,
     });
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
+
+    const built = await renderCommittedChart(ws.root);
+    expect(workloads(built)).toEqual(workloadsBefore);
+    // The Job of the build names the new project with its display name, in the ConfigMap it mounts.
+    const job = built.find((o) => o.object.kind === 'Job')!.object as unknown as Job;
+    const mounted = job.spec!.template.spec!.volumes![0].configMap!.name;
+    const configMap = built.find(
+      (o) => o.object.kind === 'ConfigMap' && (o.object as unknown as ConfigMap).metadata!.name === mounted,
+    )!.object as unknown as ConfigMap;
+    expect(JSON.parse(configMap.data!['projects.json']).projects).toContainEqual({
+      id: 'z',
+      name: 'Project Z',
+      description: '',
+      archived: false,
+    });
+  });
+
+  it('renaming a project replaces the registration Job, and nothing else changes in Flyte', async () => {
+    await change('rename-x', () => editFile('projects/x.yaml', 'displayName: Project X', 'displayName: Forecasting'));
+    const result = await plan();
+    expect(
+      result.changes
+        .filter((c) => c.project === null)
+        .map((c) => `${c.action} ${c.kind}`)
+        .sort(),
+    ).toEqual(['create ConfigMap', 'create Job', 'delete ConfigMap', 'delete Job']);
+    const configMap = result.changes.find((c) => c.action === 'create' && c.kind === 'ConfigMap')!;
+    const data = configMap.diff.find((d) => d.path === 'data["projects.json"]' || d.path === 'data')!;
+    expect(JSON.stringify(data.after)).toContain('Forecasting');
+    expect(risks(result)).toEqual([]);
   });
 
   it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {
@@ -177,7 +247,7 @@ describe('plan --base in a real repository', () => {
     await change('drop-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', ''));
     const result = await plan();
     expect(summary(result)).toEqual([
-      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit']),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(result.changes.at(-1)!.diff).toEqual([
@@ -226,7 +296,7 @@ describe('plan --base in a real repository', () => {
     );
     const second = await plan('decommission-t-dev');
     expect(summary(second)).toEqual([
-      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit']),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(risks(second)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
@@ -253,7 +323,8 @@ describe('plan --base in a real repository', () => {
     await change('roll-flyteadmin', () => editFile('platform/pins.yaml', 'tag: v0.6.13', 'tag: v0.6.14'));
     const result = await plan();
     // flyte/templates/admin/deployment.yaml sets flyteadmin.image on its container and on every init
-    // container but check-db-ready (its own postgres image): run-migrations, seed-projects, generate-secrets.
+    // container but check-db-ready (its own postgres image): run-migrations, generate-secrets (no
+    // seed-projects: the values list no initial project).
     const [from, to] = ['cr.flyte.org/flyteorg/flyteadmin:v0.6.13', 'cr.flyte.org/flyteorg/flyteadmin:v0.6.14'];
     expect(result.changes).toEqual([
       {
@@ -267,7 +338,6 @@ describe('plan --base in a real repository', () => {
           { path: 'spec.template.spec.containers[0].image', before: from, after: to },
           { path: 'spec.template.spec.initContainers[1].image', before: from, after: to },
           { path: 'spec.template.spec.initContainers[2].image', before: from, after: to },
-          { path: 'spec.template.spec.initContainers[3].image', before: from, after: to },
         ],
       },
     ]);
@@ -333,10 +403,15 @@ describe('plan --base in a real repository', () => {
     await git(ws.root, 'checkout', '-q', base);
 
     const result = await plan('helm-source');
+    // The platform folder's own resources are new to a Helm source: the project registration.
+    const [job] = result.changes.filter((c) => c.kind === 'Job').map((c) => c.name);
     expect(summary(result)).toEqual([
+      `platform create ConfigMap 103020-flytepoc-dev/${job}`,
       'platform update ConfigMap 103020-flytepoc-dev/flyte-propeller-config',
       'platform update Deployment 103020-flytepoc-dev/flyte-pod-webhook',
       'platform update Deployment 103020-flytepoc-dev/flyteadmin',
+      `platform create Job 103020-flytepoc-dev/${job}`,
+      'platform create ServiceAccount 103020-flytepoc-dev/flyte-project-registration',
       'platform update Application argocd/flytepoc-flyte',
     ]);
     const admin = result.changes.find((c) => c.name === 'flyteadmin')!;
@@ -383,9 +458,9 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 16 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | **1 blocking** |');
-    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 17 changes</summary>');
+    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 20 to delete; 1 blocking risk, 0 warnings');
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 20 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 21 changes</summary>');
   });
 
   it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {

@@ -4,9 +4,9 @@
 // same bytes, so two runs of the bench measure the same input.
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document } from 'yaml';
 import { compareQuantities, fits, parseQuantity } from '@flyte-gkp/lint';
 import { loadPlatform, type Cluster } from '@flyte-gkp/platform';
+import { specText } from '../nx-plugin/src/generators/project/spec-text';
 import {
   diskSource,
   projectApiVersion,
@@ -184,13 +184,7 @@ export function generateSpecs(facts: PlatformFacts, count: number, seed = 202611
 }
 
 /** The text a tenant would commit, as the project generator writes it. */
-export function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
-  if (format === 'json')
-    return `${JSON.stringify({ $schema: '../libs/project-spec/project.schema.json', ...spec }, null, 2)}\n`;
-  const doc = new Document(spec, { version: '1.1' });
-  doc.commentBefore = ' yaml-language-server: $schema=../libs/project-spec/project.schema.json';
-  return doc.toString({ lineWidth: 0 });
-}
+export { specText };
 
 /** Files and folders of the repository a workspace needs for the CLI and Nx to run in it. */
 const copied = [

@@ -40,6 +40,20 @@ describe('the command line', () => {
     expect(xml).toMatch(/<testcase [^>]*name="projects\/x.yaml"[^>]*\/>/);
   });
 
+  it('lists the exit codes of each command in --help, plan exiting 0 whatever its risks', async () => {
+    const { exitCode, stdout } = await ws.cli('--help');
+
+    expect(exitCode).toBe(0);
+    expect(stdout).toContain(
+      '  plan       0 the plan is written, whatever its risks (validate --base fails on the blocking ones), 1 a spec',
+    );
+    expect(stdout).toContain(
+      '  validate   0 no finding, 1 one or more findings (with --base, blocking risks among them)',
+    );
+    expect(stdout).toContain('  render     0 rendered and validated (or nothing to change), 1 one or more findings');
+    expect(stdout).not.toContain('1 findings');
+  });
+
   it('exits 2 on a usage error', async () => {
     expect((await ws.cli('deploy')).exitCode).toBe(2);
     expect((await ws.cli('validate', '--format', 'xml')).exitCode).toBe(2);
@@ -75,6 +89,25 @@ describe('the command line', () => {
     expect(stderr).toContain(`--project ${name}`);
     expect(stderr).toContain(message);
     expect(stdout).toBe('');
+  });
+
+  it.each([['render'], ['validate'], ['plan', '--base', 'HEAD']])(
+    'exits 2 on %s with a --root that does not exist, naming it, and creates nothing',
+    async (...command) => {
+      const typo = join(ws.root, 'wrokspace');
+      const { exitCode, stdout, stderr } = await ws.cli(...command, '--root', typo);
+      expect(exitCode).toBe(2);
+      expect(stderr).toContain(`--root ${typo}: there is no folder ${typo}`);
+      expect(stderr).not.toContain('no cluster definition');
+      expect(stdout).toBe('');
+      expect(existsSync(typo), 'nothing made at the typo').toBe(false);
+    },
+  );
+
+  it('exits 2 on a --root that names a file', async () => {
+    const { exitCode, stderr } = await ws.cli('validate', '--root', join(ws.root, 'projects/x.yaml'));
+    expect(exitCode).toBe(2);
+    expect(stderr).toContain('is a file, not a folder');
   });
 
   it('takes --project as a path in the workspace, also written ./projects/...', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -18,6 +18,7 @@ import {
 } from '@flyte-gkp/gate';
 import { formatPlan, planFormats, type PlanFormat } from '@flyte-gkp/plan';
 import { diskSource } from '@flyte-gkp/project-spec';
+import { processStreams } from './streams.js';
 
 /** Exit codes, as documented in docs/gate-reference.md. */
 export const exitCodes = { ok: 0, findings: 1, usage: 2, toolFailure: 3 } as const;
@@ -41,7 +42,15 @@ options:
   --root DIR         the workspace (default: the current folder)
   --help
 
-exit codes: 0 ok, 1 findings, 2 usage error, 3 a tool could not run (e.g. kubeconform not installed, or timed out) or another render holds the lock`;
+exit codes:
+  render     0 rendered and validated (or nothing to change), 1 one or more findings (clusters/ left as it
+             was), 2 usage error, 3 a failure (below)
+  validate   0 no finding, 1 one or more findings (with --base, blocking risks among them), 2 usage error,
+             3 a failure (below)
+  plan       0 the plan is written, whatever its risks (validate --base fails on the blocking ones), 1 a spec
+             or the platform does not load (its findings), 2 usage error or unknown --base, 3 a failure (below)
+  a failure: a tool could not run (e.g. kubeconform not installed, or timed out), another render holds the
+  lock, or the report could not be written whole (e.g. its reader closed the pipe)`;
 
 /** Thrown for a command line that asks for something impossible: exit 2 with its message. */
 class UsageError extends Error {}
@@ -65,6 +74,21 @@ async function focusedSpecs(root: string, named: string[]): Promise<string[]> {
   });
 }
 
+/**
+ * The folder `--root` names, which must exist: a typo is a usage error naming it, not "no cluster
+ * definition found" (nor a render that creates the folder to write into it).
+ */
+async function workspaceRoot(named: string): Promise<string> {
+  const root = resolve(named);
+  const info = await stat(root).catch(() => undefined);
+  if (!info) throw new UsageError(`--root ${named}: there is no folder ${root} (a typo?): name the workspace's folder`);
+  if (!info.isDirectory())
+    throw new UsageError(`--root ${named}: ${root} is a file, not a folder: name the workspace's folder`);
+  return root;
+}
+
+const streams = processStreams();
+
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -81,22 +105,22 @@ async function main(argv: string[]): Promise<number> {
   });
   const [command] = positionals;
   if (values.help) {
-    console.log(usage);
+    streams.out(`${usage}\n`);
     return exitCodes.ok;
   }
   if (!['render', 'validate', 'plan'].includes(command) || positionals.length > 1) {
-    console.error(usage);
+    streams.err(usage);
     return exitCodes.usage;
   }
-  const root = resolve(values.root);
+  const root = await workspaceRoot(values.root);
   if (command === 'plan') return plan(root, values.base, values.format, values.output);
   if (command === 'render' && values.base !== undefined) {
-    console.error('--base: render writes the fresh render whatever the base; use `plan --base` to see the change');
+    streams.err('--base: render writes the fresh render whatever the base; use `plan --base` to see the change');
     return exitCodes.usage;
   }
   const format = values.format as OutputFormat;
   if (!outputFormats.includes(format)) {
-    console.error(`unknown --format ${values.format}: use one of ${outputFormats.join(', ')}`);
+    streams.err(`unknown --format ${values.format}: use one of ${outputFormats.join(', ')}`);
     return exitCodes.usage;
   }
   const focus = values['shared-only'] ? [] : values.project && (await focusedSpecs(root, values.project));
@@ -116,8 +140,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const report = formatDiagnostics(format, result.diagnostics, result.checkedFiles);
   if (values.output) await writeReport(values.output, report);
-  else process.stdout.write(report);
-  console.error(summary);
+  else streams.out(report);
+  streams.err(summary);
   return result.diagnostics.length === 0 ? exitCodes.ok : exitCodes.findings;
 }
 
@@ -134,43 +158,48 @@ async function plan(
   output: string | undefined,
 ): Promise<number> {
   if (base === undefined) {
-    console.error('plan needs --base REV: the revision to compare with (e.g. origin/main)');
+    streams.err('plan needs --base REV: the revision to compare with (e.g. origin/main)');
     return exitCodes.usage;
   }
   if (!planFormats.includes(format as PlanFormat)) {
-    console.error(`unknown --format ${format} for plan: use one of ${planFormats.join(', ')}`);
+    streams.err(`unknown --format ${format} for plan: use one of ${planFormats.join(', ')}`);
     return exitCodes.usage;
   }
   const result = await planWorkspace(root, base);
   const report = formatPlan(format as PlanFormat, result);
   if (output) await writeReport(output, report);
-  else process.stdout.write(report);
+  else streams.out(report);
   const blocking = result.risks.filter((r) => r.severity === 'blocking').length;
-  console.error(`plan: ${result.changes.length} change(s), ${result.risks.length} risk(s), ${blocking} blocking`);
+  streams.err(`plan: ${result.changes.length} change(s), ${result.risks.length} risk(s), ${blocking} blocking`);
   return exitCodes.ok;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    if (error instanceof DiagnosticError) {
-      console.error(formatHuman(error.diagnostics));
-      process.exit(exitCodes.findings);
-    }
-    if (error instanceof RevisionError) {
-      console.error(`error: ${error.message}`);
-      process.exit(exitCodes.usage);
-    }
-    if (
-      error instanceof UsageError ||
-      (error instanceof Error &&
-        (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')))
-    ) {
-      console.error(`${error.message}\n\n${usage}`);
-      process.exit(exitCodes.usage);
-    }
-    // A tool that cannot run says what to do; no stack trace unless asked for.
-    console.error(process.env.DEBUG ? error : `error: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(exitCodes.toolFailure);
-  },
-);
+/** The exit code of a failure: findings, a usage error, or a tool that could not run, said in plain words. */
+function failed(error: unknown): number {
+  if (error instanceof DiagnosticError) {
+    streams.err(formatHuman(error.diagnostics));
+    return exitCodes.findings;
+  }
+  if (error instanceof RevisionError) {
+    streams.err(`error: ${error.message}`);
+    return exitCodes.usage;
+  }
+  if (
+    error instanceof UsageError ||
+    (error instanceof Error &&
+      (error.name === 'ParseError' || String((error as NodeJS.ErrnoException).code).startsWith('ERR_PARSE_ARGS')))
+  ) {
+    streams.err(`${error.message}\n\n${usage}`);
+    return exitCodes.usage;
+  }
+  // A tool that cannot run says what to do; no stack trace unless asked for.
+  streams.err(
+    process.env.DEBUG && error instanceof Error
+      ? String(error.stack)
+      : `error: ${error instanceof Error ? error.message : String(error)}`,
+  );
+  return exitCodes.toolFailure;
+}
+
+// No process.exit: the process ends once every write has drained, with the code set here.
+process.exitCode = await streams.drained(await main(process.argv.slice(2)).catch(failed), exitCodes.toolFailure);

@@ -25,8 +25,11 @@ import {
   clusterChartVersions,
   clusterKubernetesVersions,
   ensureArgoCdSchemas,
+  ensureExternalSecretsSchemas,
   ensureFlyteCharts,
+  ensureFlyteidl,
   ensureGoTool,
+  flyteidlFolder,
   goBinaryName,
   flyteChartDir,
   flyteChartPin,
@@ -349,6 +352,41 @@ describe('Argo CD schemas', () => {
     await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(SetupError);
     await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(
       /Set ARGOCD_CRDS_DIR .*manifests\/crds\/ folder of the Argo CD v\d/,
+    );
+  });
+});
+
+describe('External Secrets Operator schemas', () => {
+  it("converts every CRD of the operator's Go module, then stays up to date without asking Go again", async () => {
+    const root = join(tmp, 'eso-go-root');
+    const { version } = toolchain.externalSecrets;
+
+    expect(await ensureExternalSecretsSchemas(root, toolchain, process.env)).toMatch(
+      `External Secrets Operator ${version} schemas installed from the Go module ` +
+        `github.com/external-secrets/external-secrets@${version}`,
+    );
+    const store = JSON.parse(
+      readFileSync(
+        join(root, `.tools/schemas/external-secrets/${version}/secretstore-external-secrets-v1.json`),
+        'utf8',
+      ),
+    );
+    const kubernetesAuth =
+      store.properties.spec.properties.provider.properties.vault.properties.auth.properties.kubernetes;
+    expect(kubernetesAuth.required).toEqual(['mountPath', 'role']);
+    expect(kubernetesAuth.additionalProperties).toBe(false);
+
+    const offline = { ...process.env, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'eso-empty-modcache-')) };
+    expect(await ensureExternalSecretsSchemas(root, toolchain, offline)).toBe(
+      `External Secrets Operator ${version} schemas up to date`,
+    );
+  });
+
+  it('says what failed and what to check when the Go module cannot be downloaded', async () => {
+    const unknown: Toolchain = { ...toolchain, externalSecrets: { ...toolchain.externalSecrets, version: 'v0.999.0' } };
+    const offline = { ...process.env, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'eso-offline-modcache-')) };
+    await expect(ensureExternalSecretsSchemas(join(tmp, 'eso-offline'), unknown, offline)).rejects.toThrow(
+      /could not download External Secrets Operator v0\.999\.0's CRDs, .*GOPROXY=off.*\n.*"externalSecrets" in tools\/toolchain\.json/,
     );
   });
 });
@@ -691,11 +729,45 @@ describe('setup.mjs as a command', () => {
       env: { ...process.env, ARGOCD_CRDS_DIR: join(tmp, 'nowhere') },
     });
 
-    expect(run.stdout).toContain('setup: node_modules up to date');
-    expect(run.stdout).toContain(`setup: kubeconform ${toolchain.kubeconform.version} up to date`);
-    expect(run.stdout).toContain(`setup: helm ${toolchain.helm.version} up to date`);
-    expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/);
+    // On standard error only: `npm run plan ... > plan.md` runs set-up first and must capture the plan alone.
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain('setup: node_modules up to date');
+    expect(run.stderr).toContain(`setup: kubeconform ${toolchain.kubeconform.version} up to date`);
+    expect(run.stderr).toContain(`setup: helm ${toolchain.helm.version} up to date`);
+    expect(run.stderr).toMatch(/^setup: error: the Argo CD v[\d.]+ CRDs were not found/m);
     expect(run.stderr).not.toMatch(/\n\s+at /);
     expect(run.status).toBe(1);
+  });
+});
+
+describe("flyteidl's Python messages", () => {
+  const toolchain = readToolchain(repoRoot);
+
+  it('keeps a folder whose stamp names the pinned packages, without asking pip', () => {
+    const root = mkdtempSync(join(tmpdir(), 'setup-flyteidl-'));
+    try {
+      mkdirSync(join(root, flyteidlFolder), { recursive: true });
+      writeFileSync(join(root, flyteidlFolder, '.stamp'), `${toolchain.flyteidl.packages.join(' ')}\n`);
+      expect(ensureFlyteidl(root, toolchain)).toBe(`flyteidl up to date (${toolchain.flyteidl.packages.join(' ')})`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('names tools/toolchain.json when the pin is missing', () => {
+    const { flyteidl: _dropped, ...without } = toolchain;
+    expect(() => ensureFlyteidl(repoRoot, without as Toolchain)).toThrow(SetupError);
+    expect(() => ensureFlyteidl(repoRoot, without as Toolchain)).toThrow(/tools\/toolchain\.json/);
+  });
+
+  it('has installed the pinned flyteidl, whose Project knows the ARCHIVED state the registration sends', () => {
+    const folder = join(repoRoot, flyteidlFolder);
+    const check = spawnSync(
+      'python3',
+      ['-c', 'from flyteidl.admin import project_pb2; print(project_pb2.Project.ARCHIVED)'],
+      { env: { PATH: process.env.PATH, PYTHONPATH: folder, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION: 'python' } },
+    );
+    expect(check.stdout.toString().trim(), check.stderr.toString()).toBe('1');
+    expect(readFileSync(join(folder, '.stamp'), 'utf8').trim()).toBe(toolchain.flyteidl.packages.join(' '));
   });
 });

@@ -22,8 +22,26 @@ export class DiagnosticError extends Error {
   }
 }
 
+/**
+ * Findings on what is derived from the sources (drift, kubeconform, the chart, and the line that stands
+ * for them while their spec has findings): fixed by fixing the source, then rendering again.
+ */
+export const derivedRules: readonly string[] = ['drift', 'kubeconform', 'gate/follows'];
+const isDerived = (rule: string) => derivedRules.includes(rule) || /^(chart|plan)\//.test(rule);
+
+/**
+ * Root causes first: what the checkout holds (tree), then what a file says (syntax and schema), then what
+ * the rules make of it (lint, risks), then what is rendered from it. A tenant fixes from the top down.
+ */
+export function causeRank(rule: string): number {
+  if (rule.startsWith('tree/')) return 0;
+  if (['yaml/syntax', 'json/syntax', 'spec/schema', 'platform/schema'].includes(rule)) return 1;
+  return isDerived(rule) ? 3 : 2;
+}
+
 export function compareDiagnostics(a: Diagnostic, b: Diagnostic): number {
   return (
+    causeRank(a.rule) - causeRank(b.rule) ||
     a.file.localeCompare(b.file) ||
     (a.line ?? 0) - (b.line ?? 0) ||
     (a.column ?? 0) - (b.column ?? 0) ||

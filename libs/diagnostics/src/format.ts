@@ -11,6 +11,7 @@ export const outputFormats: readonly OutputFormat[] = ['human', 'json', 'junit']
  */
 export function printable(text: string): string {
   return text.replace(
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what this escapes
     /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
   );

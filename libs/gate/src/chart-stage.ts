@@ -1,5 +1,8 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import type { DeploymentSpec } from 'kubernetes-types/apps/v1';
+import type { CronJobSpec } from 'kubernetes-types/batch/v1';
+import type { PodSpec } from 'kubernetes-types/core/v1';
 import { basename, dirname, join } from 'node:path';
 import { isMap, isScalar, LineCounter, parse, parseDocument } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
@@ -16,6 +19,7 @@ import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { chartImageOverrides, clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { clusterScopedExceptions, schemaExceptions } from './chart-exceptions.js';
+import { openChartVerdictCache } from './chart-verdict-cache.js';
 import { kubeconformOnDisk } from './kubeconform-stage.js';
 
 /**
@@ -99,19 +103,21 @@ export function platformFolderOf(
 ): PlatformFolder | undefined {
   const path = clusterPaths(cluster).platformKustomization;
   const text = read(path);
+  if (text === undefined) return undefined;
   let kustomization: Kustomization | undefined;
   try {
-    kustomization = text === undefined ? undefined : parse(text);
+    kustomization = parse(text) as Kustomization | undefined;
   } catch {
     return undefined;
   }
   if (!Array.isArray(kustomization?.helmCharts) || !kustomization.helmCharts.length) return undefined;
   // Only a file beside the kustomization: kustomize refuses any other (its load restrictor).
-  const named = kustomization.helmCharts
-    .map((chart) => chart.valuesFile)
-    .filter((file) => typeof file === 'string' && basename(file) === file);
+  const named = [
+    ...kustomization.helmCharts.map((chart) => chart.valuesFile),
+    ...(Array.isArray(kustomization.resources) ? kustomization.resources : []),
+  ].filter((file) => typeof file === 'string' && basename(file) === file);
   const files = [
-    { path, content: text! },
+    { path, content: text },
     ...named.flatMap((file) => {
       const content = read(join(dirname(path), file));
       return content === undefined ? [] : [{ path: join(dirname(path), file), content }];
@@ -162,31 +168,35 @@ function hint(values: RenderedFile | undefined, template: string, pointer: strin
 
 /** Every container image of a pod template, with the container's name, and the Vault agent's. */
 function imagesOf(object: Record<string, unknown>): { container: string; image: string }[] {
-  const spec = object.spec as Record<string, any> | undefined; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const podSpec =
-    spec?.template?.spec ?? spec?.jobTemplate?.spec?.template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
-  const annotations =
-    spec?.template?.metadata?.annotations ?? spec?.jobTemplate?.spec?.template?.metadata?.annotations ?? {};
+  // The chart's objects are read as plain values: the kinds with a pod template, read through their types.
+  const spec = object.spec as (DeploymentSpec & CronJobSpec & PodSpec) | undefined;
+  const template = spec?.template ?? spec?.jobTemplate?.spec?.template;
+  const podSpec = template?.spec ?? (object.kind === 'Pod' ? spec : undefined);
   if (!podSpec) return [];
-  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map(
-    (c: { name: string; image: string }) => ({ container: c.name, image: c.image }),
-  );
-  const agent = annotations['vault.hashicorp.com/agent-image'];
+  const containers = [...(podSpec.initContainers ?? []), ...(podSpec.containers ?? [])].map((c) => ({
+    container: c.name,
+    image: c.image ?? '',
+  }));
+  const agent = template?.metadata?.annotations?.['vault.hashicorp.com/agent-image'];
   return agent ? [...containers, { container: 'vault-agent (annotation)', image: agent }] : containers;
 }
 
 export interface ChartCheck {
   diagnostics: Diagnostic[];
-  /** What was rendered, for reports and tests. */
+  /** What was rendered, for reports and tests: none when the verdict was known (chart-verdict-cache.ts). */
   objects: ChartObject[];
 }
 
-/** Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its objects. */
+/**
+ * Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its
+ * objects; an input that passed before passes without a build, unless `verdictCache` is false.
+ */
 export async function checkChart(
   root: string,
   cluster: Cluster,
   pins: Pins,
   rendered: RenderedFile[],
+  { verdictCache = true }: { verdictCache?: boolean } = {},
 ): Promise<ChartCheck> {
   const paths = clusterPaths(cluster);
   const values = rendered.find((f) => f.path === paths.flyteValues);
@@ -212,6 +222,19 @@ export async function checkChart(
       objects: [],
     };
 
+  const cache = verdictCache
+    ? openChartVerdictCache({
+        root,
+        cluster,
+        pins,
+        ...folder,
+        checks: {
+          modules: [import.meta.url],
+          data: [schemaExceptions, clusterScopedExceptions, chartImageOverrides, [...clusterScopedKinds], valueHints],
+        },
+      })
+    : undefined;
+  if (cache?.passed) return { diagnostics: [], objects: [] };
   let build: ChartBuild;
   try {
     build = await buildChart(root, cluster, folder);
@@ -242,6 +265,7 @@ export async function checkChart(
       ...placementFindings(objects, cluster, values, at),
       ...clusterScopedFindings(objects, at),
     ];
+    if (diagnostics.length === 0) await cache?.rememberPass();
     return { diagnostics, objects };
   } finally {
     await rm(scratch, { recursive: true, force: true });

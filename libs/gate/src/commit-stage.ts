@@ -28,6 +28,12 @@ const inParent = (tree: Tree) =>
 
 export const clustersFolder = (root: string) => join(root, clustersDir);
 
+/**
+ * A project's files change together and go together: its folder (clusterPaths' projects/<id>/) is
+ * swapped whole; every other file of the cluster folder, a shared one, on its own.
+ */
+const projectFolder = (path: string) => /^projects\/[^/]+(?=\/)/.exec(path)?.[0] ?? path;
+
 /** Finds what differs from the committed files (`committed`: cluster name → files, as the tree holds them); writes nothing yet. */
 export async function stageRender(
   session: WriteSession,
@@ -38,6 +44,7 @@ export async function stageRender(
     session,
     new Map([...rendered].map(([name, files]) => [name, inCluster(name, files)])),
     new Map([...committed].map(([name, tree]) => [name, inParent(tree)])),
+    { unitOf: projectFolder },
   );
   const manifests = new Map(
     [...rendered].map(([name, files]) => [

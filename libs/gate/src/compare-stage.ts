@@ -3,7 +3,9 @@ import type { ChartObject } from '@flyte-gkp/helm';
 import { KustomizeBuildError, type Kustomization } from '@flyte-gkp/kustomize';
 import {
   diffObjects,
+  isVaultFile,
   objectsOfManifest,
+  objectsOfVaultFile,
   planObjects,
   projectOfPath,
   riskRules,
@@ -43,9 +45,12 @@ import type { Loaded } from './workspace.js';
  * and the values file it names) differs, as the chart stage builds it: equal inputs make equal objects.
  */
 
-/** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
+/**
+ * Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths), and the
+ * Vault files the platform team applies.
+ */
 const appliedFile =
-  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
+  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml|vault\/(?:policies|roles)\/[^/]+\.json))$/;
 const clusterOf = (path: string) => appliedFile.exec(path)?.[1];
 
 /** What a change touches: every project (the platform changed), or those whose spec or output changed. */
@@ -79,12 +84,24 @@ export function touchedProjects(changed: readonly string[]): Touched {
   return touched;
 }
 
+/**
+ * What of a spec the cluster-wide files hold: its id and clusters, and what the project registration
+ * tells flyteadmin (registeredProject in libs/render: name, description, archived when every domain is
+ * decommissioned).
+ */
 const membership = (spec: LoadedProject['spec'] | undefined) =>
-  spec && JSON.stringify([spec.id, spec.clusters ?? null]);
+  spec &&
+  JSON.stringify([
+    spec.id,
+    spec.clusters ?? null,
+    spec.displayName,
+    spec.description ?? '',
+    Object.entries(spec.domains ?? {}).map(([domain, settings]) => [domain, settings.decommission === true]),
+  ]);
 
 /**
- * Whether the files no project owns need rendering: they list every project on a cluster (Flyte's
- * values), so they change when the platform, a committed one, or a touched spec's id or clusters does.
+ * Whether the files no project owns need rendering: they list every project on a cluster (the project
+ * registration), so they change when the platform, a committed one, or what a touched spec registers does.
  * When none did, the specs no change touched need not even be loaded: at 1,000 projects, most of a plan.
  */
 export async function clusterWideTouched(
@@ -131,13 +148,14 @@ const inScope = (touched: Touched) => (path: string) => {
 
 function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
   try {
-    return objectsOfManifest(origin, text);
+    // Vault's files are applied by the platform team, not Argo CD; a change to one changes who reads what.
+    return isVaultFile(origin.file) ? objectsOfVaultFile(origin, text) : objectsOfManifest(origin, text);
   } catch (error) {
     throw new DiagnosticError([
       {
         file: origin.file,
         rule: 'plan/read',
-        message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`,
+        message: `cannot be read as ${isVaultFile(origin.file) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
         fix: 'run `npm run render` at that revision',
       },
     ]);
@@ -168,7 +186,7 @@ function helmSourceFolder(cluster: Cluster, read: (path: string) => string | und
   const paths = clusterPaths(cluster);
   let documents: unknown[];
   try {
-    documents = parseAllDocuments(read(paths.platformApp) ?? '').map((d) => d.toJS());
+    documents = parseAllDocuments(read(paths.platformApp) ?? '').map((d) => d.toJS() as unknown);
   } catch {
     return undefined;
   }
@@ -265,7 +283,7 @@ async function compareCharts(
     clusters.map(async (cluster) => {
       const paths = clusterPaths(cluster);
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
-      const inputs = [paths.platformKustomization, paths.flyteValues];
+      const inputs = [paths.platformKustomization, paths.flyteValues, paths.projectRegistration];
       if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!)))
         return { before: [], after: [] };
       await base.prefetch([...inputs, paths.platformApp]);

@@ -175,7 +175,8 @@ describe('render', () => {
     expect(gone.length).toBeGreaterThan(0);
     expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/y/'))).toBe(true);
     const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
-    expect(changed).toEqual(['clusters/gkp-dev/platform/flyte-values.yaml']);
+    // The one cluster-wide file that lists the projects: the project registration (Flyte's values do not).
+    expect(changed).toEqual(['clusters/gkp-dev/platform/project-registration.yaml']);
   });
 
   it('writes nothing when kubeconform rejects a rendered file, whether the render changed that file or not', async () => {
@@ -188,6 +189,7 @@ describe('render', () => {
     await symlink(join(real, 'bin'), join(tools, 'bin'));
     await symlink(join(real, 'charts'), join(tools, 'charts'));
     await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
+    await symlink(join(real, 'schemas/external-secrets'), join(tools, 'schemas/external-secrets'));
     for (const name of await readdir(join(real, schemas)))
       if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
     await writeFile(

@@ -40,6 +40,7 @@ import {
   type Compared,
   type Touched,
 } from './compare-stage.js';
+import { collapseConsequences } from './causes.js';
 import { checkChart, type ChartCheck } from './chart-stage.js';
 import { checkCodeowners, committedCodeowners, stageCodeowners, type StagedCodeowners } from './codeowners-stage.js';
 import { clustersFolder, commitRender, stageRender, writeStagedFiles, type Staged } from './commit-stage.js';
@@ -48,6 +49,7 @@ import {
   checkKubeconform,
   checkKubeconformStaged,
   kubeconformCommitted,
+  noVerdicts,
   type EarlyVerdicts,
 } from './kubeconform-stage.js';
 import { changedSince, gitTree, resolveCommit, type GitRepoTree } from './git-tree.js';
@@ -107,7 +109,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const platform = await loadPlatformOrThrow(files);
   const inScope = scope(focus, await listSpecFiles(files));
   const paths = withKubeconform || withDrift ? committedPaths(tree, platform, inScope) : new Map<string, string[]>();
-  const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : new Map();
+  const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : noVerdicts();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform);
 
@@ -153,7 +155,12 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   }
 
   // 6. report
-  return { diagnostics: diagnostics.filter((d) => inScope(d.file) || removedSpec(d.file)), checkedFiles };
+  return {
+    diagnostics: collapseConsequences(diagnostics, loaded.specFiles).filter(
+      (d) => inScope(d.file) || removedSpec(d.file),
+    ),
+    checkedFiles,
+  };
 }
 
 interface Base {
@@ -227,7 +234,7 @@ function startChartChecks(workspace: Workspace): Promise<ChartCheck>[] {
   const running = workspace.platform.clusters.map(({ cluster }) =>
     checkChart(workspace.root, cluster, workspace.platform.pins, workspace.rendered.get(cluster.name) ?? []),
   );
-  running.forEach((check) => check.catch(() => undefined));
+  for (const check of running) check.catch(() => undefined);
   return running;
 }
 
@@ -273,7 +280,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     ]);
   }
   let staged: Staged | undefined;
-  let early: EarlyVerdicts = new Map();
+  let early = noVerdicts();
   let charts: Promise<ChartCheck>[] = [];
   let codeowners: StagedCodeowners | undefined;
   try {
@@ -317,7 +324,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       const folder = staged!.folders.find((f) => f.name === cluster.name)!;
       return checkKubeconformStaged(root, cluster, folder, manifests, early.get(cluster.name)!);
     });
-    running.forEach((findings) => findings.catch(() => undefined)); // awaited below; a failure must not surface as unhandled meanwhile
+    // awaited below; a failure must not surface as unhandled meanwhile
+    for (const findings of running) findings.catch(() => undefined);
     const others = writeStagedFiles(staged, (path, name) => !staged!.isManifest(path, name));
     others.catch(() => undefined); // awaited below, as above
     const checked = checkRules(workspace, everything);
@@ -332,7 +340,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     // 5. commit, or leave clusters/ and CODEOWNERS as they were: CODEOWNERS is written aside first and
     // renamed into place right after the cluster folders (a kill between the two leaves drift that
     // validate reports and the next render repairs)
-    if (diagnostics.length > 0) return refused(diagnostics, checked.checkedFiles);
+    if (diagnostics.length > 0)
+      return refused(collapseConsequences(diagnostics, loaded.specFiles), checked.checkedFiles);
     codeowners = await stageCodeowners(root, workspace.codeowners, committedCodeowners(tree));
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     await codeowners.commit();

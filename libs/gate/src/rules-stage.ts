@@ -1,5 +1,5 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { runRules, rules as allRules } from '@flyte-gkp/lint';
+import { runRules, runRulesOnAccepted, rules as allRules } from '@flyte-gkp/lint';
 import type { Scope } from './scope.js';
 import type { Workspace } from './workspace.js';
 
@@ -9,7 +9,10 @@ export interface Checked {
   checkedFiles: string[];
 }
 
-/** Check stage "rules": the load's schema findings and every lint rule, and the files they cover. */
+/**
+ * Check stage "rules": the load's schema findings and every lint rule, on the valid specs and on what the
+ * schema accepted of the refused ones, and the files they cover.
+ */
 export function checkRules(workspace: Workspace, inScope: Scope): Checked {
   const checkedFiles = new Set<string>([
     ...workspace.platform.clusters.map((c) => c.source.file),
@@ -17,8 +20,14 @@ export function checkRules(workspace: Workspace, inScope: Scope): Checked {
   ]);
   for (const file of workspace.specFiles) if (inScope(file)) checkedFiles.add(file);
   for (const files of workspace.rendered.values()) for (const f of files) if (inScope(f.path)) checkedFiles.add(f.path);
+  const linted = runRules(allRules, workspace);
+  // A credential rule reads refused specs already: what it found there is not said twice.
+  const said = new Set(linted.map(key));
+  const onAccepted = runRulesOnAccepted(allRules, workspace, workspace.partialSpecs).filter((d) => !said.has(key(d)));
   return {
-    diagnostics: [...workspace.diagnostics, ...runRules(allRules, workspace)],
+    diagnostics: [...workspace.diagnostics, ...linted, ...onAccepted],
     checkedFiles: [...checkedFiles].sort(),
   };
 }
+
+const key = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.rule}:${d.message}`;

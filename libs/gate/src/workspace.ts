@@ -1,4 +1,5 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
+import type { PartialSpec } from '@flyte-gkp/lint';
 import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import {
   renderCluster,
@@ -20,6 +21,8 @@ export interface Loaded {
   projects: ProjectInput[];
   /** Specs that parsed but failed the schema. */
   refusedSpecs: SourceDocument[];
+  /** Those that are mappings, with the paths the schema refused: the rules check the rest. */
+  partialSpecs: PartialSpec[];
   /** Every spec file found, valid or not. */
   specFiles: string[];
   /** Schema and parse findings of the specs, and files in projects/ that are not specs. */
@@ -64,15 +67,18 @@ export async function loadSpecs(files: FileSource, platform: Platform): Promise<
     }));
   const projects: ProjectInput[] = [];
   const refusedSpecs: SourceDocument[] = [];
+  const partialSpecs: PartialSpec[] = [];
   const loadedSpecs = await Promise.all(specFiles.map((file) => loadProjectFile(files, file)));
   loadedSpecs.forEach((loaded, i) => {
     if (loaded.ok) projects.push({ ...loaded.value, file: specFiles[i] });
     else {
       diagnostics.push(...loaded.diagnostics);
       if (loaded.source) refusedSpecs.push(loaded.source);
+      if (loaded.source && loaded.rejected)
+        partialSpecs.push({ file: specFiles[i], source: loaded.source, rejected: loaded.rejected });
     }
   });
-  return { platform, projects, refusedSpecs, specFiles, diagnostics };
+  return { platform, projects, refusedSpecs, partialSpecs, specFiles, diagnostics };
 }
 
 /**

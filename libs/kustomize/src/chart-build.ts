@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { checkInstalled, parseTemplateOutput, type ChartObject } from '@flyte-gkp/helm';
-import { parse } from 'yaml';
+import { isMap, parse, parseAllDocuments } from 'yaml';
 import {
   kustomizeBuild,
   pulledChartFolder,
@@ -49,7 +49,8 @@ const identity = (object: Record<string, unknown>) => {
 export async function buildChartFolder(request: ChartBuildRequest, settings: KustomizeSettings): Promise<ChartBuild> {
   const kustomizationFile = request.files.find((f) => f.name === 'kustomization.yaml');
   if (!kustomizationFile) throw new Error('no kustomization.yaml among the files to build');
-  const chart = inflatedChart(parse(kustomizationFile.content) as Kustomization);
+  const kustomization = parse(kustomizationFile.content) as Kustomization;
+  const chart = inflatedChart(kustomization);
   checkInstalled({ binary: settings.helmBinary }, request.chartDir);
   const dir = await mkdtemp(join(tmpdir(), 'flyte-gkp-kustomize-'));
   try {
@@ -60,6 +61,10 @@ export async function buildChartFolder(request: ChartBuildRequest, settings: Kus
     const built = await kustomizeBuild({ dir, kubeVersion: request.kubeVersion }, settings);
     const inflated = parseTemplateOutput(built.helmOutput);
     const sources = new Map(inflated.map((o) => [identity(o.object), o.source]));
+    // The objects of the kustomization's own resources are filed under their file.
+    for (const file of request.files.filter((f) => kustomization.resources?.includes(f.name)))
+      for (const document of parseAllDocuments(file.content))
+        if (isMap(document.contents)) sources.set(identity(document.toJS() as Record<string, unknown>), file.name);
     const objects = built.objects.map(({ object, text }) => ({
       source: sources.get(identity(object)) ?? 'kustomization.yaml',
       object,

@@ -106,7 +106,7 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
       ['Service', 'tiny/templates/service.yaml'],
     ]);
     expect(inflated).toHaveLength(2);
-    const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as any;
     expect(deployment.metadata.namespace).toBe('team-a');
   });
 
@@ -123,7 +123,7 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
       }),
     );
     const pod = (list: typeof objects) =>
-      (list.find((o) => o.object.kind === 'Deployment')!.object as any).spec.template; // eslint-disable-line @typescript-eslint/no-explicit-any
+      (list.find((o) => o.object.kind === 'Deployment')!.object as any).spec.template;
     expect(pod(objects).spec.containers.map((c: { image: string }) => c.image)).toEqual([
       'registry.example/web:1.2.3',
       'docker.io/example/viewer:v2',

@@ -40,6 +40,8 @@ export interface Kustomization {
   apiVersion: 'kustomize.config.k8s.io/v1beta1';
   kind: 'Kustomization';
   helmCharts: HelmChartInflation[];
+  /** files beside the kustomization whose objects join the chart's */
+  resources?: string[];
   images?: ImageOverride[];
   patches?: TargetedPatch[];
 }

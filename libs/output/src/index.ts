@@ -9,7 +9,10 @@ export {
   writeStaged,
   type CommitSteps,
   type StagedFolder,
+  type StagingOptions,
   type WriteSession,
 } from './atomic.js';
 export { compareTrees, readTree, unifiedDiff, type Tree } from './tree.js';
+export type { StagedUnit } from './units.js';
+export { WriteFault, type WriteOutcome, type WriteStep } from './write-fault.js';
 export { writeFileAtomically } from './write-file.js';

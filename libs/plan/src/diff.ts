@@ -66,7 +66,11 @@ export function diffValues(before: unknown, after: unknown, path = '', out: Fiel
       else if (!(key in before)) leaves(child, after[key], 'after', out);
       else diffValues(before[key], after[key], child, out);
     }
-  } else if (Array.isArray(before) && Array.isArray(after) && hasObjects([...before, ...after])) {
+  } else if (
+    Array.isArray(before) &&
+    Array.isArray(after) &&
+    hasObjects([...(before as unknown[]), ...(after as unknown[])])
+  ) {
     for (let i = 0; i < Math.max(before.length, after.length); i++) {
       if (i >= after.length) leaves(fieldPath(path, i), before[i], 'before', out);
       else if (i >= before.length) leaves(fieldPath(path, i), after[i], 'after', out);

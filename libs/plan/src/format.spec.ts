@@ -143,7 +143,7 @@ describe('formatMarkdown', () => {
     expect(md).toContain('| <code>gkp-dev</code> | <code>y</code> | 0 | 0 | 1 | **1 blocking** |');
     expect(md).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 0 | 1 warning |');
     expect(md).toMatch(
-      /<details><summary><code>gkp-dev<\/code> · <code>x<\/code>: 1 change<\/summary>\n\n```diff\n~ ResourceQuota ns-x\/project-quota\n    spec.hard\["requests.cpu"\]: "8" → "16"\n```/,
+      /<details><summary><code>gkp-dev<\/code> · <code>x<\/code>: 1 change<\/summary>\n\n```diff\n~ ResourceQuota ns-x\/project-quota\n {4}spec.hard\["requests.cpu"\]: "8" → "16"\n```/,
     );
   });
 

@@ -24,6 +24,7 @@ const checkCluster = schemaChecker(clusterSchema, 'platform/schema');
 const checkPins = schemaChecker(pinsSchema, 'platform/schema');
 
 /** Line breaks, and the controls that act like one or drive a terminal. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what this looks for
 const breaksLine = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 /** Free text read by people only (pins' `why`): never rendered, so it may span lines. */

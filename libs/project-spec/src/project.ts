@@ -1,8 +1,8 @@
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import projectSchema from '../project.schema.json' with { type: 'json' };
-import { schemaChecker } from './schema-check.js';
+import { schemaVerdict } from './schema-check.js';
 import type { FileSource } from './file-source.js';
-import { parseSource, type SourceDocument } from './source.js';
+import { parseSource, type PathSegment, type SourceDocument } from './source.js';
 import type { ProjectSpec } from './types.js';
 
 /** A spec file that parsed and matched the schema, with positions for later rules. */
@@ -11,10 +11,15 @@ export interface LoadedProject {
   source: SourceDocument;
 }
 
-/** A refused file that parsed keeps its `source`: rules that look for leaked credentials still read it. */
-export type LoadResult<T> = { ok: true; value: T } | { ok: false; diagnostics: Diagnostic[]; source?: SourceDocument };
+/**
+ * A refused file that parsed keeps its `source`: rules that look for leaked credentials still read it.
+ * `rejected` are the paths the schema refused; the lint rules check the rest in the same run.
+ */
+export type LoadResult<T> =
+  | { ok: true; value: T }
+  | { ok: false; diagnostics: Diagnostic[]; source?: SourceDocument; rejected?: PathSegment[][] };
 
-const checkProject = schemaChecker(projectSchema, 'spec/schema');
+const checkProject = schemaVerdict(projectSchema, 'spec/schema');
 
 export function loadProjectText(file: string, text: string): LoadResult<LoadedProject> {
   const parsed = parseSource(file, text);
@@ -35,8 +40,8 @@ export function loadProjectText(file: string, text: string): LoadResult<LoadedPr
       source,
     };
   }
-  const diagnostics = checkProject(source);
-  if (diagnostics.length > 0) return { ok: false, diagnostics, source };
+  const { diagnostics, rejected } = checkProject(source);
+  if (diagnostics.length > 0) return { ok: false, diagnostics, source, rejected };
   return { ok: true, value: { spec: source.value as ProjectSpec, source } };
 }
 

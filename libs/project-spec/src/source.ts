@@ -31,7 +31,8 @@ export interface SourceDocument {
 export type ParseResult = { ok: true; source: SourceDocument } | { ok: false; diagnostics: Diagnostic[] };
 
 /**
- * Parses YAML or JSON (JSON is YAML) with source positions. Rejects what a spec never needs and an
+ * Parses YAML or JSON with source positions. A `.json` file is strict JSON first (a trailing comma or a
+ * comment is refused, and said so in JSON's terms); then read as YAML (JSON is YAML) for positions. Rejects what a spec never needs and an
  * attacker likes: several documents, anchors and aliases, custom tags, duplicate keys, oversized input.
  */
 export function parseSource(file: string, text: string): ParseResult {
@@ -46,6 +47,14 @@ export function parseSource(file: string, text: string): ParseResult {
     );
   }
   const lineCounter = new LineCounter();
+  const jsonProblem = file.endsWith('.json') && text.trim() !== '' ? strictJsonProblem(text) : undefined;
+  if (jsonProblem) {
+    const at = lineAndColumn(text, jsonProblem.offset);
+    return {
+      ok: false,
+      diagnostics: [{ file, ...at, rule: 'json/syntax', message: jsonProblem.message, fix: jsonProblem.fix }],
+    };
+  }
   const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   const docs = Array.isArray(documents) ? documents : [documents];
   const pos = (offset: number) => {
@@ -86,8 +95,55 @@ export function parseSource(file: string, text: string): ParseResult {
     const at = pos(refused.node.range?.[0] ?? 0);
     return fail(refused.message, refused.fix, at.line, at.column);
   }
-  const value = doc.toJS({ maxAliasCount: 0 });
+  const value: unknown = doc.toJS({ maxAliasCount: 0 });
   return { ok: true, source: { file, text, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
+}
+
+/** Where and why `text` is not strict JSON (RFC 8259), or undefined when it is. */
+function strictJsonProblem(text: string): { offset: number; message: string; fix: string } | undefined {
+  try {
+    JSON.parse(text);
+    return undefined;
+  } catch (error) {
+    const comma = trailingComma(text);
+    if (comma !== undefined)
+      return {
+        offset: comma,
+        message: 'invalid JSON: a comma after the last item (JSON allows no trailing comma)',
+        fix: 'remove this comma',
+      };
+    const reason = (error as Error).message;
+    const offset = Number(/at position (\d+)/.exec(reason)?.[1] ?? 0);
+    const said = reason.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
+    return {
+      offset,
+      message: `invalid JSON: ${said}`,
+      fix: 'fix the JSON syntax at this position (a JSON validator in your editor shows it as you type)',
+    };
+  }
+}
+
+/** The offset of the first comma followed only by blanks and a closing bracket, outside strings. */
+function trailingComma(text: string): number | undefined {
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === ',') {
+      closing.lastIndex = i + 1;
+      if (closing.test(text)) return i;
+    }
+  }
+  return undefined;
+}
+const closing = /\s*[}\]]/y;
+
+function lineAndColumn(text: string, offset: number): { line: number; column: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, column: before[before.length - 1].length + 1 };
 }
 
 /**

@@ -1,18 +1,12 @@
 // Reads the flyte chart v0.15.0 as Argo CD BUILDS it from the COMMITTED platform folder (the real
 // kustomize and helm), not the values themselves: what the components get is what the chart makes of them.
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parse, stringify } from 'yaml';
-import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
-import { buildChartFolder, kustomizeSettings } from '@flyte-gkp/kustomize';
+import { parse } from 'yaml';
+import type { ChartObject } from '@flyte-gkp/helm';
 import { imageReference, loadPlatform, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/project-spec';
-import { clusterPaths } from './argocd.js';
 import { renderCommittedChart, repoRoot } from '@flyte-gkp/testing';
-import { flyteValues } from './flyte-values.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 let chart: ChartObject[];
 let cluster: Cluster;
 let pins: Pins;
@@ -33,8 +27,6 @@ const named = (kind: string, name: string) => {
 /** One file of a component's config, as the component parses it. */
 const configFile = (configMap: string, file: string) => parse(named('ConfigMap', configMap).data[file]);
 const podTemplates = () => chart.filter((o) => o.object.kind === 'Deployment').map((o) => o.object as any);
-const initContainer = (deployment: any, name: string) =>
-  deployment.spec.template.spec.initContainers.find((c: any) => c.name === name);
 
 /**
  * flytepropeller v0.12.9 pins flyteplugins v0.5.56, whose tasklog plugin replaces each placeholder
@@ -119,29 +111,11 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     );
   });
 
-  it('seeds exactly the projects of projects/, each as a string (project y included)', () => {
-    const seed = initContainer(named('Deployment', 'flyteadmin'), 'seed-projects');
-    expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual(['x', 'y']);
-  });
-
-  it('seeds any id YAML 1.1 reads as a boolean or null as that very string', async () => {
-    const ids = ['y', 'Y', 'n', 'yes', 'No', 'on', 'OFF', 'true', 'False', 'null', 'NULL', '~', 'plain'];
-    // The committed platform folder with these ids in its values, built as Argo CD builds it.
-    const kustomization = await readFile(join(repoRoot, clusterPaths(cluster).platformKustomization), 'utf8');
-    const files = [
-      { name: 'kustomization.yaml', content: kustomization },
-      { name: 'flyte-values.yaml', content: stringify(flyteValues(cluster, pins, ids)) },
-    ];
-    const chartDir = chartFolder(repoRoot, cluster.flyte.chart, cluster.flyte.chartVersion);
-    const { objects } = await buildChartFolder(
-      { files, kubeVersion: cluster.kubernetesVersion, chartDir },
-      kustomizeSettings(repoRoot),
-    );
-    const admin = objects.find(
-      (o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin',
-    )!.object;
-    const seed = initContainer(admin, 'seed-projects');
-    expect(seed.command.slice(seed.command.indexOf('seed-projects') + 1)).toEqual([...ids].sort());
+  it('lists no project: flyteadmin runs no seed-projects init container, so an onboarding never changes its pods', () => {
+    const admin = named('Deployment', 'flyteadmin');
+    const names = (admin.spec.template.spec.initContainers as { name: string }[]).map((c) => c.name);
+    expect(names).not.toContain('seed-projects');
+    expect(names).toContain('run-migrations');
   });
 
   it('keeps propeller`s leader-election lock in the system namespace', () => {

@@ -20,7 +20,7 @@ export function chartImage(pins: Pins, name: string): { repository: string; tag:
 }
 
 /** The pin as one `repository:tag@digest` string, where the chart takes an image reference. */
-function chartImageReference(pins: Pins, name: string): string {
+export function chartImageReference(pins: Pins, name: string): string {
   const { repository, tag } = chartImage(pins, name);
   return `${repository}:${tag}`;
 }
@@ -58,14 +58,6 @@ function mercuryKeysFromVault(
   };
 }
 
-/**
- * The chart writes each initial project as `- {{ . }}`, unquoted: an id YAML 1.1 reads as a boolean or
- * null (`y`, `no`, `off`, `~`...) would become one in the seed-projects command. Quoted, every id is a string.
- */
-export function seedProjectArgument(id: string): string {
-  return JSON.stringify(id);
-}
-
 const flyteConfigRoot = '/etc/flyte';
 
 /** flyteadmin's pod annotations: the chart gives them to the pod webhook too (platform-kustomization.ts takes them off). */
@@ -74,7 +66,7 @@ export function flyteadminPodAnnotations(cluster: Cluster, pins: Pins): Record<s
 }
 
 /** Helm values for the `flyte` chart v0.15.0: the whole Flyte configuration of one cluster. */
-export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]): object {
+export function flyteValues(cluster: Cluster, pins: Pins): object {
   const datacatalogConfigRoot = '/etc/datacatalog';
   const adminInCluster = `http://flyteadmin.${cluster.systemNamespace}.svc.cluster.local:80`;
   // Propeller fills in the placeholders itself (flyteplugins tasklog); chart v0.15.0 writes them as they are.
@@ -83,8 +75,9 @@ export function flyteValues(cluster: Cluster, pins: Pins, projectIds: string[]):
   return {
     flyteadmin: {
       image: chartImage(pins, 'flyteadmin'),
-      // `flyteadmin migrate seed-projects`: every onboarded project exists in Flyte.
-      initialProjects: [...projectIds].sort().map(seedProjectArgument),
+      // No `seed-projects` init container (the chart's default seeds flytesnacks...): a list of projects here
+      // would make every onboarding change flyteadmin's pods. The projects come from project-registration.ts.
+      initialProjects: [],
       configPath: `${flyteConfigRoot}/*/*.yaml`,
       podAnnotations: flyteadminPodAnnotations(cluster, pins),
     },

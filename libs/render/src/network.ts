@@ -14,6 +14,8 @@ export const flyteComponents = {
   postgres: { labels: { 'app.kubernetes.io/name': 'postgres' }, ports: { postgres: 5432 } },
   'flyte-pod-webhook': { labels: { 'app.kubernetes.io/name': 'flyte-pod-webhook' }, ports: { https: 9443 } },
   'kubernetes-dashboard': { labels: { 'app.kubernetes.io/name': 'kubernetes-dashboard' }, ports: { http: 9090 } },
+  // Not the chart's: the Job of project-registration.ts, labelled like the components.
+  'flyte-project-registration': { labels: { 'app.kubernetes.io/name': 'flyte-project-registration' }, ports: {} },
 } as const;
 export type FlyteComponent = keyof typeof flyteComponents;
 
@@ -56,6 +58,12 @@ export const systemFlows: Flow[] = [
     to: 'flyteadmin',
     ports: [flyteadmin.ports.grpc],
     why: 'execution events and launch plans of sub-workflows (admin.endpoint flyteadmin:81)',
+  },
+  {
+    from: 'flyte-project-registration',
+    to: 'flyteadmin',
+    ports: [flyteadmin.ports.http],
+    why: "registers and archives the specs' projects (the HTTP gateway, flyteadmin:80)",
   },
   {
     from: 'flytepropeller',

@@ -65,11 +65,18 @@ const propellerWithoutCacheSection: TargetedPatch = {
   patch: '- op: remove\n  path: /data/cache.yaml\n',
 };
 
+export interface PlatformFolderFiles {
+  /** the chart's values, beside the kustomization */
+  valuesFile: string;
+  /** our own manifests built with the chart, beside the kustomization */
+  resources: string[];
+  flyteadminPodAnnotations: Record<string, string>;
+}
+
 export function platformKustomization(
   cluster: Cluster,
   pins: Pins,
-  valuesFile: string,
-  flyteadminPodAnnotations: Record<string, string>,
+  { valuesFile, resources, flyteadminPodAnnotations }: PlatformFolderFiles,
 ): Kustomization {
   const images: ImageOverride[] = chartImageOverrides.map(({ image, pin }) => {
     const { repository, tag } = chartImage(pins, pin);
@@ -88,6 +95,7 @@ export function platformKustomization(
         valuesFile,
       },
     ],
+    resources,
     images,
     patches: [
       ...(Object.keys(flyteadminPodAnnotations).length

@@ -85,7 +85,7 @@ export function blockYaml(object: object): string | undefined {
 
 const isMapping = (value: unknown): value is Record<string, unknown> => {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const prototype = Object.getPrototypeOf(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
 };
 
@@ -216,6 +216,16 @@ export class SerializationMemo {
     }
     this.used.set(key, text);
     return text;
+  }
+
+  /** The texts this run wrote, none of which was known. */
+  added(): [string, string][] {
+    return [...this.used].filter(([key]) => !this.#known.has(key));
+  }
+
+  /** How many texts were known when the run began. */
+  get knownCount(): number {
+    return this.#known.size;
   }
 
   /** Known and used texts, the ones used last (most recent), at most `limit`. */

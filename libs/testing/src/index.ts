@@ -7,9 +7,26 @@ import { parse } from 'yaml';
 import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, inflatedChart, kustomizeSettings, type Kustomization } from '@flyte-gkp/kustomize';
 import type { Cluster } from '@flyte-gkp/platform';
+import { loadProjectText } from '@flyte-gkp/project-spec';
+import type { ProjectInput } from '@flyte-gkp/render';
 
 /** The repository this code runs from. */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** A valid spec of project `id` as the renderer takes it: owner group, bucket and Secret named after the id. */
+export function exampleProject(id: string): ProjectInput {
+  const file = `projects/${id}.yaml`;
+  const text = `apiVersion: flytepoc.gkp.io/v1alpha1
+kind: FlyteProject
+id: ${id}
+displayName: Project ${id}
+owners: [{ group: team-${id}, role: admin }]
+storage: { bucket: 103020-flytepoc-${id}, credentialsSecret: mercury-${id} }
+`;
+  const loaded = loadProjectText(file, text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  return { ...loaded.value, file };
+}
 
 /** The command line, as `npm run render|validate` runs it. */
 export const cliEntry = 'tools/cli/run.mjs';
@@ -98,9 +115,10 @@ export async function renderCommittedChart(root = repoRoot, clusterName = 'gkp-d
   const folder = join(root, 'clusters', clusterName, 'platform');
   const kustomization = await readFile(join(folder, 'kustomization.yaml'), 'utf8');
   const chart = inflatedChart(parse(kustomization) as Kustomization);
+  const named = [chart.valuesFile, ...((parse(kustomization) as Kustomization).resources ?? [])];
   const files = [
     { name: 'kustomization.yaml', content: kustomization },
-    { name: chart.valuesFile, content: await readFile(join(folder, chart.valuesFile), 'utf8') },
+    ...(await Promise.all(named.map(async (name) => ({ name, content: await readFile(join(folder, name), 'utf8') })))),
   ];
   const request = {
     files,

@@ -2,13 +2,22 @@ import type { LintRule } from '../rule.js';
 import { chartSource, flyteadminVersion, kubernetesVersion, pythonClients } from './compat.js';
 import { domainsAllowed } from './domains.js';
 import { imagesPinned } from './images.js';
-import { clusterConvention, fileNamedAfterId, idNotReserved, namespaceIsDnsLabel, uniqueNames } from './naming.js';
+import {
+  clusterConvention,
+  fileNamedAfterId,
+  flyteProjectText,
+  idNotReserved,
+  namespaceIsDnsLabel,
+  uniqueNames,
+} from './naming.js';
 import { narrowCidr, peerNamespace } from './network.js';
+import { vaultScope } from './secrets.js';
 import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
 import {
   applicationProject,
   noPlaintextSecret,
   ownerGroupIsTenant,
+  ownerGroupNaming,
   tenantScope,
   uniqueBucket,
   uniqueSecretName,
@@ -21,6 +30,7 @@ export const rules: readonly LintRule[] = [
   uniqueNames,
   idNotReserved,
   clusterConvention,
+  flyteProjectText,
   domainsAllowed,
   imagesPinned,
   flyteadminVersion,
@@ -30,9 +40,11 @@ export const rules: readonly LintRule[] = [
   uniqueBucket,
   uniqueSecretName,
   ownerGroupIsTenant,
+  ownerGroupNaming,
   tenantScope,
   applicationProject,
   noPlaintextSecret,
+  vaultScope,
   quotaCeiling,
   quotaNoExposedServices,
   quotaReachable,

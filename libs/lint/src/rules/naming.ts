@@ -174,3 +174,32 @@ export const clusterConvention: LintRule = {
     });
   },
 };
+
+/** flyteadmin v0.6.13's limits on a project (ValidateProjectRegisterRequest), counted in bytes as Go's len() does. */
+const flyteProjectLimits = [
+  { field: 'displayName', flyte: 'name', bytes: 64 },
+  { field: 'description', flyte: 'description', bytes: 300 },
+] as const;
+
+export const flyteProjectText: LintRule = {
+  id: 'naming/flyte-limits',
+  description:
+    "The display name and description fit flyteadmin's limits (64 and 300 bytes of UTF-8): a longer one makes the project registration Job fail for that project.",
+  fix: 'shorten the text',
+  check({ projects }) {
+    return projects.flatMap(({ spec, source, file }) =>
+      flyteProjectLimits.flatMap(({ field, flyte, bytes }) => {
+        const size = Buffer.byteLength(spec[field] ?? '', 'utf8');
+        if (size <= bytes) return [];
+        return [
+          {
+            file,
+            ...source.locate([field]),
+            message: `the ${field} is ${size} bytes of UTF-8; flyteadmin refuses a project ${flyte} of more than ${bytes}`,
+            fix: `shorten the ${field} to at most ${bytes} bytes (${bytes} characters without accents or symbols)`,
+          },
+        ];
+      }),
+    );
+  },
+};

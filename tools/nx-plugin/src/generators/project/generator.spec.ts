@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type { Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { load } from 'js-yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadProjectText } from '@flyte-gkp/project-spec';
 import projectGenerator from './generator';
 
@@ -29,7 +30,7 @@ describe('project generator', () => {
     expect(loaded.value.spec.domains).toBeUndefined();
   });
 
-  it('renders only the new project files plus the admin values that list it', async () => {
+  it('renders only the new project files plus the project registration that lists it', async () => {
     await projectGenerator(tree, base);
     const changed = tree
       .listChanges()
@@ -41,9 +42,10 @@ describe('project generator', () => {
     // A first project also brings the cluster-wide files; none belongs to another project.
     expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
     expect(changed).toContain('clusters/gkp-dev/projects/z/manifests/d-dev.yaml');
-    const values = parse(tree.read('clusters/gkp-dev/platform/flyte-values.yaml', 'utf-8')!);
-    // Quoted for the chart, which writes each one unquoted into the seed-projects command.
-    expect(values.flyteadmin.initialProjects).toEqual(['"z"']);
+    const registration = parseAllDocuments(tree.read('clusters/gkp-dev/platform/project-registration.yaml', 'utf-8')!)
+      .map((d) => d.toJS())
+      .find((o) => o.kind === 'ConfigMap');
+    expect(JSON.parse(registration.data['projects.json']).projects.map((p: { id: string }) => p.id)).toEqual(['z']);
   });
 
   it('adds a second project without touching the first one', async () => {
@@ -62,6 +64,61 @@ describe('project generator', () => {
     expect(tree.exists('clusters/gkp-dev/projects/w/manifests/p-dev.yaml')).toBe(false);
     expect(JSON.parse(tree.read('projects/w.json', 'utf-8')!).domains).toEqual({ 'd-dev': {} });
   });
+
+  // Plain, each of these is a number, a boolean, a date, a null or an infinity to YAML 1.1 or 1.2 readers.
+  const misread = [
+    '0o14',
+    '012',
+    '0x1F',
+    '0b101',
+    '1e3',
+    '1_000',
+    '+12',
+    '-0',
+    '.5',
+    '.inf',
+    '-.Inf',
+    '.nan',
+    'yes',
+    'No',
+    'on',
+    'OFF',
+    'y',
+    'n',
+    'true',
+    'False',
+    '~',
+    'null',
+    'NULL',
+    '2001-01-01',
+    '2001-12-14t21:59:43.10-05:00',
+    '12:30',
+    '190:20:30',
+    '1:2',
+    '#1',
+    'a: b',
+    '- x',
+    'trailing ',
+  ];
+  it.each(misread)(
+    'writes the display name and description %j so that YAML 1.1, YAML 1.2 and js-yaml read that very text',
+    async (text) => {
+      await projectGenerator(tree, { ...base, displayName: text, description: text, skipRender: true });
+
+      const written = tree.read('projects/z.yaml', 'utf-8')!;
+      for (const read of [
+        parse(written, { version: '1.1' }),
+        parse(written, { version: '1.2' }),
+        parse(written, { version: '1.2', schema: 'yaml-1.1' }),
+        load(written),
+      ]) {
+        expect([read.displayName, read.description]).toEqual([text, text]);
+        expect(read.storage.bucket).toBe('103020-flytepoc-z');
+      }
+      const loaded = loadProjectText('projects/z.yaml', written);
+      expect(loaded.ok && loaded.value.spec.displayName, 'the gate reads it as written').toBe(text);
+    },
+  );
 
   it('refuses a project that already exists, whatever its file format', async () => {
     await projectGenerator(tree, { ...base, format: 'json' });

@@ -1,11 +1,11 @@
 import { logger, type Tree } from '@nx/devkit';
-import { Document } from 'yaml';
 import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
 import { loadWorkspace, runGate } from '@flyte-gkp/gate';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { codeownersPath } from '@flyte-gkp/render';
 import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectGeneratorSchema } from './schema';
+import { specText } from './spec-text';
 
 /** The generator reads the workspace through Nx's virtual tree, so a dry run sees its own changes. */
 function treeSource(tree: Tree): FileSource {
@@ -19,14 +19,6 @@ function treeSource(tree: Tree): FileSource {
         : [],
     read: async (file) => (tree.exists(file) ? (tree.read(file, 'utf-8') ?? undefined) : undefined),
   };
-}
-
-function specText(spec: ProjectSpec, format: 'yaml' | 'json'): string {
-  if (format === 'json')
-    return `${JSON.stringify({ $schema: '../libs/project-spec/project.schema.json', ...spec }, null, 2)}\n`;
-  const doc = new Document(spec, { version: '1.1' });
-  doc.commentBefore = ' yaml-language-server: $schema=../libs/project-spec/project.schema.json';
-  return doc.toString({ lineWidth: 0 });
 }
 
 /** A comma-separated option as its items, blanks dropped. */
