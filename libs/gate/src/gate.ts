@@ -107,12 +107,14 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : new Map();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform);
+  const established = await establishedSpecs(root, baseTree);
 
   // 3. render: a focused check renders only the focused projects, one change costs one project, not all
   // (too little to gain from the memo, which costs a read of every text it knows)
   const workspace: Workspace = {
     root,
     ...loaded,
+    established,
     rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
   };
 
@@ -152,6 +154,20 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     ),
     checkedFiles,
   };
+}
+
+/**
+ * The spec files of the base, or else of the last commit: a clash is reported on the spec that brings it
+ * in. Undefined outside a git repository or before its first commit.
+ */
+async function establishedSpecs(root: string, base?: Promise<Base>): Promise<Set<string> | undefined> {
+  const specsOf = (tree: RepoTree) => new Set([...tree.entries.keys()].filter((p) => p.startsWith(`${projectsDir}/`)));
+  try {
+    if (base) return specsOf((await base).tree);
+    return specsOf(await gitTree(root, await resolveCommit(root, 'HEAD')).read([projectsDir]));
+  } catch {
+    return undefined; // the base's own failure is reported where it is awaited for the comparison
+  }
 }
 
 interface Base {
@@ -283,7 +299,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
 
     // 3. render
     const memo = openSerializationMemo(root) ?? new SerializationMemo();
-    const workspace: Workspace = { root, ...loaded, rendered: renderClusters(loaded, { memo }) };
+    const established = await establishedSpecs(root);
+    const workspace: Workspace = { root, ...loaded, established, rendered: renderClusters(loaded, { memo }) };
     // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not
     // written to: report it with the rules' findings, before writing anything.
     const treeFindings = checkTree(tree, platform, { ownsRenderState: true });
