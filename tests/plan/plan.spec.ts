@@ -163,8 +163,10 @@ describe('plan --base in a real repository', () => {
   it('removing a domain without decommissioning it first is blocking, and validate fails on the spec with the fix', async () => {
     await change('drop-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', ''));
     const result = await plan();
+    // The protected namespace and the fences kept with it stay in the cluster: Argo CD keeps them.
+    const keptKinds = /^(Namespace|LimitRange|NetworkPolicy|ResourceQuota) /;
     expect(summary(result)).toEqual([
-      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x ${keptKinds.test(o) ? 'keep' : 'delete'} ${o}`),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(result.changes.at(-1)!.diff).toEqual([
@@ -370,8 +372,10 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 14 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 14 | **1 blocking** |');
+    expect(markdown).toContain(
+      '### Plan: 0 to create, 1 to update, 10 to delete, 4 to keep; 1 blocking risk, 0 warnings',
+    );
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 10 | 4 | **1 blocking** |');
     expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 15 changes</summary>');
   });
 
