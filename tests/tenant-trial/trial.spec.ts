@@ -202,3 +202,24 @@ describe('a missing field', () => {
     );
   });
 });
+
+describe('render of a protected namespace removal', () => {
+  it('warns with the words of validate --base, against the last commit', async () => {
+    await commitWorkspace(ws.root);
+    const spec = join(ws.root, 'projects/x.yaml');
+    await writeFile(spec, (await readFile(spec, 'utf8')).replace('  t-dev: {}\n', ''));
+    const refusal =
+      'projects/x.yaml:12:1 domain t-dev removed from its domains: namespace 103020-flytepoc-x-t-dev is protected, ' +
+      'so Argo CD will not delete it';
+
+    const render = await ws.cli('render');
+    const validate = await ws.cli('validate', '--base', 'HEAD');
+
+    expect(render.exitCode).toBe(0);
+    expect(render.stderr).toContain(
+      'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' + refusal,
+    );
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toContain(refusal);
+  });
+});

@@ -201,6 +201,26 @@ async function planAgainst(
   return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
 }
 
+/**
+ * What `validate --base HEAD` would refuse in the checkout render just wrote: the blocking risks of the
+ * change since the last commit (a protected namespace removed), in validate's own words. Render writes
+ * what the specs say all the same; the warning spares learning it from CI. Empty outside a git repository.
+ */
+export async function blockingSinceLastCommit(root: string): Promise<Diagnostic[]> {
+  let base: Base;
+  try {
+    base = await readBase(root, 'HEAD');
+  } catch {
+    return [];
+  }
+  const touched = touchedProjects(base.changed);
+  if (!touched.all && touched.projects.size === 0) return [];
+  const files = treeSource(await diskTree(root).read(treeFolders));
+  const loaded = await loadSpecs(files, await loadPlatformOrThrow(files));
+  // Namespaces are each project's own files: the files every project shares need no comparison here.
+  return (await planAgainst(root, base, loaded, { ...touched, clusterWide: false })).blocking;
+}
+
 export interface PlanResult extends Compared {
   base: { revision: string; commit: string };
 }
