@@ -112,7 +112,8 @@ describe('a .json spec', () => {
 
     expect(exitCode).toBe(1);
     expect(stdout.split('\n').slice(0, 2)).toEqual([
-      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) [json/syntax]',
+      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) ' +
+        '[json/syntax]',
       '  fix: remove this comma',
     ]);
   });
@@ -165,7 +166,8 @@ describe('a copy of another spec', () => {
         '  fix: the id y is taken: set id: fraud (the file name)\n' +
         'projects/fraud.json:5:9 the project id y is also the id of projects/y.json [naming/unique]\n' +
         '  fix: give this project an id of its own: set id: fraud (fraud is free)\n' +
-        'projects/fraud.json:12:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json [tenancy/bucket]\n' +
+        'projects/fraud.json:12:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json ' +
+        '[tenancy/bucket]\n' +
         '  fix: use a bucket created for this project alone, e.g. 103020-flytepoc-fraud\n' +
         'projects/fraud.json:12:68 the Secret name mercury-y is also the credentialsSecret of projects/y.json ' +
         '[tenancy/secret-name]\n' +

@@ -122,7 +122,8 @@ async function main(argv: string[]): Promise<number> {
       const refusedByValidate = await blockingSinceLastCommit(root);
       if (refusedByValidate.length > 0)
         streams.err(
-          `render: warning: \`validate --base HEAD\` (and CI, against the target branch) refuses this change:\n${formatHuman(refusedByValidate)}`,
+          'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' +
+            formatHuman(refusedByValidate),
         );
     }
     summary =

@@ -160,9 +160,8 @@ export function formatMarkdown(plan: Plan): string {
     const riskCell = [blocking ? `**${blocking} blocking**` : '', warnings ? plural(warnings, 'warning') : '']
       .filter(Boolean)
       .join(', ');
-    rows.push(
-      `| ${code(group.cluster)} | ${projectCell(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${n.keep} | ${riskCell} |`,
-    );
+    const cells = [code(group.cluster), projectCell(group.project), n.create, n.update, n.delete, n.keep, riskCell];
+    rows.push(`| ${cells.join(' | ')} |`);
   }
   const table = [
     '| Cluster | Project | Create | Update | Delete | Keep | Risks |',

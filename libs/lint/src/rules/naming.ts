@@ -52,12 +52,18 @@ export const fileNamedAfterId: LintRule = {
           fix:
             own === spec.id
               ? `rename the file to ${spec.id}${posix.extname(name)}`
-              : `the id ${spec.id} is taken: set id: ${own}${own === name.replace(/\.[^.]+$/, '') ? ' (the file name)' : `, and rename the file to ${own}${posix.extname(name)}`}`,
+              : `the id ${spec.id} is taken: set id: ${own}${renameTo(own, file)}`,
         },
       ];
     });
   },
 };
+
+/** Nothing when the file is named after `id` already, else the renaming that goes with the new id. */
+const renameTo = (id: string, file: string) =>
+  posix.basename(file).replace(/\.[^.]+$/, '') === id
+    ? ' (the file name)'
+    : `, and rename the file to ${id}${posix.extname(file)}`;
 
 export const uniqueNames: LintRule = {
   id: 'naming/unique',
@@ -69,15 +75,11 @@ export const uniqueNames: LintRule = {
     const ids = introducedClashes(projects, (p) => p.spec.id, established).map(
       ({ item: { spec, source, file }, others }) => {
         const own = idOfItsOwn(context, file, spec.id);
-        const rename =
-          own === posix.basename(file).replace(/\.[^.]+$/, '')
-            ? ''
-            : `, and rename the file to ${own}${posix.extname(file)}`;
         return {
           file,
           ...source.locate(['id']),
           message: `the project id ${spec.id} is also the id of ${others.map((o) => o.file).join(', ')}`,
-          fix: `give this project an id of its own: set id: ${own}${rename} (${own} is free)`,
+          fix: `give this project an id of its own: set id: ${own}${renameTo(own, file)} (${own} is free)`,
         };
       },
     );

@@ -189,7 +189,7 @@ export const ownerGroupIsTenant: LintRule = {
 export const ownerGroupNaming: LintRule = {
   id: 'tenancy/owner-group-naming',
   description:
-    "Every owner group follows the naming of the cluster's identity provider (`ownerGroups` of the cluster file, e.g. gkp-103020-*).",
+    "Every owner group follows the group naming of the cluster's identity provider (`ownerGroups`, e.g. gkp-103020-*).",
   fix: "name the team's group as the cluster's ownerGroups patterns say",
   check({ platform, projects }) {
     return projects.flatMap(({ spec, source, file }) =>
@@ -203,8 +203,12 @@ export const ownerGroupNaming: LintRule = {
                 {
                   file,
                   ...source.locate(['owners', index, 'group']),
-                  message: `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ${patterns.join(', ')}`,
-                  fix: `use the team's group named ${patterns.join(' or ')}, e.g. ${exampleGroup(patterns[0], owner.group)}`,
+                  message:
+                    `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ` +
+                    patterns.join(', '),
+                  fix:
+                    `use the team's group named ${patterns.join(' or ')}, ` +
+                    `e.g. ${exampleGroup(patterns[0], owner.group)}`,
                 },
               ],
         );

@@ -36,7 +36,7 @@ function fail(message: string): never {
 }
 
 const refusal = (findings: Diagnostic[]) =>
-  `nothing written: the new spec would not pass the gate (\`npm run validate\` says the same):\n${formatHuman(findings)}`;
+  'nothing written: the new spec would not pass the gate (`npm run validate` says the same):\n' + formatHuman(findings);
 
 /**
  * Nx hands a generator no dry-run flag: it prints the files after the generator returns and writes them
@@ -138,7 +138,8 @@ export default async function projectGenerator(
   summarize(spec.id, 'its spec and rendered files', 'then run `npm run validate` and open a pull request');
   return () =>
     logger.info(
-      `Onboarded ${spec.id}: wrote the files listed above; run \`npm run validate\` (kubeconform and drift) and open a pull request.`,
+      `Onboarded ${spec.id}: wrote the files listed above; ` +
+        'run `npm run validate` (kubeconform and drift) and open a pull request.',
     );
 }
 
