@@ -165,7 +165,7 @@ describe('a copy of another spec', () => {
       'projects/fraud.json:5:9 the project id is y but the file is named fraud.json [naming/file-name]\n' +
         '  fix: the id y is taken: set id: fraud (the file name)\n' +
         'projects/fraud.json:5:9 the project id y is also the id of projects/y.json [naming/unique]\n' +
-        '  fix: give this project an id of its own: set id: fraud (fraud is free)\n' +
+        '  fix: give this project an id no spec has: set id: fraud (the file name)\n' +
         'projects/fraud.json:12:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json ' +
         '[tenancy/bucket]\n' +
         '  fix: use a bucket created for this project alone, e.g. 103020-flytepoc-fraud\n' +

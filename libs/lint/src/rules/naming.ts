@@ -79,7 +79,7 @@ export const uniqueNames: LintRule = {
           file,
           ...source.locate(['id']),
           message: `the project id ${spec.id} is also the id of ${others.map((o) => o.file).join(', ')}`,
-          fix: `give this project an id of its own: set id: ${own}${renameTo(own, file)} (${own} is free)`,
+          fix: `give this project an id no spec has: set id: ${own}${renameTo(own, file)}`,
         };
       },
     );
