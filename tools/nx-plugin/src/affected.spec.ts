@@ -33,7 +33,7 @@ describe('onboarding a project in a real repository', () => {
       './tools/nx-plugin:project',
       'z',
       '--displayName=Project Z',
-      '--ownerGroup=team-z',
+      '--ownerGroup=gkp-103020-z-admins',
       '--domains=d-dev,t-dev',
       '--no-interactive',
     );
