@@ -146,7 +146,10 @@ describe('plan --base in a real repository', () => {
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
-    expect(risks(result)).toEqual([]);
+    // No restart: what plan says instead is what happens in Flyte, and what the tenant sees meanwhile.
+    expect(risks(result)).toEqual([`warning platform/project-registration ConfigMap ${newJob[0]}`]);
+    expect(result.risks[0].message).toContain('z registered as "Project Z"');
+    expect(result.risks[0].message).toContain('until the Job has run, a new project is missing from the console');
     expect((await ws.cli('validate', '--base', base)).exitCode).toBe(0);
 
     const built = await renderCommittedChart(ws.root);
@@ -177,7 +180,9 @@ describe('plan --base in a real repository', () => {
     const configMap = result.changes.find((c) => c.action === 'create' && c.kind === 'ConfigMap')!;
     const data = configMap.diff.find((d) => d.path === 'data["projects.json"]' || d.path === 'data')!;
     expect(JSON.stringify(data.after)).toContain('Forecasting');
-    expect(risks(result)).toEqual([]);
+    expect(
+      result.risks.map((r) => `${r.rule}: ${r.message.split(':').slice(1).join(':').split('.')[0].trim()}`),
+    ).toEqual(['platform/project-registration: x renamed "Forecasting"']);
   });
 
   it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {
