@@ -167,7 +167,10 @@ describe('plan --base in a real repository', () => {
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
-    expect(risks(result)).toEqual([]);
+    // No restart: what plan says instead is what happens in Flyte, and what the tenant sees meanwhile.
+    expect(risks(result)).toEqual([`warning platform/project-registration ConfigMap ${newJob[0]}`]);
+    expect(result.risks[0].message).toContain('z registered as "Project Z"');
+    expect(result.risks[0].message).toContain('until the Job has run, a new project is missing from the console');
     // The base's CODEOWNERS does not name z yet: its default owner, the platform team, approves the onboarding.
     const platformTeam = [
       parse(await readFile(join(ws.root, 'platform/clusters/gkp-dev.yaml'), 'utf8')).repo.platformTeam,
@@ -209,7 +212,9 @@ describe('plan --base in a real repository', () => {
     const configMap = result.changes.find((c) => c.action === 'create' && c.kind === 'ConfigMap')!;
     const data = configMap.diff.find((d) => d.path === 'data["projects.json"]' || d.path === 'data')!;
     expect(JSON.stringify(data.after)).toContain('Forecasting');
-    expect(risks(result)).toEqual([]);
+    expect(
+      result.risks.map((r) => `${r.rule}: ${r.message.split(':').slice(1).join(':').split('.')[0].trim()}`),
+    ).toEqual(['platform/project-registration: x renamed "Forecasting"']);
   });
 
   it('raising a quota updates that ResourceQuota alone, field by field, and says it was raised', async () => {

@@ -27,3 +27,4 @@ export { renderCluster, type ProjectInput, type RenderedFile, type RenderOptions
 export { SerializationMemo, serializerId } from './serialize.js';
 export { flyteServiceAccounts, syncOptions } from './tenant.js';
 export { chartImageOverrides, type ChartImageOverride } from './platform-kustomization.js';
+export { registrationName, registrationProjectsFile, type RegisteredProject } from './project-registration.js';

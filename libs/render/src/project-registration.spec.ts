@@ -168,6 +168,13 @@ describe('registering the specs', () => {
     expect(run.log).toContain('project x: updated to "Project X"');
   });
 
+  it('keeps the labels others put on a project it updates, beside its own', async () => {
+    const labelled = { ...seeded('x'), labels: { values: { team: 'forecasting' } } };
+    const run = await register([spec('x')], { projects: [labelled] });
+    expect(run.exitCode).toBe(0);
+    expect(byId(run).x.labels).toEqual({ values: { team: 'forecasting', ...label } });
+  });
+
   it('answers "already exists" (409, a project the list did not show) with an update of the whole project', async () => {
     const run = await register([spec('x')], { projects: [seeded('x')], hide_from_list: ['x'] });
     expect(run.exitCode).toBe(0);

@@ -50,7 +50,9 @@ export function registeredProject(cluster: Cluster, spec: ProjectSpec): Register
 }
 
 const mountPath = '/etc/flyte-project-registration';
-const files = { projects: 'projects.json', program: 'register_projects.py' };
+/** The file of the registration's ConfigMap that lists the projects (plan reads it: libs/plan). */
+export const registrationProjectsFile = 'projects.json';
+const files = { projects: registrationProjectsFile, program: 'register_projects.py' };
 
 /** The registration's own pods, labelled like a Flyte component (network.ts admits them by this label). */
 const podLabels = flyteComponents[registrationName].labels;

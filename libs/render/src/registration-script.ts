@@ -106,13 +106,15 @@ class HttpError(Failure):
         super().__init__("%s %s: HTTP %d: %s" % (method, path, error.code, detail.strip()[:500]))
 
 
-def project_body(wanted, label):
-    """The whole Project as UpdateProject must get it: name, description, labels and state."""
+def project_body(wanted, label, before):
+    """The whole Project as UpdateProject must get it: name, description, labels (others' kept) and state."""
+    values = dict(((before or {}).get("labels") or {}).get("values") or {})
+    values[label["key"]] = label["value"]
     body = {
         "id": wanted["id"],
         "name": wanted["name"],
         "description": wanted["description"],
-        "labels": {"values": {label["key"]: label["value"]}},
+        "labels": {"values": values},
     }
     if wanted["archived"]:
         body["state"] = ARCHIVED
@@ -137,8 +139,8 @@ def ours(project, label):
 
 def register(admin, wanted, existing, label):
     """What was done for one project of a spec, as one phrase."""
-    body = project_body(wanted, label)
     before = existing.get(wanted["id"])
+    body = project_body(wanted, label, before)
     if before is None:
         if wanted["archived"]:
             return "not in Flyte, every domain decommissioned: nothing to register"

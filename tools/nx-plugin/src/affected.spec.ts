@@ -27,7 +27,7 @@ beforeAll(async () => {
 afterAll(() => ws?.remove());
 
 describe('onboarding a project in a real repository', () => {
-  it('the generator adds the spec and exactly that project`s rendered files (plus the admin values listing it)', async () => {
+  it('the generator adds the spec and exactly that project`s rendered files (plus the registration listing it)', async () => {
     const result = await nx(
       'g',
       './tools/nx-plugin:project',
@@ -40,7 +40,7 @@ describe('onboarding a project in a real repository', () => {
     expect(result.exitCode, result.all).toBe(0);
     expect(await changedFiles()).toEqual([
       '.github/CODEOWNERS',
-      'clusters/gkp-dev/platform/flyte-values.yaml',
+      'clusters/gkp-dev/platform/project-registration.yaml',
       'clusters/gkp-dev/projects/z/application.yaml',
       'clusters/gkp-dev/projects/z/client/constraints.txt',
       'clusters/gkp-dev/projects/z/client/flytekit.config',
@@ -156,7 +156,7 @@ describe('`nx affected` in a pull request that adds something that is no spec', 
 
   it('a change to the Flyte values selects the cluster`s validate, which renders the chart with them', async () => {
     const values = join(ws.root, 'clusters/gkp-dev/platform/flyte-values.yaml');
-    await writeFile(values, (await readFile(values, 'utf8')).replace('- "\\"x\\""', '- x'));
+    await writeFile(values, (await readFile(values, 'utf8')).replace('initialProjects: []', 'initialProjects: [x]'));
     await git(ws.root, 'commit', '-q', '-am', 'hand edit of the values');
     const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
     expect(result.exitCode).not.toBe(0);

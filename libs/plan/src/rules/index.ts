@@ -1,5 +1,6 @@
 import type { RiskRule } from '../risk.js';
 import { namespaceDeleted, protectedNamespaceRemoved } from './deletion.js';
+import { projectRegistration } from './project-registration.js';
 import { appProjectWidened, clusterScopedChanged, rbacWidened } from './scope.js';
 import { vaultAccessChanged } from './vault.js';
 import { flyteRestarts, quotaRaised } from './workload.js';
@@ -14,4 +15,5 @@ export const riskRules: readonly RiskRule[] = [
   vaultAccessChanged,
   quotaRaised,
   flyteRestarts,
+  projectRegistration,
 ];
