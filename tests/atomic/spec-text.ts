@@ -6,7 +6,7 @@ export const spec = (id: string, label: string) =>
     `id: ${id}`,
     `displayName: ${label} ${id}`,
     'owners:',
-    `  - group: team-${id}`,
+    `  - group: gkp-103020-team-${id}`,
     '    role: admin',
     'storage:',
     `  bucket: 103020-flytepoc-${id}`,

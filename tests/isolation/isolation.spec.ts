@@ -40,24 +40,24 @@ const project = (id: string, groups: [string, string][], domains?: Spec['domains
 /** Ids, groups, buckets and Secret names that are prefixes or suffixes of one another. */
 const specs: Spec[] = [
   project('a', [
-    ['team-a', 'admin'],
-    ['team-a-readers', 'view'],
+    ['gkp-103020-team-a', 'admin'],
+    ['gkp-103020-team-a-readers', 'view'],
   ]),
-  project('a-d', [['team-a-d', 'admin']], { 'd-dev': {} }),
+  project('a-d', [['gkp-103020-team-a-d', 'admin']], { 'd-dev': {} }),
   project('ab', [
-    ['team-ab@example.com', 'edit'],
-    ['team-a-d-readers', 'view'],
+    ['gkp-103020-team-ab@example.com', 'edit'],
+    ['gkp-103020-team-a-d-readers', 'view'],
   ]),
   project(
     'ml',
     [
-      ['ml-admins', 'admin'],
-      ['ml-devs', 'edit'],
+      ['gkp-103020-ml-admins', 'admin'],
+      ['gkp-103020-ml-devs', 'edit'],
     ],
     { 'd-dev': {}, 't-dev': { decommission: true }, 'p-dev': { quota: { cpu: '16' } } },
   ),
-  project('ml-t', [['ml-t-admins', 'admin']]),
-  project('t-ml', [['org/t-ml:admins', 'admin']], { 'p-dev': { decommission: true }, 'd-dev': {} }),
+  project('ml-t', [['gkp-103020-ml-t-admins', 'admin']]),
+  project('t-ml', [['gkp-103020-org/t-ml:admins', 'admin']], { 'p-dev': { decommission: true }, 'd-dev': {} }),
 ];
 
 /** Everything of B that A must never reference, computed from B's spec and the cluster definition. */

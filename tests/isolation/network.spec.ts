@@ -142,7 +142,7 @@ await (async () => {
       kind: 'FlyteProject',
       id: s.id,
       displayName: `Project ${s.id}`,
-      owners: [{ group: `team-${s.id}`, role: 'admin' }],
+      owners: [{ group: `gkp-103020-team-${s.id}`, role: 'admin' }],
       domains: s.domains,
       storage: { bucket: `103020-flytepoc-${s.id}`, credentialsSecret: `mercury-${s.id}` },
     };

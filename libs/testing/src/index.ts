@@ -20,7 +20,7 @@ export function exampleProject(id: string): ProjectInput {
 kind: FlyteProject
 id: ${id}
 displayName: Project ${id}
-owners: [{ group: team-${id}, role: admin }]
+owners: [{ group: gkp-103020-team-${id}, role: admin }]
 storage: { bucket: 103020-flytepoc-${id}, credentialsSecret: mercury-${id} }
 `;
   const loaded = loadProjectText(file, text);

@@ -241,9 +241,14 @@ export const vaultScope: LintRule = {
       ...templateFindings(context),
       ...context.platform.clusters.flatMap(({ cluster }) => {
         const settings = externalSecretsOf(cluster);
+        // Two specs of one id render into one folder and share every name: naming/unique reports that cause.
+        const onCluster = context.projects.filter(({ spec }) => projectOnCluster(spec, cluster));
+        const sharedIds = new Set(
+          [...groupBy(onCluster, ({ spec }) => spec.id)].filter(([, specs]) => specs.length > 1).map(([id]) => id),
+        );
         const owned: Owned[] = settings
-          ? context.projects
-              .filter(({ spec }) => projectOnCluster(spec, cluster))
+          ? onCluster
+              .filter(({ spec }) => !sharedIds.has(spec.id))
               .map((project) => ({
                 project,
                 byNamespace: new Map(
@@ -254,7 +259,9 @@ export const vaultScope: LintRule = {
                 ),
               }))
           : [];
-        const files = context.rendered.get(cluster.name) ?? [];
+        const files = (context.rendered.get(cluster.name) ?? []).filter(
+          (f) => f.project === undefined || !sharedIds.has(f.project),
+        );
         return [
           ...ownershipFindings(cluster, owned),
           ...renderedFindings(cluster, files, owned),
