@@ -519,6 +519,8 @@ describe('plan --base in a real repository', () => {
       needed: [
         { project: 'x', reviewers: [...x, platformTeam], onboarding: false },
         { project: 'y', reviewers: [...y, platformTeam], onboarding: false },
+        // A new description reaches Flyte through the project registration, a file every project shares.
+        { project: null, reviewers: [platformTeam], onboarding: false },
       ],
       crossTenant: true,
     });
@@ -532,9 +534,7 @@ describe('plan --base in a real repository', () => {
       `- project <code>y</code>: ${[...y, platformTeam].map((t) => `<code>${t}</code>`).join(', ')}`,
     );
 
-    await change('x-only', () =>
-      editFile('projects/x.yaml', 'Demand forecasting pipelines', 'Demand forecasting models'),
-    );
+    await change('x-only', () => editFile('projects/x.yaml', 'pods: 100', 'pods: 90'));
     expect((await plan()).reviews).toEqual({
       needed: [{ project: 'x', reviewers: [...x, platformTeam], onboarding: false }],
       crossTenant: false,

@@ -56,11 +56,11 @@ describe('findings sorted by cause', () => {
     expect(stdout.split('\n')).toEqual([
       'projects/churn.yaml:14:19 the cpu quota 64 of d-dev is above the ceiling 32 of gkp-dev [quota/ceiling]',
       '  fix: ask for at most 32, or ask the platform team to raise the ceiling',
-      'projects/churn.yaml 6 drift finding(s) on clusters/gkp-dev/projects/churn/, ' +
-        'clusters/gkp-dev/platform/flyte-values.yaml follow from the findings of this spec above, and are not listed ' +
-        '[gate/follows]',
+      'projects/churn.yaml 9 drift finding(s) on clusters/gkp-dev/projects/churn/, .github/CODEOWNERS, ' +
+        'clusters/gkp-dev/platform/project-registration.yaml follow from the findings of this spec above, ' +
+        'and are not listed [gate/follows]',
       '  fix: fix the findings above first; then run `npm run render` and commit clusters/gkp-dev/projects/churn/, ' +
-        'clusters/gkp-dev/platform/flyte-values.yaml with the spec',
+        '.github/CODEOWNERS, clusters/gkp-dev/platform/project-registration.yaml with the spec',
     ]);
   });
 
@@ -112,7 +112,7 @@ describe('a .json spec', () => {
 
     expect(exitCode).toBe(1);
     expect(stdout.split('\n').slice(0, 2)).toEqual([
-      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) ' +
+      'projects/fraud.json:13:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) ' +
         '[json/syntax]',
       '  fix: remove this comma',
     ]);
@@ -166,10 +166,10 @@ describe('a copy of another spec', () => {
         '  fix: the id y is taken: set id: fraud (the file name)\n' +
         'projects/fraud.json:5:9 the project id y is also the id of projects/y.json [naming/unique]\n' +
         '  fix: give this project an id no spec has: set id: fraud (the file name)\n' +
-        'projects/fraud.json:12:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json ' +
+        'projects/fraud.json:13:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json ' +
         '[tenancy/bucket]\n' +
         '  fix: use a bucket created for this project alone, e.g. 103020-flytepoc-fraud\n' +
-        'projects/fraud.json:12:68 the Secret name mercury-y is also the credentialsSecret of projects/y.json ' +
+        'projects/fraud.json:13:68 the Secret name mercury-y is also the credentialsSecret of projects/y.json ' +
         '[tenancy/secret-name]\n' +
         "  fix: name the project's own Secret, e.g. mercury-fraud",
     );
@@ -211,7 +211,7 @@ describe('render of a protected namespace removal', () => {
     const spec = join(ws.root, 'projects/x.yaml');
     await writeFile(spec, (await readFile(spec, 'utf8')).replace('  t-dev: {}\n', ''));
     const refusal =
-      'projects/x.yaml:12:1 domain t-dev removed from its domains: namespace 103020-flytepoc-x-t-dev is protected, ' +
+      'projects/x.yaml:14:1 domain t-dev removed from its domains: namespace 103020-flytepoc-x-t-dev is protected, ' +
       'so Argo CD will not delete it';
 
     const render = await ws.cli('render');

@@ -1,5 +1,6 @@
 import { causeRank, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { projectOfPath } from '@flyte-gkp/plan';
+import { codeownersPath } from '@flyte-gkp/render';
 import { specExtensions } from './workspace.js';
 
 export const followsRule = 'gate/follows';
@@ -10,8 +11,8 @@ const idOf = (file: string) => file.slice(file.lastIndexOf('/') + 1).replace(spe
  * While a spec has findings of its own (schema, lint), what it renders is stale or missing: every drift
  * and kubeconform finding on its output follows from them, and `npm run render` refuses until they are
  * fixed. Listed, they would bury the cause under "run npm run render" lines; they become one line on the
- * spec saying so. The drift of the files every project shares (the Flyte values list the projects) can
- * only be fixed by that render too: it joins the line of the first such spec. Findings on output whose
+ * spec saying so. The drift of the files every project shares (the project registration lists the projects,
+ * CODEOWNERS names each spec) can only be fixed by that render too: it joins the line of the first such spec. Findings on output whose
  * spec is clean stay as they are.
  */
 export function collapseConsequences(diagnostics: Diagnostic[], specFiles: readonly string[]): Diagnostic[] {
@@ -25,7 +26,8 @@ export function collapseConsequences(diagnostics: Diagnostic[], specFiles: reado
   const kept: Diagnostic[] = [];
   for (const d of diagnostics) {
     const project = projectOfPath(d.file);
-    const spec = project ? specOfId.get(project) : d.file.startsWith('clusters/') ? faulty[0] : undefined;
+    const shared = d.file.startsWith('clusters/') || d.file === codeownersPath;
+    const spec = project ? specOfId.get(project) : shared ? faulty[0] : undefined;
     const derived = d.rule === 'drift' || (d.rule === 'kubeconform' && project);
     if (derived && spec && faulty.includes(spec)) following.set(spec, [...(following.get(spec) ?? []), d]);
     else kept.push(d);

@@ -47,6 +47,9 @@ describe('onboarding a project in a real repository', () => {
       'clusters/gkp-dev/projects/z/client/mercury.py',
       'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
       'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
+      'clusters/gkp-dev/projects/z/vault/policies/103020-flytepoc-z-mercury.json',
+      'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-d-dev.json',
+      'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-t-dev.json',
       'projects/z.yaml',
     ]);
   });
