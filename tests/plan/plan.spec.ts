@@ -101,9 +101,13 @@ const domainObjects = (project: string, domain: string, owners: string[]) => [
 ];
 
 /** What removing one domain deletes: its objects and its Vault role (outside any namespace, after the Namespace). */
-const domainRemoved = (project: string, domain: string, owners: string[]) => {
+// A protected domain's namespace and the fences kept with it stay in the cluster: Argo CD keeps them.
+const keptKinds = /^(Namespace|LimitRange|NetworkPolicy|ResourceQuota) /;
+const domainRemoved = (project: string, domain: string, owners: string[], kept: 'protected' | 'decommissioned') => {
   const [namespace, ...inside] = domainObjects(project, domain, owners);
-  return [namespace, `VaultRole /${ns(project, domain)}`, ...inside].map((o) => `${project} delete ${o}`);
+  return [namespace, `VaultRole /${ns(project, domain)}`, ...inside].map(
+    (o) => `${project} ${kept === 'protected' && keptKinds.test(o) ? 'keep' : 'delete'} ${o}`,
+  );
 };
 
 beforeAll(async () => {
@@ -247,7 +251,7 @@ describe('plan --base in a real repository', () => {
     await change('drop-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', ''));
     const result = await plan();
     expect(summary(result)).toEqual([
-      ...domainRemoved('x', 't-dev', ['admin', 'edit']),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit'], 'protected'),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(result.changes.at(-1)!.diff).toEqual([
@@ -296,7 +300,7 @@ describe('plan --base in a real repository', () => {
     );
     const second = await plan('decommission-t-dev');
     expect(summary(second)).toEqual([
-      ...domainRemoved('x', 't-dev', ['admin', 'edit']),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit'], 'decommissioned'),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(risks(second)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
@@ -458,8 +462,10 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 20 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 20 | **1 blocking** |');
+    expect(markdown).toContain(
+      '### Plan: 0 to create, 1 to update, 16 to delete, 4 to keep; 1 blocking risk, 0 warnings',
+    );
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | 4 | **1 blocking** |');
     expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 21 changes</summary>');
   });
 

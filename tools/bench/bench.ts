@@ -858,7 +858,8 @@ async function main() {
   console.log(`\nresults: ${relative(process.cwd(), options.out) || options.out} (${output.durationS} s)`);
 }
 
+// No process.exit: the results printed so far drain before the process ends.
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  process.exitCode = 1;
 });

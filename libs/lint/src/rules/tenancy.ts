@@ -12,19 +12,28 @@ import {
 } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, clustersOf, groupBy, lazyDocuments, matchingPattern } from '../util.js';
+import { clustersOf, groupBy, idOfItsOwn, introducedClashes, lazyDocuments, matchingPattern } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
   description: "Each project has a bucket of its own: no other spec's, not Flyte's metadata bucket.",
   fix: 'use a bucket created for this project alone',
-  check({ platform, projects }) {
+  check(context) {
+    const { platform, projects, established } = context;
     const metadata = new Map(platform.clusters.map(({ cluster }) => [cluster.storage.metadataBucket, cluster.name]));
-    const shared = clashes(projects, (p) => p.spec.storage.bucket).map(({ item: { spec, source, file }, others }) => ({
-      file,
-      ...source.locate(['storage', 'bucket']),
-      message: `the bucket ${spec.storage.bucket} is also the bucket of ${others.map((o) => o.file).join(', ')}`,
-    }));
+    const shared = introducedClashes(projects, (p) => p.spec.storage.bucket, established).map(
+      ({ item: { spec, source, file }, others }) => {
+        const prefix = clustersOf(platform, spec)[0]?.cluster.namespacePrefix;
+        return {
+          file,
+          ...source.locate(['storage', 'bucket']),
+          message: `the bucket ${spec.storage.bucket} is also the bucket of ${others.map((o) => o.file).join(', ')}`,
+          ...(prefix && {
+            fix: `use a bucket created for this project alone, e.g. ${prefix}${idOfItsOwn(context, file, spec.id)}`,
+          }),
+        };
+      },
+    );
     const flytes = projects
       .filter(({ spec }) => metadata.has(spec.storage.bucket))
       .map(({ spec, source, file }) => ({
@@ -40,13 +49,14 @@ export const uniqueSecretName: LintRule = {
   id: 'tenancy/secret-name',
   description: 'Each project names a credentials Secret of its own.',
   fix: "name the project's own Secret, e.g. mercury-<project id>",
-  check({ projects }) {
+  check(context) {
     // The same name in another namespace holds another project's keys: one mix-up and pods read them.
-    return clashes(projects, (p) => p.spec.storage.credentialsSecret).map(
+    return introducedClashes(context.projects, (p) => p.spec.storage.credentialsSecret, context.established).map(
       ({ item: { spec, source, file }, others }) => ({
         file,
         ...source.locate(['storage', 'credentialsSecret']),
         message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
+        fix: `name the project's own Secret, e.g. mercury-${idOfItsOwn(context, file, spec.id)}`,
       }),
     );
   },
@@ -181,7 +191,7 @@ export const ownerGroupIsTenant: LintRule = {
 export const ownerGroupNaming: LintRule = {
   id: 'tenancy/owner-group-naming',
   description:
-    "Every owner group follows the naming of the cluster's identity provider (`ownerGroups` of the cluster file, e.g. gkp-103020-*).",
+    "Every owner group follows the group naming of the cluster's identity provider (`ownerGroups`, e.g. gkp-103020-*).",
   fix: "name the team's group as the cluster's ownerGroups patterns say",
   check({ platform, projects }) {
     return projects.flatMap(({ spec, source, file }) =>
@@ -195,8 +205,12 @@ export const ownerGroupNaming: LintRule = {
                 {
                   file,
                   ...source.locate(['owners', index, 'group']),
-                  message: `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ${patterns.join(', ')}`,
-                  fix: `use the team's group named ${patterns.join(' or ')}, e.g. ${exampleGroup(patterns[0], owner.group)}`,
+                  message:
+                    `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ` +
+                    patterns.join(', '),
+                  fix:
+                    `use the team's group named ${patterns.join(' or ')}, ` +
+                    `e.g. ${exampleGroup(patterns[0], owner.group)}`,
                 },
               ],
         );
