@@ -51,8 +51,12 @@ function multiLineValues(source: SourceDocument): Diagnostic[] {
       file: source.file,
       ...source.locate(path, where),
       rule: 'platform/schema',
-      message: `${where === 'key' ? `the key of ${displayPath(path)}` : displayPath(path)} holds a line break or control character (${what}): it must be one line`,
-      fix: 'write it on one line, without control characters (a YAML block scalar `|` or `>` keeps a final line break: use a plain or quoted value)',
+      message:
+        `${where === 'key' ? `the key of ${displayPath(path)}` : displayPath(path)} ` +
+        `holds a line break or control character (${what}): it must be one line`,
+      fix:
+        'write it on one line, without control characters ' +
+        '(a YAML block scalar `|` or `>` keeps a final line break: use a plain or quoted value)',
     });
   };
   const walk = (value: unknown, path: PathSegment[]) => {
