@@ -10,26 +10,12 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadWorkspace } from '@flyte-gkp/gate';
 import { cliEntry, createPlatformFolder } from '@flyte-gkp/testing';
+import { spec } from './spec-text.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const cluster = 'gkp-dev';
 /** Enough projects (8 files each) for the write to take a while; the kill is timed on the staging folder. */
 const projectCount = Number(process.env.KILL_PROJECTS ?? 25);
-
-const spec = (id: string, label: string) =>
-  [
-    'apiVersion: flytepoc.gkp.io/v1alpha1',
-    'kind: FlyteProject',
-    `id: ${id}`,
-    `displayName: ${label} ${id}`,
-    'owners:',
-    `  - group: team-${id}`,
-    '    role: admin',
-    'storage:',
-    `  bucket: 103020-flytepoc-${id}`,
-    `  credentialsSecret: mercury-${id}`,
-    '',
-  ].join('\n');
 
 async function workspace(): Promise<string> {
   const root = await createPlatformFolder('atomic-');

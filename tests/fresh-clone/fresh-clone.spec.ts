@@ -47,9 +47,13 @@ it('a clone with nothing beside it sets up and validates, and stays clean', asyn
     });
   const setup = await npm('setup');
   expect(setup.exitCode, setup.all).toBe(0);
-  const { argoCd } = readToolchain(repoRoot);
+  const { argoCd, externalSecrets } = readToolchain(repoRoot);
   expect(setup.all).toContain(
     `setup: Argo CD ${argoCd.version} schemas installed from the Go module ${argoCdModule(argoCd.version)}@${argoCd.version}`,
+  );
+  expect(setup.all).toContain(
+    `setup: External Secrets Operator ${externalSecrets.version} schemas installed from the Go module ` +
+      `${externalSecrets.module}@${externalSecrets.version}`,
   );
   expect(setup.all).toContain(
     `setup: flyte chart v0.15.0 installed into .tools/charts/flyte-v0.15.0 from the folder ${resolve(clone, chart!)}`,

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { runGate } from '@flyte-gkp/gate';
 import { runKubeconform, toolchainSettings, type ResourceVerdict } from '@flyte-gkp/kubeconform';
-import { loadPlatform, type Platform } from '@flyte-gkp/platform';
+import { externalSecretsOf, loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { renderCluster, type RenderedFile } from '@flyte-gkp/render';
 import { loadProjectText, type FileSource } from '@flyte-gkp/project-spec';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
@@ -750,7 +750,12 @@ describe(`fuzzing the spec pipeline (seed ${seed}, ${runs} inputs)`, () => {
         ? await runKubeconform(
             [...owners.keys()],
             scratch,
-            toolchainSettings(repoRoot, cluster.kubernetesVersion, cluster.argocd.version),
+            toolchainSettings(
+              repoRoot,
+              cluster.kubernetesVersion,
+              cluster.argocd.version,
+              externalSecretsOf(cluster)?.externalSecrets.version,
+            ),
           )
         : [];
       stats.verdicts = verdicts.length;

@@ -83,6 +83,7 @@ const editFile = async (file: string, from: string, to: string) => {
 const domainObjects = (project: string, domain: string, owners: string[]) => [
   `Namespace /${ns(project, domain)}`,
   `ConfigMap ${ns(project, domain)}/flyte-data-config`,
+  `ExternalSecret ${ns(project, domain)}/mercury-${project}`,
   `LimitRange ${ns(project, domain)}/container-defaults`,
   `NetworkPolicy ${ns(project, domain)}/tenant-isolation`,
   `ResourceQuota ${ns(project, domain)}/project-quota`,
@@ -94,8 +95,20 @@ const domainObjects = (project: string, domain: string, owners: string[]) => [
   `RoleBinding ${ns(project, domain)}/flytepropeller`,
   `RoleBinding ${ns(project, domain)}/kubernetes-dashboard`,
   ...owners.map((role) => `RoleBinding ${ns(project, domain)}/owners-${role}`),
+  `SecretStore ${ns(project, domain)}/${ns(project, domain)}`,
   `ServiceAccount ${ns(project, domain)}/flyte-workflow`,
+  `ServiceAccount ${ns(project, domain)}/mercury-vault-auth`,
 ];
+
+/** What removing one domain deletes: its objects and its Vault role (outside any namespace, after the Namespace). */
+// A protected domain's namespace and the fences kept with it stay in the cluster: Argo CD keeps them.
+const keptKinds = /^(Namespace|LimitRange|NetworkPolicy|ResourceQuota) /;
+const domainRemoved = (project: string, domain: string, owners: string[], kept: 'protected' | 'decommissioned') => {
+  const [namespace, ...inside] = domainObjects(project, domain, owners);
+  return [namespace, `VaultRole /${ns(project, domain)}`, ...inside].map(
+    (o) => `${project} ${kept === 'protected' && keptKinds.test(o) ? 'keep' : 'delete'} ${o}`,
+  );
+};
 
 beforeAll(async () => {
   ws = await createTempWorkspace();
@@ -144,7 +157,13 @@ describe('plan --base in a real repository', () => {
       ].sort(),
     );
     expect(summary(result).slice(platformChanges.length)).toEqual([
-      ...domainObjects('z', 'd-dev', ['admin']).map((o) => `z create ${o}`),
+      // What Vault needs, outside any namespace: the platform team applies it (operator guide).
+      'z create Namespace /103020-flytepoc-z-d-dev',
+      'z create VaultPolicy /103020-flytepoc-z-mercury',
+      'z create VaultRole /103020-flytepoc-z-d-dev',
+      ...domainObjects('z', 'd-dev', ['admin'])
+        .slice(1)
+        .map((o) => `z create ${o}`),
       'z create AppProject argocd/flytepoc-z',
       'z create Application argocd/flytepoc-z',
     ]);
@@ -232,7 +251,7 @@ describe('plan --base in a real repository', () => {
     await change('drop-t-dev', () => editFile('projects/x.yaml', '  t-dev: {}\n', ''));
     const result = await plan();
     expect(summary(result)).toEqual([
-      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit'], 'protected'),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(result.changes.at(-1)!.diff).toEqual([
@@ -281,7 +300,7 @@ describe('plan --base in a real repository', () => {
     );
     const second = await plan('decommission-t-dev');
     expect(summary(second)).toEqual([
-      ...domainObjects('x', 't-dev', ['admin', 'edit']).map((o) => `x delete ${o}`),
+      ...domainRemoved('x', 't-dev', ['admin', 'edit'], 'decommissioned'),
       'x update AppProject argocd/flytepoc-x',
     ]);
     expect(risks(second)).toEqual([`warning deletion/namespace Namespace ${ns('x', 't-dev')}`]);
@@ -443,9 +462,11 @@ describe('plan --base in a real repository', () => {
     );
     const markdown = await readFile(join(ws.root, 'reports/plan.md'), 'utf8');
     await rm(join(ws.root, 'reports'), { recursive: true });
-    expect(markdown).toContain('### Plan: 0 to create, 1 to update, 16 to delete; 1 blocking risk, 0 warnings');
-    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | **1 blocking** |');
-    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 17 changes</summary>');
+    expect(markdown).toContain(
+      '### Plan: 0 to create, 1 to update, 16 to delete, 4 to keep; 1 blocking risk, 0 warnings',
+    );
+    expect(markdown).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 16 | 4 | **1 blocking** |');
+    expect(markdown).toContain('<details><summary><code>gkp-dev</code> · <code>x</code>: 21 changes</summary>');
   });
 
   it('a spec that does not load is reported as such, not as a removal of its namespaces', async () => {

@@ -4,7 +4,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
+import { commitWorkspace, createTempWorkspace, type TempWorkspace } from '@flyte-gkp/testing';
 
 let ws: TempWorkspace;
 beforeEach(async () => {
@@ -112,7 +112,8 @@ describe('a .json spec', () => {
 
     expect(exitCode).toBe(1);
     expect(stdout.split('\n').slice(0, 2)).toEqual([
-      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) [json/syntax]',
+      'projects/fraud.json:12:81 invalid JSON: a comma after the last item (JSON allows no trailing comma) ' +
+        '[json/syntax]',
       '  fix: remove this comma',
     ]);
   });
@@ -148,5 +149,79 @@ describe('owner groups', () => {
         'gkp-103020-* [tenancy/owner-group-naming]',
       "  fix: use the team's group named gkp-103020-*, e.g. gkp-103020-fraud-admins",
     ]);
+  });
+});
+
+describe('a copy of another spec', () => {
+  it('is reported on the copy alone, each fix naming a free id', async () => {
+    await commitWorkspace(ws.root);
+    await write('projects/fraud.json', await readFile(join(ws.root, 'projects/y.json'), 'utf8'));
+
+    const { stdout } = await ws.cli('validate');
+    const findings = stdout.split('\n').filter((l) => /^\S/.test(l));
+
+    expect(findings.every((l) => l.startsWith('projects/fraud.json'))).toBe(true);
+    expect(stdout).toContain(
+      'projects/fraud.json:5:9 the project id is y but the file is named fraud.json [naming/file-name]\n' +
+        '  fix: the id y is taken: set id: fraud (the file name)\n' +
+        'projects/fraud.json:5:9 the project id y is also the id of projects/y.json [naming/unique]\n' +
+        '  fix: give this project an id no spec has: set id: fraud (the file name)\n' +
+        'projects/fraud.json:12:26 the bucket 103020-flytepoc-y is also the bucket of projects/y.json ' +
+        '[tenancy/bucket]\n' +
+        '  fix: use a bucket created for this project alone, e.g. 103020-flytepoc-fraud\n' +
+        'projects/fraud.json:12:68 the Secret name mercury-y is also the credentialsSecret of projects/y.json ' +
+        '[tenancy/secret-name]\n' +
+        "  fix: name the project's own Secret, e.g. mercury-fraud",
+    );
+  });
+
+  it('is reported on the later name when neither is committed', async () => {
+    await write('projects/fraud.json', await readFile(join(ws.root, 'projects/y.json'), 'utf8'));
+
+    const { stdout } = await ws.cli('validate');
+
+    expect(stdout).toContain('projects/y.json:5:9 the project id y is also the id of projects/fraud.json');
+    expect(stdout).not.toContain('projects/fraud.json:5:9 the project id y is also');
+  });
+});
+
+describe('a missing field', () => {
+  it("has a fix with a minimal example of the field, in the file's own syntax", async () => {
+    await write('projects/fraud.yaml', fraud.replace(/owners:\n( {2}.*\n)+/, '').replace('Fraud', 'fraud'));
+    await write(
+      'projects/churn.json',
+      '{"apiVersion": "flytepoc.gkp.io/v1alpha1", "kind": "FlyteProject", "id": "churn"}',
+    );
+
+    const { stdout } = await ws.cli('validate');
+
+    expect(stdout).toContain(
+      'projects/fraud.yaml:1:1 the document is missing the required field `owners` [spec/schema]\n' +
+        '  fix: add `owners`, e.g. owners: [ { group: gkp-103020-fraud-admins, role: admin } ]',
+    );
+    expect(stdout).toContain(
+      '  fix: add `storage`, e.g. "storage": {"bucket": "103020-flytepoc-churn", "credentialsSecret": "mercury-churn"}',
+    );
+  });
+});
+
+describe('render of a protected namespace removal', () => {
+  it('warns with the words of validate --base, against the last commit', async () => {
+    await commitWorkspace(ws.root);
+    const spec = join(ws.root, 'projects/x.yaml');
+    await writeFile(spec, (await readFile(spec, 'utf8')).replace('  t-dev: {}\n', ''));
+    const refusal =
+      'projects/x.yaml:12:1 domain t-dev removed from its domains: namespace 103020-flytepoc-x-t-dev is protected, ' +
+      'so Argo CD will not delete it';
+
+    const render = await ws.cli('render');
+    const validate = await ws.cli('validate', '--base', 'HEAD');
+
+    expect(render.exitCode).toBe(0);
+    expect(render.stderr).toContain(
+      'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' + refusal,
+    );
+    expect(validate.exitCode).toBe(1);
+    expect(validate.stdout).toContain(refusal);
   });
 });

@@ -9,7 +9,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
-import { loadPlatform } from '@flyte-gkp/platform';
+import { externalSecretsOf, loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/project-spec';
 import { codeownersPath } from '@flyte-gkp/render';
 import { schemaExceptions } from '@flyte-gkp/gate';
@@ -19,9 +19,9 @@ import { stageNames, timeStages, type StageName, type StageTimes } from './stage
 import { createWorkspace, specText, type GeneratedSpec } from './workspace.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const GiB = 1024;
 /** GitHub ignores a CODEOWNERS file larger than this: no owner at all. */
 const githubCodeownersLimit = 3 * 1024 * 1024;
+const peakMemoryLimitMiB = 512;
 
 const { values: options } = parseArgs({
   options: {
@@ -118,7 +118,12 @@ async function kubeconformAlone(
       ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : []),
     ];
     if (files.length === 0) continue;
-    const settings = toolchainSettings(ws, cluster.kubernetesVersion, cluster.argocd.version);
+    const settings = toolchainSettings(
+      ws,
+      cluster.kubernetesVersion,
+      cluster.argocd.version,
+      externalSecretsOf(cluster)?.externalSecrets.version,
+    );
     const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.
@@ -570,28 +575,73 @@ const measures: { key: string; label: string; pick: (s: SizeResult) => number; l
 ];
 const linearityLimit = 1.25;
 
+/**
+ * Targets are ratios to kubeconform alone on the same workspace in the same run: the machine's speed
+ * (and this shared machine's load) moves both sides, so the ratio holds where seconds do not. Each is
+ * printed with the seconds beside it, and judged at the largest size (at 10 projects start-up outweighs
+ * everything).
+ */
+const ratioTargets: {
+  id: string;
+  description: string;
+  pick: (s: SizeResult) => number;
+  limit?: number;
+}[] = [
+  {
+    id: 'render-one-added',
+    description: 'render, one spec added (onboarding)',
+    pick: (s) => s.renderOneAdded.medianMs,
+    limit: 0.35,
+  },
+  { id: 'render-unchanged', description: 'render, nothing changed', pick: (s) => s.render.medianMs, limit: 0.25 },
+  {
+    id: 'render-fresh-clone',
+    description: 'render on a fresh clone (clusters/ as committed, no caches)',
+    pick: (s) => s.renderFreshClone.medianMs,
+  },
+  {
+    id: 'render-from-scratch',
+    description: 'render from scratch (no clusters/, no caches)',
+    pick: (s) => s.renderFromScratch.medianMs,
+  },
+  {
+    id: 'nx-affected-warm',
+    description: 'nx affected -t validate, one spec changed, warm (wall incl. Nx start-up)',
+    pick: (s) => s.nxAffected.warm.medianMs,
+    limit: 0.7,
+  },
+  {
+    id: 'nx-affected-cold',
+    description: 'nx affected -t validate, one spec changed, cold (no .nx/)',
+    pick: (s) => s.nxAffected.cold.medianMs,
+  },
+  { id: 'plan', description: 'plan --base HEAD, one spec changed', pick: (s) => s.plan.medianMs },
+  { id: 'plan-added', description: 'plan --base HEAD, one spec added', pick: (s) => s.planAdded.medianMs, limit: 0.7 },
+  {
+    id: 'gate-overhead',
+    description: 'validate, no caches (the full gate)',
+    pick: (s) => s.validateCold.medianMs,
+    limit: 1.3,
+  },
+  { id: 'gate-overhead-cached', description: 'validate, caches filled', pick: (s) => s.validate.medianMs },
+];
+
+const seconds = (milliseconds: number) => `${round(milliseconds / 1000, 2)} s`;
+
 function evaluateTargets(results: SizeResult[]): Target[] {
   const largest = Math.max(...results.map((s) => s.projects));
   const targets: Target[] = [];
-  const at1000 = results.find((s) => s.projects === 1000);
-  if (at1000) {
-    const renders = [
-      ['render-1000-one-added', 'one spec added (onboarding)', at1000.renderOneAdded],
-      ['render-1000-unchanged', 'nothing changed', at1000.render],
-      ['render-1000-fresh-clone', 'on a fresh clone (clusters/ as committed, no caches)', at1000.renderFreshClone],
-      [
-        'render-1000-from-scratch',
-        'from scratch (no clusters/, no caches: a new repository)',
-        at1000.renderFromScratch,
-      ],
-    ] as const;
-    for (const [id, what, summary] of renders) {
+  for (const s of results) {
+    const alone = s.kubeconformAlone.medianMs;
+    for (const { id, description, pick, limit } of ratioTargets) {
+      // The gate's own ratio is taken pair by pair (validate and kubeconform in turns), its median.
+      const ratio = id === 'gate-overhead' ? s.gateOverhead.median : pick(s) / alone;
       targets.push({
-        id,
-        description: `render of 1,000 projects, ${what} (CLI wall, median)`,
-        value: `${round(summary.medianMs / 1000, 2)} s`,
-        limit: '≤ 3 s',
-        pass: summary.medianMs <= 3000,
+        id: `${id}-${s.projects}`,
+        description: `${description} ÷ kubeconform alone, ${s.projects} projects: ${seconds(pick(s))} against ${seconds(alone)}`,
+        value: `${round(ratio, 2)}×`,
+        limit: limit === undefined ? 'none' : `≤ ${limit}×`,
+        pass: limit === undefined || s.projects !== largest ? null : ratio <= limit,
       });
     }
   }
@@ -603,54 +653,6 @@ function evaluateTargets(results: SizeResult[]): Target[] {
       limit: '≤ 10% of 3 MB',
       pass: s.codeownersBytes <= githubCodeownersLimit / 10,
     });
-  // The overhead is measured without the caches, so both sides run kubeconform on every file. At
-  // 10 projects a node start-up outweighs kubeconform itself: the ratio is a target at the largest size.
-  for (const s of results) {
-    const cold = s.gateOverhead.median;
-    const warm = s.validate.medianMs / s.kubeconformAlone.medianMs;
-    targets.push({
-      id: `gate-overhead-${s.projects}`,
-      description: `full gate (no caches) ÷ kubeconform alone on the same files, ${s.projects} projects`,
-      value: `${round(cold, 2)}×`,
-      limit: '≤ 1.5×',
-      pass: s.projects === largest ? cold <= 1.5 : null,
-    });
-    targets.push({
-      id: `gate-overhead-cached-${s.projects}`,
-      description: `full gate (caches filled) ÷ kubeconform alone, ${s.projects} projects`,
-      value: `${round(warm, 2)}×`,
-      limit: '≤ 1.5×',
-      pass: null,
-    });
-  }
-  for (const s of results) {
-    for (const mode of ['warm', 'cold'] as const) {
-      const value = s.nxAffected[mode].medianMs;
-      targets.push({
-        id: `nx-affected-${mode}-${s.projects}`,
-        description: `nx affected -t validate, one spec changed, ${mode}, ${s.projects} projects (wall incl. Nx start-up)`,
-        value: `${round(value / 1000, 2)} s`,
-        limit: '≤ 5 s',
-        pass: value <= 5000,
-      });
-    }
-  }
-  for (const s of results) {
-    targets.push({
-      id: `plan-${s.projects}`,
-      description: `plan --base HEAD, one spec changed, ${s.projects} projects (CLI wall, median)`,
-      value: `${round(s.plan.medianMs / 1000, 2)} s`,
-      limit: '≤ 3 s',
-      pass: s.projects === 1000 ? s.plan.medianMs <= 3000 : null,
-    });
-    targets.push({
-      id: `plan-added-${s.projects}`,
-      description: `plan --base HEAD, one spec added (the chart rendered on both sides), ${s.projects} projects (CLI wall, median)`,
-      value: `${round(s.planAdded.medianMs / 1000, 2)} s`,
-      limit: '≤ 3 s',
-      pass: s.projects === 1000 ? s.planAdded.medianMs <= 3000 : null,
-    });
-  }
   const peaks = results
     .flatMap((s) =>
       [
@@ -669,10 +671,10 @@ function evaluateTargets(results: SizeResult[]): Target[] {
     const peak = Math.max(...peaks);
     targets.push({
       id: 'peak-memory',
-      description: 'peak memory (max RSS) of render and validate, any size',
+      description: 'peak memory (max RSS) of render, validate and plan, any size',
       value: `${Math.round(peak)} MiB`,
-      limit: '≤ 1 GiB',
-      pass: peak <= GiB,
+      limit: `≤ ${peakMemoryLimitMiB} MiB`,
+      pass: peak <= peakMemoryLimitMiB,
     });
   }
   for (const m of measures) {
@@ -856,7 +858,8 @@ async function main() {
   console.log(`\nresults: ${relative(process.cwd(), options.out) || options.out} (${output.durationS} s)`);
 }
 
+// No process.exit: the results printed so far drain before the process ends.
 main().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  process.exitCode = 1;
 });

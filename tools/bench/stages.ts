@@ -7,7 +7,7 @@ import { listSpecFiles, renderWorkspace, runGate } from '@flyte-gkp/gate';
 import { argumentChunks, runKubeconform, toolchainSettings } from '@flyte-gkp/kubeconform';
 import { rules as allRules, runRules } from '@flyte-gkp/lint';
 import { compareTrees, readTree } from '@flyte-gkp/output';
-import { loadPlatform } from '@flyte-gkp/platform';
+import { externalSecretsOf, loadPlatform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, loadProjectFile } from '@flyte-gkp/project-spec';
 import { median } from './measure.js';
@@ -112,7 +112,12 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     const verdicts = await runKubeconform(
       clusterManifests,
       root,
-      toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version),
+      toolchainSettings(
+        root,
+        cluster.kubernetesVersion,
+        cluster.argocd.version,
+        externalSecretsOf(cluster)?.externalSecrets.version,
+      ),
     );
     kubeconformMs += since(t);
     kubeconformChunks += argumentChunks(clusterManifests).length;

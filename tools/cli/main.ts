@@ -9,6 +9,7 @@ import {
   type OutputFormat,
 } from '@flyte-gkp/diagnostics';
 import {
+  blockingSinceLastCommit,
   listSpecFiles,
   planWorkspace,
   renderWorkspace,
@@ -130,6 +131,14 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'render') {
     const rendered = await renderWorkspace(root);
     result = rendered;
+    if (rendered.written.length > 0) {
+      const refusedByValidate = await blockingSinceLastCommit(root);
+      if (refusedByValidate.length > 0)
+        streams.err(
+          'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' +
+            formatHuman(refusedByValidate),
+        );
+    }
     summary =
       rendered.written.length > 0
         ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered and validated (${rendered.checkedFiles.length} files checked, ${rendered.changed.length} changed)`

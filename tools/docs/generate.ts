@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { clusterScopedTable, loadWorkspace } from '@flyte-gkp/gate';
 import { rules as lintRules } from '@flyte-gkp/lint';
 import { riskRules } from '@flyte-gkp/plan';
-import { projectDomains, projectOnCluster, tenantAppProjectName } from '@flyte-gkp/render';
+import { externalSecretsOf } from '@flyte-gkp/platform';
+import { projectDomains, projectOnCluster, tenantAppProjectName, vaultNames } from '@flyte-gkp/render';
 import type { Role } from 'kubernetes-types/rbac/v1';
 import projectSchema from '../../libs/project-spec/project.schema.json' with { type: 'json' };
 
@@ -123,9 +124,8 @@ export function riskRuleTable(): string {
 }
 
 /**
- * What the platform team sets up by hand for each project of projects/ until the keys come from Vault by
- * GitOps: its bucket, the Vault path of its keys (the layout of the operator guide's recipe), the Secret and
- * the namespaces it goes into.
+ * What the platform team sets up for each project of projects/: its bucket, the Vault path of its keys (where
+ * the operator reads them, or the layout of the manual recipe), the Secret and the namespaces it goes into.
  */
 export async function storageRequestTable(root: string): Promise<string> {
   const { platform, projects } = await loadWorkspace(root);
@@ -133,8 +133,13 @@ export async function storageRequestTable(root: string): Promise<string> {
     projects
       .filter(({ spec }) => projectOnCluster(spec, cluster))
       .map(({ spec }) => {
-        const vaultPath = `secret/${cluster.appId}/${tenantAppProjectName(cluster, spec.id)}/mercury`;
-        const namespaces = projectDomains(cluster, spec).map((d) => `\`${d.namespace}\``);
+        const domains = projectDomains(cluster, spec);
+        // Where the operator reads the keys (the cluster file's template); else the manual recipe's layout.
+        const vault = externalSecretsOf(cluster)?.vault;
+        const vaultPath = vault
+          ? vaultNames(vault, spec.id, domains[0].domain).path
+          : `secret/${cluster.appId}/${tenantAppProjectName(cluster, spec.id)}/mercury`;
+        const namespaces = domains.map((d) => `\`${d.namespace}\``);
         const groups = spec.owners.map((o) => `\`${o.group}\``);
         const { bucket, credentialsSecret } = spec.storage;
         return `| ${cluster.name} | \`${spec.id}\` | \`${bucket}\` | \`${vaultPath}\` | \`${credentialsSecret}\` | ${namespaces.join(', ')} | ${groups.join(', ')} |`;

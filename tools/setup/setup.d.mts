@@ -15,6 +15,7 @@ export interface Toolchain {
   kubernetesValidate: Record<string, string>;
   argoCd: { version: string };
   flyteidl: { packages: string[] };
+  externalSecrets: GoTool & { crds: string };
   flyteChart: Record<string, ChartPin>;
 }
 type Env = Record<string, string | undefined>;
@@ -33,6 +34,8 @@ export function ensureFlyteidl(root?: string, toolchain?: Toolchain): string;
 export function argoCdModule(version: string): string;
 export function argoCdCrdsFromGoModule(version: string, env?: Env): string;
 export function ensureArgoCdSchemas(root?: string, toolchain?: Toolchain, env?: Env): Promise<string>;
+export function goModuleDir(module: string, version: string, what: string, hint: string, env?: Env): string;
+export function ensureExternalSecretsSchemas(root?: string, toolchain?: Toolchain, env?: Env): Promise<string>;
 /** `.tools/charts/flyte-<version>` under root: the chart's folder (Chart.yaml directly inside), as helm reads it. */
 export function flyteChartDir(root: string, version: string): string;
 /** `.tools/charts/flyte-<version>.stamp`: JSON saying what the chart folder was installed from. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Installs what the pipeline needs outside npm under .tools/: the kubeconform, helm and kustomize binaries,
-// OFFLINE schemas (Kubernetes, Argo CD) and the flyte chart of each cluster. Plain Node with zero npm
+// OFFLINE schemas (Kubernetes, Argo CD, External Secrets Operator) and the flyte chart of each cluster. Plain Node with zero npm
 // dependencies, because it runs on a fresh clone before `npm ci`. Runs as the pre-hook of render/validate/test, so every step keeps a
 // stamp of what it installed and an up-to-date run costs well under a second.
 import { spawnSync } from 'node:child_process';
@@ -285,19 +285,25 @@ export function ensureFlyteidl(root = defaultRepoRoot, toolchain = readToolchain
   const target = join(root, flyteidlFolder);
   if (readText(join(target, '.stamp')) === stamp) return `flyteidl up to date (${stamp})`;
   installFolder(target, (staging) => {
-    run('python3', [
-      '-m',
-      'pip',
-      'install',
-      '--quiet',
-      '--disable-pip-version-check',
-      '--no-deps',
-      '--only-binary=:all:',
-      '--no-compile',
-      '--target',
-      staging,
-      ...packages,
-    ]);
+    // pip warns about running as root (as CI and containers do) though --target touches no system folder;
+    // PIP_ROOT_USER_ACTION silences it, and a pip too old to know the setting ignores it.
+    run(
+      'python3',
+      [
+        '-m',
+        'pip',
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--only-binary=:all:',
+        '--no-compile',
+        '--target',
+        staging,
+        ...packages,
+      ],
+      { env: { ...process.env, PIP_ROOT_USER_ACTION: 'ignore' } },
+    );
     writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
   });
   return `flyteidl installed into ${flyteidlFolder} (${stamp})`;
@@ -314,17 +320,16 @@ export function argoCdModule(version) {
 }
 
 /**
- * The manifests/crds/ folder of Argo CD's Go module at this release. Go downloads the module once into
- * its own module cache (shared with `go install`, so a second clone downloads nothing) and verifies
- * it against the checksum database; later calls only read the cache.
+ * The folder of a Go module at a version. Go downloads the module once into its own module cache
+ * (shared with `go install`, so a second clone downloads nothing) and verifies it against the checksum
+ * database; later calls only read the cache. `hint` says what to check when the download fails.
  */
-export function argoCdCrdsFromGoModule(version, env = process.env) {
-  const module = `${argoCdModule(version)}@${version}`;
+export function goModuleDir(module, version, what, hint, env = process.env) {
   const go = findGo();
   // Outside any go.mod: downloading a module by version must never edit one.
   const cwd = mkdtempSync(join(tmpdir(), 'flyte-gkp-go-'));
   try {
-    const result = spawnSync(go, ['mod', 'download', '-json', module], {
+    const result = spawnSync(go, ['mod', 'download', '-json', `${module}@${version}`], {
       cwd,
       env: { ...env, GOWORK: 'off' },
       encoding: 'utf8',
@@ -339,15 +344,39 @@ export function argoCdCrdsFromGoModule(version, env = process.env) {
     }
     if (result.status !== 0 || !info.Dir) {
       throw new SetupError(
-        `could not download Argo CD ${version}'s CRDs, \`go mod download ${module}\` failed: ${info.Error ?? `exit code ${result.status}`}.\n` +
-          `  Check "argoCd.version" in tools/toolchain.json and that the Go module proxy is reachable (GOPROXY=${env.GOPROXY ?? "Go's default"}),\n` +
-          `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (manifests/crds/ of the Argo CD ${version} release).`,
+        `could not download ${what}, \`go mod download ${module}@${version}\` failed: ` +
+          `${info.Error ?? `exit code ${result.status}`} ` +
+          `(is the Go module proxy reachable? GOPROXY=${env.GOPROXY ?? "Go's default"}).\n  ${hint}.`,
       );
     }
-    return join(info.Dir, 'manifests/crds');
+    return info.Dir;
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
+}
+
+/** The manifests/crds/ folder of Argo CD's Go module at this release. */
+export function argoCdCrdsFromGoModule(version, env = process.env) {
+  const hint =
+    `Check "argoCd.version" in tools/toolchain.json,\n` +
+    `  or set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} ` +
+    `(manifests/crds/ of the Argo CD ${version} release)`;
+  return join(goModuleDir(argoCdModule(version), version, `Argo CD ${version}'s CRDs`, hint, env), 'manifests/crds');
+}
+
+/** Converts CRD files into kubeconform's schemas in `target`, atomically, with the stamp; returns the files written. */
+async function installConvertedCrds(target, crdFiles, stamp, what) {
+  const { convertCrdFiles } = await import(pathToFileURL(join(here, 'crd-to-json-schema.mjs')).href);
+  let written = [];
+  installFolder(target, (staging) => {
+    try {
+      written = convertCrdFiles(crdFiles, staging);
+    } catch (error) {
+      throw new SetupError(`could not convert ${what}: ${error.message}`);
+    }
+    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
+  });
+  return written;
 }
 
 // d. Argo CD schemas, converted from its CRDs (kubeconform does not read CRDs): from ARGOCD_CRDS_DIR
@@ -384,20 +413,41 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
     crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule,
   ].join(' ');
   if (installed?.join(' ') === stamp) return `Argo CD ${version} schemas up to date`;
-  const { convertCrdFiles } = await import(pathToFileURL(converter).href);
-  let written = [];
-  installFolder(target, (staging) => {
-    try {
-      written = convertCrdFiles(crdFiles, staging);
-    } catch (error) {
-      throw new SetupError(`could not convert the Argo CD CRDs in ${crdsDir}: ${error.message}`);
-    }
-    writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
-  });
+  const written = await installConvertedCrds(target, crdFiles, stamp, `the Argo CD CRDs in ${crdsDir}`);
   return `Argo CD ${version} schemas installed from ${crdsOverride ? `ARGOCD_CRDS_DIR (${crdsDir})` : `the Go module ${goModule.slice(3)}`} (${written.join(', ')})`;
 }
 
-// e. The flyte chart of each cluster (flyte.chartVersion), as a folder helm renders offline.
+// e. External Secrets Operator schemas, converted from the CRDs of its Go module (`crds`, e.g.
+// config/crds/bases/) at externalSecrets.version: the SecretStore and ExternalSecret of every project
+// namespace are checked with -strict against the very schemas the operator installs.
+export async function ensureExternalSecretsSchemas(
+  root = defaultRepoRoot,
+  toolchain = readToolchain(root),
+  env = process.env,
+) {
+  const { module, version, crds } = toolchain.externalSecrets;
+  const target = join(root, `.tools/schemas/external-secrets/${version}`);
+  const converter = join(here, 'crd-to-json-schema.mjs');
+  // A module version's content never changes (Go verifies it): the same converter makes the same schemas.
+  const stamp = [version, sha256(readFileSync(converter)), `go:${module}@${version}/${crds}`].join(' ');
+  if (readText(join(target, '.stamp')) === stamp) return `External Secrets Operator ${version} schemas up to date`;
+  const hint = `Check "externalSecrets" in tools/toolchain.json`;
+  const crdsDir = join(goModuleDir(module, version, `External Secrets Operator ${version}'s CRDs`, hint, env), crds);
+  const crdFiles = existsSync(crdsDir)
+    ? readdirSync(crdsDir)
+        .filter((name) => name.endsWith('.yaml'))
+        .sort()
+        .map((name) => join(crdsDir, name))
+    : [];
+  if (crdFiles.length === 0)
+    throw new SetupError(`${crdsDir} holds no CRD file: fix "externalSecrets.crds" in tools/toolchain.json`);
+  const what = `the External Secrets Operator CRDs in ${crdsDir}`;
+  const written = await installConvertedCrds(target, crdFiles, stamp, what);
+  const from = `the Go module ${module}@${version}`;
+  return `External Secrets Operator ${version} schemas installed from ${from} (${written.length} schemas)`;
+}
+
+// f. The flyte chart of each cluster (flyte.chartVersion), as a folder helm renders offline.
 const CHART_VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
 /** Where setup installs the flyte chart of a version: the chart's own folder, Chart.yaml directly inside it. */
@@ -639,6 +689,7 @@ export async function main(root = defaultRepoRoot) {
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));
     log(ensureFlyteidl(root, toolchain)); // the contract tests of the project registration parse with it
+    log(await ensureExternalSecretsSchemas(root, toolchain));
     (await ensureFlyteCharts(root, toolchain)).forEach(log);
     return 0;
   } catch (error) {

@@ -25,6 +25,7 @@ import {
   clusterChartVersions,
   clusterKubernetesVersions,
   ensureArgoCdSchemas,
+  ensureExternalSecretsSchemas,
   ensureFlyteCharts,
   ensureFlyteidl,
   ensureGoTool,
@@ -351,6 +352,41 @@ describe('Argo CD schemas', () => {
     await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(SetupError);
     await expect(ensureArgoCdSchemas(join(tmp, 'empty-root'), toolchain, env)).rejects.toThrow(
       /Set ARGOCD_CRDS_DIR .*manifests\/crds\/ folder of the Argo CD v\d/,
+    );
+  });
+});
+
+describe('External Secrets Operator schemas', () => {
+  it("converts every CRD of the operator's Go module, then stays up to date without asking Go again", async () => {
+    const root = join(tmp, 'eso-go-root');
+    const { version } = toolchain.externalSecrets;
+
+    expect(await ensureExternalSecretsSchemas(root, toolchain, process.env)).toMatch(
+      `External Secrets Operator ${version} schemas installed from the Go module ` +
+        `github.com/external-secrets/external-secrets@${version}`,
+    );
+    const store = JSON.parse(
+      readFileSync(
+        join(root, `.tools/schemas/external-secrets/${version}/secretstore-external-secrets-v1.json`),
+        'utf8',
+      ),
+    );
+    const kubernetesAuth =
+      store.properties.spec.properties.provider.properties.vault.properties.auth.properties.kubernetes;
+    expect(kubernetesAuth.required).toEqual(['mountPath', 'role']);
+    expect(kubernetesAuth.additionalProperties).toBe(false);
+
+    const offline = { ...process.env, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'eso-empty-modcache-')) };
+    expect(await ensureExternalSecretsSchemas(root, toolchain, offline)).toBe(
+      `External Secrets Operator ${version} schemas up to date`,
+    );
+  });
+
+  it('says what failed and what to check when the Go module cannot be downloaded', async () => {
+    const unknown: Toolchain = { ...toolchain, externalSecrets: { ...toolchain.externalSecrets, version: 'v0.999.0' } };
+    const offline = { ...process.env, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'eso-offline-modcache-')) };
+    await expect(ensureExternalSecretsSchemas(join(tmp, 'eso-offline'), unknown, offline)).rejects.toThrow(
+      /could not download External Secrets Operator v0\.999\.0's CRDs, .*GOPROXY=off.*\n.*"externalSecrets" in tools\/toolchain\.json/,
     );
   });
 });

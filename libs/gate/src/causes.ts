@@ -46,7 +46,9 @@ function followsLine(spec: string, consequences: Diagnostic[]): Diagnostic {
   return {
     file: spec,
     rule: followsRule,
-    message: `${counts.join(' and ')} finding(s) on ${folders.join(', ')} follow from the findings of this spec above, and are not listed`,
+    message:
+      `${counts.join(' and ')} finding(s) on ${folders.join(', ')} follow from the findings of this spec above, ` +
+      'and are not listed',
     fix: `fix the findings above first; then run \`npm run render\` and commit ${folders.join(', ')} with the spec`,
   };
 }

@@ -45,7 +45,8 @@ function withKustomization(change: (kustomization: any) => void): RenderedFile[]
   });
 }
 
-const check = (files: RenderedFile[]) => checkChart(repoRoot, cluster(), platform.pins, files);
+/** Built every time: the tests look at the objects (a known verdict builds none). */
+const check = (files: RenderedFile[]) => checkChart(repoRoot, cluster(), platform.pins, files, { verdictCache: false });
 
 describe('chart stage', () => {
   it('passes the chart rendered with the committed values, with exactly the documented cluster-scoped objects', async () => {
@@ -82,6 +83,38 @@ describe('chart stage', () => {
     expect(diagnostics.map((d) => `${d.rule} ${d.message}`)).toEqual([
       `chart/image Job ${(job.object.metadata as any).name} (project-registration.yaml): container register runs python:latest, not a pin of platform/pins.yaml`,
     ]);
+  });
+
+  it('keeps the verdict of an input that passed: the same input again is not built, another one is', async () => {
+    // A workspace with the repository's tools and a verdict cache of its own.
+    const root = await mkdtemp(join(tmpdir(), 'chart-cache-'));
+    try {
+      await mkdir(join(root, '.tools'));
+      for (const entry of ['bin', 'charts', 'schemas'])
+        await symlink(join(repoRoot, '.tools', entry), join(root, '.tools', entry));
+      const cached = (files: RenderedFile[], on = cluster()) => checkChart(root, on, platform.pins, files);
+
+      const first = await cached(rendered);
+      expect(first.diagnostics).toEqual([]);
+      expect(first.objects.length, 'built the first time').toBeGreaterThan(0);
+
+      const again = await cached(rendered);
+      expect(again).toEqual({ diagnostics: [], objects: [] });
+
+      const changed = await cached(withValues((v) => (v.flyteadmin.replicaCount = 2)));
+      expect(changed.objects.length, 'new values: built again').toBeGreaterThan(0);
+      const elsewhere = await cached(rendered, { ...cluster(), systemNamespace: 'flyte' });
+      expect(elsewhere.objects.length, 'another system namespace: built again').toBeGreaterThan(0);
+
+      const broken = withValues((v) => (v.datacatalog.service.type = 'NodePort'));
+      for (const run of [1, 2])
+        expect(
+          (await cached(broken)).diagnostics.map((d) => d.rule),
+          `a finding is found afresh, run ${run}`,
+        ).toEqual(['chart/service-type']);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unquoted project id that Kubernetes reads as a boolean, naming the template, the value and its line', async () => {

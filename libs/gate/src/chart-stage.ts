@@ -19,6 +19,7 @@ import type { ResourceVerdict } from '@flyte-gkp/kubeconform';
 import { imageReference, type Cluster, type Pins } from '@flyte-gkp/platform';
 import { chartImageOverrides, clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { clusterScopedExceptions, schemaExceptions } from './chart-exceptions.js';
+import { openChartVerdictCache } from './chart-verdict-cache.js';
 import { kubeconformOnDisk } from './kubeconform-stage.js';
 
 /**
@@ -182,16 +183,20 @@ function imagesOf(object: Record<string, unknown>): { container: string; image: 
 
 export interface ChartCheck {
   diagnostics: Diagnostic[];
-  /** What was rendered, for reports and tests. */
+  /** What was rendered, for reports and tests: none when the verdict was known (chart-verdict-cache.ts). */
   objects: ChartObject[];
 }
 
-/** Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its objects. */
+/**
+ * Runs the chart stage for one cluster: build the platform folder with kustomize, then every check on its
+ * objects; an input that passed before passes without a build, unless `verdictCache` is false.
+ */
 export async function checkChart(
   root: string,
   cluster: Cluster,
   pins: Pins,
   rendered: RenderedFile[],
+  { verdictCache = true }: { verdictCache?: boolean } = {},
 ): Promise<ChartCheck> {
   const paths = clusterPaths(cluster);
   const values = rendered.find((f) => f.path === paths.flyteValues);
@@ -217,6 +222,19 @@ export async function checkChart(
       objects: [],
     };
 
+  const cache = verdictCache
+    ? openChartVerdictCache({
+        root,
+        cluster,
+        pins,
+        ...folder,
+        checks: {
+          modules: [import.meta.url],
+          data: [schemaExceptions, clusterScopedExceptions, chartImageOverrides, [...clusterScopedKinds], valueHints],
+        },
+      })
+    : undefined;
+  if (cache?.passed) return { diagnostics: [], objects: [] };
   let build: ChartBuild;
   try {
     build = await buildChart(root, cluster, folder);
@@ -247,6 +265,7 @@ export async function checkChart(
       ...placementFindings(objects, cluster, values, at),
       ...clusterScopedFindings(objects, at),
     ];
+    if (diagnostics.length === 0) await cache?.rememberPass();
     return { diagnostics, objects };
   } finally {
     await rm(scratch, { recursive: true, force: true });

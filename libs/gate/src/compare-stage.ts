@@ -3,7 +3,9 @@ import type { ChartObject } from '@flyte-gkp/helm';
 import { KustomizeBuildError, type Kustomization } from '@flyte-gkp/kustomize';
 import {
   diffObjects,
+  isVaultFile,
   objectsOfManifest,
+  objectsOfVaultFile,
   planObjects,
   projectOfPath,
   riskRules,
@@ -43,9 +45,12 @@ import type { Loaded } from './workspace.js';
  * and the values file it names) differs, as the chart stage builds it: equal inputs make equal objects.
  */
 
-/** Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths). */
+/**
+ * Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths), and the
+ * Vault files the platform team applies.
+ */
 const appliedFile =
-  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml))$/;
+  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml|vault\/(?:policies|roles)\/[^/]+\.json))$/;
 const clusterOf = (path: string) => appliedFile.exec(path)?.[1];
 
 /** What a change touches: every project (the platform changed), or those whose spec or output changed. */
@@ -143,13 +148,14 @@ const inScope = (touched: Touched) => (path: string) => {
 
 function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
   try {
-    return objectsOfManifest(origin, text);
+    // Vault's files are applied by the platform team, not Argo CD; a change to one changes who reads what.
+    return isVaultFile(origin.file) ? objectsOfVaultFile(origin, text) : objectsOfManifest(origin, text);
   } catch (error) {
     throw new DiagnosticError([
       {
         file: origin.file,
         rule: 'plan/read',
-        message: `cannot be read as YAML: ${(error as Error).message.split('\n')[0]}`,
+        message: `cannot be read as ${isVaultFile(origin.file) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
         fix: 'run `npm run render` at that revision',
       },
     ]);

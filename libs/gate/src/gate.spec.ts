@@ -189,6 +189,7 @@ describe('render', () => {
     await symlink(join(real, 'bin'), join(tools, 'bin'));
     await symlink(join(real, 'charts'), join(tools, 'charts'));
     await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
+    await symlink(join(real, 'schemas/external-secrets'), join(tools, 'schemas/external-secrets'));
     for (const name of await readdir(join(real, schemas)))
       if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
     await writeFile(

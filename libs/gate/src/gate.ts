@@ -112,12 +112,14 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : noVerdicts();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform);
+  const established = await establishedSpecs(root, baseTree);
 
   // 3. render: a focused check renders only the focused projects, one change costs one project, not all
   // (too little to gain from the memo, which costs a read of every text it knows)
   const workspace: Workspace = {
     root,
     ...loaded,
+    established,
     rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
     codeowners: renderRepositoryCodeowners(loaded),
   };
@@ -163,6 +165,20 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   };
 }
 
+/**
+ * The spec files of the base, or else of the last commit: a clash is reported on the spec that brings it
+ * in. Undefined outside a git repository or before its first commit.
+ */
+async function establishedSpecs(root: string, base?: Promise<Base>): Promise<Set<string> | undefined> {
+  const specsOf = (tree: RepoTree) => new Set([...tree.entries.keys()].filter((p) => p.startsWith(`${projectsDir}/`)));
+  try {
+    if (base) return specsOf((await base).tree);
+    return specsOf(await gitTree(root, await resolveCommit(root, 'HEAD')).read([projectsDir]));
+  } catch {
+    return undefined; // the base's own failure is reported where it is awaited for the comparison
+  }
+}
+
 interface Base {
   commit: string;
   tree: GitRepoTree;
@@ -192,6 +208,26 @@ async function planAgainst(
     clusters: loaded.platform.clusters.map((c) => c.cluster),
   });
   return { ...compared, blocking: riskDiagnostics(compared.risks, base.tree, loaded) };
+}
+
+/**
+ * What `validate --base HEAD` would refuse in the checkout render just wrote: the blocking risks of the
+ * change since the last commit (a protected namespace removed), in validate's own words. Render writes
+ * what the specs say all the same; the warning spares learning it from CI. Empty outside a git repository.
+ */
+export async function blockingSinceLastCommit(root: string): Promise<Diagnostic[]> {
+  let base: Base;
+  try {
+    base = await readBase(root, 'HEAD');
+  } catch {
+    return [];
+  }
+  const touched = touchedProjects(base.changed);
+  if (!touched.all && touched.projects.size === 0) return [];
+  const files = treeSource(await diskTree(root).read(treeFolders));
+  const loaded = await loadSpecs(files, await loadPlatformOrThrow(files));
+  // Namespaces are each project's own files: the files every project shares need no comparison here.
+  return (await planAgainst(root, base, loaded, { ...touched, clusterWide: false })).blocking;
 }
 
 export interface PlanResult extends Compared {
@@ -297,9 +333,11 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
 
     // 3. render
     const memo = openSerializationMemo(root) ?? new SerializationMemo();
+    const established = await establishedSpecs(root);
     const workspace: Workspace = {
       root,
       ...loaded,
+      established,
       rendered: renderClusters(loaded, { memo }),
       codeowners: renderRepositoryCodeowners(loaded),
     };

@@ -1,4 +1,5 @@
 export {
+  blockingSinceLastCommit,
   planWorkspace,
   renderWorkspace,
   runGate,

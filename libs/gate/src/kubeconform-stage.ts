@@ -10,7 +10,7 @@ import {
   type ResourceVerdict,
 } from '@flyte-gkp/kubeconform';
 import type { StagedFolder, Tree } from '@flyte-gkp/output';
-import type { Cluster, Platform } from '@flyte-gkp/platform';
+import { externalSecretsOf, type Cluster, type Platform } from '@flyte-gkp/platform';
 import { clusterPaths, type RenderedFile } from '@flyte-gkp/render';
 import { textOf, type RepoTree } from './read-tree.js';
 
@@ -45,7 +45,12 @@ export async function kubeconformOnDisk(
   prefix = '',
 ): Promise<ResourceVerdict[]> {
   if (files.length === 0) return [];
-  const settings = toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version);
+  const settings = toolchainSettings(
+    root,
+    cluster.kubernetesVersion,
+    cluster.argocd.version,
+    externalSecretsOf(cluster)?.externalSecrets.version,
+  );
   checkInstalled(settings); // a missing binary is reported even when every verdict is known
   const cache = openVerdictCache(settings);
   const unknown = cache.knowsNothing ? files : files.filter((f) => !cache.isKnownValid(contentOf(f)));

@@ -32,6 +32,8 @@ export interface Loaded {
 /** Everything the gate knows about a workspace, before any check beyond parsing and the schemas. */
 export interface Workspace extends Loaded {
   root: string;
+  /** Spec files of the base or the last commit (see LintContext): a clash is reported on the newcomer. */
+  established?: ReadonlySet<string>;
   /** Stage 3, "render": cluster name → what the valid specs render to, each file with its provenance. */
   rendered: Map<string, RenderedFile[]>;
   /** `.github/CODEOWNERS` rendered from the cluster files and every valid spec. */

@@ -11,4 +11,4 @@ export {
   type RunOptions,
   type ResourceVerdict,
 } from './kubeconform.js';
-export { openVerdictCache, type VerdictCache } from './verdict-cache.js';
+export { openVerdictCache, toolchainKey, type VerdictCache } from './verdict-cache.js';

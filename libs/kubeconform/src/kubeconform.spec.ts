@@ -25,6 +25,7 @@ const settings: KubeconformSettings = toolchainSettings(
   repoRoot,
   kubernetesVersion,
   readToolchain(repoRoot).argoCd.version,
+  readToolchain(repoRoot).externalSecrets.version,
 );
 
 let workDir: string;
@@ -277,6 +278,57 @@ spec:
     expect(app.errors).toEqual([
       { path: '/spec/syncPolicy/automated', message: expect.stringContaining("'selfHael'") },
     ]);
+  });
+});
+
+describe('runKubeconform on External Secrets Operator resources (schemas from its Go module)', () => {
+  const secretStore = (auth: string) => `apiVersion: external-secrets.io/v1
+kind: SecretStore
+metadata: {name: 103020-flytepoc-x-d-dev, namespace: 103020-flytepoc-x-d-dev}
+spec:
+  provider:
+    vault:
+      server: https://vault.gkp.example
+      path: secret
+      version: v2
+      auth:
+        kubernetes:
+          mountPath: kubernetes
+          role: 103020-flytepoc-x-d-dev
+${auth}`;
+  const externalSecret = `apiVersion: external-secrets.io/v1
+kind: ExternalSecret
+metadata: {name: mercury-x, namespace: 103020-flytepoc-x-d-dev}
+spec:
+  refreshInterval: 1h
+  secretStoreRef: {kind: SecretStore, name: 103020-flytepoc-x-d-dev}
+  target: {name: mercury-x, creationPolicy: Owner}
+  data:
+    - secretKey: FLYTE_AWS_ACCESS_KEY_ID
+      remoteRef: {key: 103020/flytepoc-x/mercury, property: access_key}
+`;
+
+  it('passes a SecretStore naming its ServiceAccount and audience, and an ExternalSecret', async () => {
+    const auth = '          serviceAccountRef: {name: mercury-vault-auth, audiences: [vault]}\n';
+    const verdicts = await validate({ 'store.yaml': secretStore(auth), 'secret.yaml': externalSecret });
+    expect(verdicts.map((v) => [v.kind, v.status])).toEqual([
+      ['ExternalSecret', 'valid'],
+      ['SecretStore', 'valid'],
+    ]);
+  });
+
+  it("refuses a misspelt field of the operator's kinds: -strict", async () => {
+    const auth = '          serviceAccountRef: {name: mercury-vault-auth, audience: [vault]}\n';
+    const verdict = verdictOf(await validate({ 'store.yaml': secretStore(auth) }), 'SecretStore');
+    expect(verdict.status).toBe('invalid');
+    expect(verdict.message).toContain("additional properties 'audience' not allowed");
+  });
+
+  it('finds no schema for them on a cluster without the operator', async () => {
+    const withoutOperator = toolchainSettings(repoRoot, kubernetesVersion, readToolchain(repoRoot).argoCd.version);
+    const verdict = verdictOf(await validate({ 'secret.yaml': externalSecret }, withoutOperator), 'ExternalSecret');
+    expect(verdict.status).toBe('error');
+    expect(verdict.message).toMatch(/could not find schema/);
   });
 });
 

@@ -39,11 +39,15 @@ export class KubeconformUnavailableError extends Error {
 
 const SETUP_HINT = 'run `npm run setup`';
 
-/** The binary and schema locations as tools/setup/setup.mjs installs them under <repoRoot>/.tools. */
+/**
+ * The binary and schema locations as tools/setup/setup.mjs installs them under <repoRoot>/.tools. The
+ * External Secrets Operator's schemas are searched only on a cluster that runs it (its version given).
+ */
 export function toolchainSettings(
   repoRoot: string,
   kubernetesVersion: string,
   argoCdVersion: string,
+  externalSecretsVersion?: string,
 ): KubeconformSettings {
   const tools = join(repoRoot, '.tools');
   return {
@@ -55,6 +59,9 @@ export function toolchainSettings(
         'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json',
       ),
       join(tools, 'schemas/argo-cd', argoCdVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
+      ...(externalSecretsVersion
+        ? [join(tools, 'schemas/external-secrets', externalSecretsVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json')]
+        : []),
     ],
     binary: join(tools, 'bin/kubeconform'),
     cacheDir: join(tools, 'cache/kubeconform'),

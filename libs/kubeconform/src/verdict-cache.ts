@@ -31,7 +31,7 @@ const digest = (text: string) => createHash('sha256').update(text).digest('hex')
  * the binary's install stamp and size, each schema folder's install stamp. Undefined when a part has
  * no stamp (then nothing is cached).
  */
-function toolchainKey(settings: KubeconformSettings): string | undefined {
+export function toolchainKey(settings: KubeconformSettings): string | undefined {
   const binaryStamp = `${settings.binary}.version`;
   if (!existsSync(settings.binary) || !existsSync(binaryStamp)) return undefined;
   const parts = [readFileSync(binaryStamp, 'utf8'), String(statSync(settings.binary).size)];

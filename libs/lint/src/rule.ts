@@ -11,6 +11,11 @@ export interface LintContext {
   refusedSpecs: SourceDocument[];
   /** Cluster name → its rendered files. */
   rendered: Map<string, RenderedFile[]>;
+  /**
+   * Spec files of the base (validate --base) or else of the last commit: a clash is reported on the spec
+   * that introduces it. Unknown (no git), a clash is reported on the later file name.
+   */
+  established?: ReadonlySet<string>;
 }
 
 /** A finding without the rule id: the runner adds it, and the rule's fix hint unless the finding has its own. */

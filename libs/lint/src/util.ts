@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import { isNode, LineCounter, parseAllDocuments } from 'yaml';
 import type { Cluster, LoadedCluster, Platform } from '@flyte-gkp/platform';
 import { clusterPaths, projectOnCluster, type RenderedFile } from '@flyte-gkp/render';
@@ -23,6 +24,47 @@ export function clashes<T>(items: readonly T[], key: (item: T) => string): { ite
   return items
     .map((item) => ({ item, others: (byKey.get(key(item)) ?? []).filter((o) => o !== item) }))
     .filter((c) => c.others.length > 0);
+}
+
+/**
+ * The clashes of specs, each reported on the side that introduces it: where some of the specs are
+ * `established` (their files are in the base, or in the last commit) and some are not, the new ones;
+ * otherwise every one but the first by file name. The team whose spec was there first is not told to
+ * change it, and CI annotates the file of the change.
+ */
+export function introducedClashes<T extends { file: string }>(
+  items: readonly T[],
+  key: (item: T) => string,
+  established: ReadonlySet<string> = new Set(),
+): { item: T; others: T[] }[] {
+  return clashes(items, key).filter(({ item, others }) => {
+    const isNew = (i: T) => !established.has(i.file);
+    const group = [item, ...others];
+    if (group.some(isNew) && !group.every(isNew)) return isNew(item);
+    return others.some((o) => o.file.localeCompare(item.file) <= 0);
+  });
+}
+
+/**
+ * The id a fix can name for the spec in `file`: its own when no other spec has it, else one no spec has
+ * and no cluster reserves: the file's name first (`fraud.json` copied from `y.json` becomes fraud),
+ * then that name with -2, -3...
+ */
+export function idOfItsOwn({ platform, projects }: LintContext, file: string, id: unknown): string {
+  const taken = new Map<string, number>();
+  for (const p of projects) taken.set(p.spec.id, (taken.get(p.spec.id) ?? 0) + 1);
+  if (typeof id === 'string' && taken.get(id) === 1) return id;
+  const base = posix
+    .basename(file)
+    .replace(/\.(ya?ml|json)$/, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-');
+  const reserved = (candidate: string) =>
+    platform.clusters.some(({ cluster }) => matchingPattern(candidate, cluster.reservedProjectIds));
+  for (let n = 1; ; n++) {
+    const candidate = n === 1 ? base : `${base}-${n}`;
+    if (!taken.has(candidate) && !reserved(candidate)) return candidate;
+  }
 }
 
 /** The items by key, each group in the items' order. */

@@ -1,6 +1,6 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -244,7 +244,7 @@ describe('only what changed is swapped', () => {
     expect(await hidden()).toEqual([]);
   });
 
-  it('swaps a folder that appears or goes from its highest new or gone folder, creating or leaving no empty one', async () => {
+  it('swaps a new or gone folder from its highest new or gone folder: no empty folder made or left', async () => {
     await write('c', { 'root.yaml': 'r1' });
     await write('c', { 'root.yaml': 'r1', 'platform/manifests/a.yaml': 'a' });
     expect(await folder()).toEqual(files({ 'root.yaml': 'r1', 'platform/manifests/a.yaml': 'a' }));
@@ -327,12 +327,12 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
     }
   }
 
-  it('names the immutable attribute and how to clear it for EPERM, the read-only mount for EROFS, space for ENOSPC', async () => {
+  it('says what to do: the immutable attribute (EPERM), the read-only mount (EROFS), space (ENOSPC)', async () => {
     await write('c', cluster);
     const message = async (code: string) => (await failedCommit(failing({ code, when: (s) => s === 'out' }))).message;
 
     expect(await message('EPERM')).toMatch(
-      /immutable or append-only.*chattr -i -a clusters\/c\/platform\/values\.yaml/,
+      /immutable or append-only.*lsattr -d clusters\/c\/platform\/values\.yaml clusters\/c\/platform`.*chattr -i -a/,
     );
     expect(await message('EROFS')).toMatch(/read-only file system/);
     expect(await message('ENOSPC')).toMatch(/no space is left.*free some space/);
@@ -356,7 +356,7 @@ describe('a commit step that fails leaves clusters/ byte for byte as it was, and
   });
 
   for (const code of codes) {
-    it(`an undo step refused for good (${code}) keeps the old unit aside, says where, and the next render puts it back`, async () => {
+    it(`an undo refused for good (${code}): the old unit kept aside, named; the next render restores`, async () => {
       await write('c', cluster);
       const unchanged = await snapshot();
       const steps = failing({
@@ -482,6 +482,30 @@ describe('one render at a time, and what a killed one left', () => {
 
     expect(await folder()).toEqual(files(before));
     expect(existsSync(join(parent, '.render/plan.json')), 'left as it was').toBe(true);
+  });
+
+  it('says which folder refuses the lock when clusters/ cannot be written, and changes nothing', async (context) => {
+    await write('c', before);
+    const unchanged = await snapshot();
+    // Immutable as root (chmod does not stop root), read-only otherwise.
+    const asRoot = process.getuid?.() === 0;
+    try {
+      if (asRoot) execFileSync('chattr', ['+i', parent], { stdio: 'ignore' });
+      else await chmod(parent, 0o555);
+    } catch {
+      return context.skip(); // no chattr, or a file system without attributes
+    }
+    try {
+      const error = await acquireWrite(parent).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(WriteFault);
+      expect((error as WriteFault).message).toMatch(
+        /^render cannot create its lock folder \.render\/ in clusters: .*Nothing was changed.*then run render again\.$/,
+      );
+    } finally {
+      if (asRoot) execFileSync('chattr', ['-i', parent], { stdio: 'ignore' });
+      else await chmod(parent, 0o755);
+    }
+    expect(await snapshot()).toEqual(unchanged);
   });
 
   it('never writes through a clusters/ that is a link', async () => {

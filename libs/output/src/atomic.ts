@@ -203,7 +203,7 @@ export async function acquireWrite(parent: string): Promise<WriteSession> {
     await step('lock', basename(parent), async () => (created = await mkdir(parent, { recursive: true })));
     // The lock is written in a folder of its own, which then becomes .render/ in one rename: whoever
     // finds .render/ finds its lock.json complete.
-    await step('lock', shown, async () => {
+    await step('lock', basename(parent), async () => {
       fresh = await mkdtemp(`${state}-lock-`);
       await writeLock(fresh);
       taken = await rename(fresh, state).then(
@@ -240,7 +240,7 @@ export async function acquireWrite(parent: string): Promise<WriteSession> {
     held.add(state);
     try {
       await recover({ parent, state }, shown);
-      await step('lock', `${shown}/lock.json`, () => writeLock(state));
+      await step('lock', basename(parent), () => writeLock(state));
     } catch (error) {
       held.delete(state);
       throw faultOf(error, 'pending');

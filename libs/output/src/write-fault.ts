@@ -1,3 +1,5 @@
+import { posix } from 'node:path';
+
 /**
  * What a render could not do on the disk, said so that whoever runs it knows which path, why, in what
  * state clusters/ is, and what to do: never a raw system error (`EPERM: operation not permitted, rename
@@ -20,7 +22,7 @@ export type WriteStep =
 export type WriteOutcome = 'untouched' | 'restored' | 'partly-restored' | 'committed' | 'pending';
 
 const verbs: Record<WriteStep, string> = {
-  lock: 'create',
+  lock: 'create its lock folder .render/ in',
   stage: 'write',
   link: 'link the unchanged file',
   plan: 'write the commit point',
@@ -37,7 +39,7 @@ function diagnosis(code: string | undefined, path: string): { why: string; fix: 
     case 'EPERM':
       return {
         why: 'the file system refuses to change it: it, or the folder holding it, is immutable or append-only',
-        fix: `find the attribute with \`lsattr -d ${path}\` (an i or an a) and clear it with \`chattr -i -a ${path}\` (as root)`,
+        fix: `find the attribute with \`lsattr -d ${path} ${posix.dirname(path)}\` (an i or an a) and clear it with \`chattr -i -a\` on the one that has it (as root)`,
       };
     case 'EACCES':
       return {

@@ -1,3 +1,4 @@
+import MarkdownIt from 'markdown-it';
 import { describe, expect, it } from 'vitest';
 import {
   diffObjects,
@@ -87,7 +88,7 @@ describe('formatJson', () => {
     ).toEqual([
       [null, 'create', 'argocd', 'flytepoc-z'],
       ['x', 'update', 'ns-x', 'project-quota'],
-      ['y', 'delete', null, 'ns-y'],
+      ['y', 'keep', null, 'ns-y'],
       ['z', 'create', null, 'ns-z'],
     ]);
     expect(json.risks).toContainEqual({
@@ -115,7 +116,8 @@ describe('formatHuman', () => {
   it('groups by cluster and project, with the field diff of each update, then the risks and their fixes', () => {
     const text = formatHuman(sample);
     expect(text.split('\n').slice(0, 12)).toEqual([
-      'plan against origin/main (0123456789ab): 2 to create, 1 to update, 1 to delete; 1 blocking risk, 1 warning',
+      'plan against origin/main (0123456789ab): 2 to create, 1 to update, 0 to delete, 1 to keep; 1 blocking risk, ' +
+        '1 warning',
       '',
       'cluster gkp-dev',
       '  platform',
@@ -124,7 +126,7 @@ describe('formatHuman', () => {
       '    ~ update ResourceQuota ns-x/project-quota',
       '        spec.hard["requests.cpu"]: "8" → "16"',
       '  project y',
-      '    - delete Namespace ns-y (kept by Argo CD: Prune=false)',
+      '    = keep Namespace ns-y (gone from git, left in the cluster by Argo CD: Prune=false)',
       '  project z',
       '    + create Namespace ns-z',
     ]);
@@ -138,13 +140,36 @@ describe('formatHuman', () => {
 describe('formatMarkdown', () => {
   it('counts per project in a table, lists the risks, and folds the details', () => {
     const md = formatMarkdown(sample);
-    expect(md).toContain('### Plan: 2 to create, 1 to update, 1 to delete; 1 blocking risk, 1 warning');
-    expect(md).toContain('| <code>gkp-dev</code> | platform | 1 | 0 | 0 |  |');
-    expect(md).toContain('| <code>gkp-dev</code> | <code>y</code> | 0 | 0 | 1 | **1 blocking** |');
-    expect(md).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 0 | 1 warning |');
+    expect(md).toContain('### Plan: 2 to create, 1 to update, 0 to delete, 1 to keep; 1 blocking risk, 1 warning');
+    expect(md).toContain('| <code>gkp-dev</code> | platform | 1 | 0 | 0 | 0 |  |');
+    expect(md).toContain('| <code>gkp-dev</code> | <code>y</code> | 0 | 0 | 0 | 1 | **1 blocking** |');
+    expect(md).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 0 | 0 | 1 warning |');
     expect(md).toMatch(
       /<details><summary><code>gkp-dev<\/code> · <code>x<\/code>: 1 change<\/summary>\n\n```diff\n~ ResourceQuota ns-x\/project-quota\n {4}spec.hard\["requests.cpu"\]: "8" → "16"\n```/,
     );
+  });
+
+  it('renders on GitHub as meant: a table of counts, and risks whose quoted commands are code', () => {
+    const html = new MarkdownIt({ html: true }).render(formatMarkdown(sample));
+    const table = /<table>([\s\S]*?)<\/table>/.exec(html)?.[1] ?? '';
+    const headers = [...table.matchAll(/<th[^>]*>(.*?)<\/th>/g)].map((m) => m[1]);
+    const rowOfY = [...table.matchAll(/<tr>([\s\S]*?)<\/tr>/g)]
+      .map((m) => [...m[1].matchAll(/<td[^>]*>(.*?)<\/td>/g)].map((c) => c[1]))
+      .find((cells) => cells[1] === '<code>y</code>');
+
+    expect(headers).toEqual(['Cluster', 'Project', 'Create', 'Update', 'Delete', 'Keep', 'Risks']);
+    expect(rowOfY).toEqual([
+      '<code>gkp-dev</code>',
+      '<code>y</code>',
+      '0',
+      '0',
+      '0',
+      '1',
+      '<strong>1 blocking</strong>',
+    ]);
+    expect(html).toContain('fix: first set <code>decommission: true</code> on domain d-dev of projects/y.yaml');
+    expect(html).not.toMatch(/<code>[^<]*`/);
+    expect(html).toContain('= Namespace ns-y (gone from git, left in the cluster by Argo CD: Prune=false)');
   });
 
   it('keeps text from a manifest inert: no HTML, and no backticks closing the fence', () => {

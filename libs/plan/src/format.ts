@@ -16,7 +16,14 @@ export interface Plan {
 export type PlanFormat = 'human' | 'markdown' | 'json';
 export const planFormats: readonly PlanFormat[] = ['human', 'markdown', 'json'];
 
-const symbols: Record<Action, string> = { create: '+', update: '~', delete: '-' };
+/**
+ * What Argo CD will do with an object: a deleted object it is told to keep (Prune=false or Delete=false)
+ * stays in the cluster; it is no delete, and is counted apart.
+ */
+export type ShownAction = Action | 'keep';
+const symbols: Record<ShownAction, string> = { create: '+', update: '~', delete: '-', keep: '=' };
+export const shownAction = (c: Change): ShownAction =>
+  c.action === 'delete' && isProtected(c.base?.object) ? 'keep' : c.action;
 
 /** A value on one line: JSON, with the line separators JSON leaves as they are escaped too; `(none)` where absent. */
 function show(value: unknown): string {
@@ -32,18 +39,18 @@ const objectName = (c: { kind: string; namespace: string; name: string }) =>
   printable(`${c.kind} ${c.namespace ? `${c.namespace}/` : ''}${c.name}`);
 /** Argo CD leaves an object with Prune=false or Delete=false in the cluster when git no longer has it. */
 const kept = (c: Change) =>
-  c.action === 'delete' && isProtected(c.base?.object) ? ' (kept by Argo CD: Prune=false)' : '';
+  shownAction(c) === 'keep' ? ' (gone from git, left in the cluster by Argo CD: Prune=false)' : '';
 const projectLabel = (project: string | null) => (project === null ? 'platform' : `project ${printable(project)}`);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-function counts(changes: readonly Change[]): Record<Action, number> {
-  const count = (action: Action) => changes.filter((c) => c.action === action).length;
-  return { create: count('create'), update: count('update'), delete: count('delete') };
+function counts(changes: readonly Change[]): Record<ShownAction, number> {
+  const count = (action: ShownAction) => changes.filter((c) => shownAction(c) === action).length;
+  return { create: count('create'), update: count('update'), delete: count('delete'), keep: count('keep') };
 }
 
 const countLine = (changes: readonly Change[]) => {
   const n = counts(changes);
-  return `${n.create} to create, ${n.update} to update, ${n.delete} to delete`;
+  return `${n.create} to create, ${n.update} to update, ${n.delete} to delete, ${n.keep} to keep`;
 };
 const riskLine = (risks: readonly Risk[]) => {
   const blocking = risks.filter((r) => r.severity === 'blocking').length;
@@ -79,7 +86,8 @@ export function formatHuman(plan: Plan): string {
     cluster = group.cluster;
     lines.push(`  ${projectLabel(group.project)}`);
     for (const change of group.changes) {
-      lines.push(`    ${symbols[change.action]} ${change.action} ${objectName(change)}${kept(change)}`);
+      const action = shownAction(change);
+      lines.push(`    ${symbols[action]} ${action} ${objectName(change)}${kept(change)}`);
       if (change.action === 'update') lines.push(...change.diff.map((d) => `        ${fieldLine(d)}`));
     }
   }
@@ -98,9 +106,37 @@ function fenced(text: string, info = ''): string {
   const fence = '`'.repeat(longest + 1);
   return `${fence}${info}\n${text}\n${fence}`;
 }
-/** Markdown and HTML are inert inside a code span; names are DNS labels, but a message quotes values. */
+/**
+ * Markdown and HTML are inert inside <code>; names are DNS labels, but a message quotes values. A `|`
+ * would still end a table cell (GitHub splits rows before it reads inline markup): an entity it is.
+ */
 const code = (text: string) =>
-  `<code>${printable(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</code>`;
+  `<code>${printable(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/\|/g, '&#124;')
+    .replace(/`/g, '&#96;')}</code>`;
+
+/**
+ * A message or fix as prose: its `quoted` parts as code, the rest with every character Markdown or
+ * HTML would read escaped, so it shows as written (a backtick inside <code> would show literally).
+ */
+export function prose(text: string): string {
+  return printable(text)
+    .split(/(`[^`]+`)/)
+    .map((part, i) =>
+      i % 2 === 1
+        ? code(part.slice(1, -1))
+        : part
+            .replace(/&/g, '&amp;')
+            .replace(/</g, '&lt;')
+            .replace(/>/g, '&gt;')
+            .replace(/\|/g, '&#124;')
+            .replace(/[\\`*_[\]#~!]/g, (c) => `\\${c}`),
+    )
+    .join('');
+}
 
 /** A GitHub comment holds 65,536 characters; the details stop well before, and say how to see the rest. */
 const markdownBudget = 60_000;
@@ -110,7 +146,7 @@ const listedRows = 50;
 
 const capped = (lines: string[], what: string) =>
   lines.length > listedRows
-    ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | |`]
+    ? [...lines.slice(0, listedRows), `| ... | ${lines.length - listedRows} more ${what} | | | | | |`]
     : lines;
 const projectCell = (project: string | null) => (project === null ? 'platform' : code(project));
 
@@ -145,19 +181,18 @@ export function formatMarkdown(plan: Plan): string {
     const riskCell = [blocking ? `**${blocking} blocking**` : '', warnings ? plural(warnings, 'warning') : '']
       .filter(Boolean)
       .join(', ');
-    rows.push(
-      `| ${code(group.cluster)} | ${projectCell(group.project)} | ${n.create} | ${n.update} | ${n.delete} | ${riskCell} |`,
-    );
+    const cells = [code(group.cluster), projectCell(group.project), n.create, n.update, n.delete, n.keep, riskCell];
+    rows.push(`| ${cells.join(' | ')} |`);
   }
   const table = [
-    '| Cluster | Project | Create | Update | Delete | Risks |',
-    '| --- | --- | --: | --: | --: | --- |',
+    '| Cluster | Project | Create | Update | Delete | Keep | Risks |',
+    '| --- | --- | --: | --: | --: | --: | --- |',
     ...capped(rows, 'projects'),
   ];
   const risks = plan.risks.slice(0, listedRows).map((r) => {
     const severity = r.severity === 'blocking' ? '⛔ **blocking**' : '⚠️ warning';
     const object = `${r.cluster} ${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-    return `- ${severity} \`${r.rule}\` ${code(object)}: ${code(r.message)}<br>fix: ${code(r.fix)}`;
+    return `- ${severity} \`${r.rule}\` ${code(object)}: ${prose(r.message)}<br>fix: ${prose(r.fix)}`;
   });
   if (plan.risks.length > listedRows)
     risks.push(`- ... ${plan.risks.length - listedRows} more risks (the blocking ones are listed first)`);
@@ -179,7 +214,7 @@ export function formatMarkdown(plan: Plan): string {
         c.action === 'update' && c.diff.length > fieldsPerObject
           ? [`    ... ${c.diff.length - fieldsPerObject} more fields`]
           : [];
-      return [`${symbols[c.action]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
+      return [`${symbols[shownAction(c)]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
     });
     const summary = `${code(group.cluster)} · ${projectCell(group.project)}: ${plural(group.changes.length, 'change')}`;
     const block = `<details><summary>${summary}</summary>\n\n${fenced(body.join('\n'), 'diff')}\n\n</details>`;
@@ -201,7 +236,7 @@ export function formatJson(plan: Plan): string {
   const changes = plan.changes.map((c) => ({
     cluster: c.cluster,
     project: c.project,
-    action: c.action,
+    action: shownAction(c),
     kind: c.kind,
     namespace: c.namespace || null,
     name: c.name,

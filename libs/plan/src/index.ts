@@ -18,13 +18,16 @@ export {
 } from './format.js';
 export {
   groupOf,
+  isVaultFile,
   keyOf,
   objectsOfManifest,
+  objectsOfVaultFile,
   planObjects,
   projectOfPath,
   sourcesOfHeader,
   type FileOrigin,
   type PlanObject,
+  vaultApiVersion,
 } from './model.js';
 export { crossTenantWarning, reviewLine, type Review, type Reviews } from './review.js';
 export { runRisks, type Risk, type RiskContext, type RiskFinding, type RiskRule, type Severity } from './risk.js';

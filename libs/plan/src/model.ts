@@ -69,3 +69,17 @@ export function planObjects(origin: FileOrigin, documents: readonly unknown[]): 
 export function objectsOfManifest(origin: FileOrigin, yaml: string): PlanObject[] {
   return planObjects(origin, loadAll(yaml));
 }
+
+/** What Vault holds for a project (clusters/<cluster>/projects/<id>/vault/): not Kubernetes, yet planned alike. */
+export const vaultApiVersion = 'vault.hashicorp.com/v1';
+const vaultFile = /\/vault\/(policies|roles)\/([^/]+)\.json$/;
+export const isVaultFile = (path: string) => vaultFile.test(path);
+
+/** A Vault file as one object: kind VaultPolicy or VaultRole, named by its file, its JSON body as `body`. */
+export function objectsOfVaultFile(origin: FileOrigin, json: string): PlanObject[] {
+  const [, folder, name] = vaultFile.exec(origin.file) ?? [];
+  const kind = folder === 'policies' ? 'VaultPolicy' : 'VaultRole';
+  return planObjects(origin, [
+    { apiVersion: vaultApiVersion, kind, metadata: { name }, body: JSON.parse(json) as unknown },
+  ]);
+}

@@ -1,5 +1,6 @@
 export { clustersDir, loadPlatform, pinsFile, type LoadedCluster, type Platform, type PlatformResult } from './load.js';
 export {
+  externalSecretsOf,
   imageReference,
   type Cluster,
   type ClusterNetwork,
@@ -8,5 +9,7 @@ export {
   type PeerSelector,
   type Pins,
   type PortSpec,
+  type ProjectCredentials,
   type QuotaLimits,
+  type VaultSettings,
 } from './types.js';

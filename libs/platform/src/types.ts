@@ -40,6 +40,21 @@ export interface ClusterNetwork {
   mercury: { cidrs: string[]; ports: PortSpec[] };
 }
 
+/** Where each project's keys live in Vault and how one namespace logs in: templates of {project} and {domain}. */
+export interface VaultSettings {
+  server: string;
+  kubernetesAuthPath: string;
+  audience: string;
+  path: string;
+  policy: string;
+  role: string;
+}
+
+/** How each project's Mercury keys reach its namespaces (cluster.schema.json: projectCredentials). */
+export type ProjectCredentials =
+  | { source: 'manual' }
+  | { source: 'external-secrets'; externalSecrets: { version: string }; refreshInterval: string; vault: VaultSettings };
+
 export interface Cluster {
   name: string;
   appId: string;
@@ -70,6 +85,14 @@ export interface Cluster {
   storage: { endpoint: string; region: string; metadataBucket: string; flyteCredentials: { vaultRole: string; vaultPath: string } };
   quota: { default: QuotaLimits; ceiling: QuotaLimits; containerDefaults: ContainerResources; containerMax: ContainerResources };
   network: ClusterNetwork;
+  /** Absent: `manual`. */
+  projectCredentials?: ProjectCredentials;
+}
+
+/** The operator's settings when the cluster syncs project keys from Vault, else undefined (the manual fallback). */
+export function externalSecretsOf(cluster: Cluster) {
+  const credentials = cluster.projectCredentials;
+  return credentials?.source === 'external-secrets' ? credentials : undefined;
 }
 
 export interface ImagePin {

@@ -1,6 +1,13 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { stringify } from 'yaml';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 import type { PathSegment, SourceDocument } from './source.js';
+
+/**
+ * One Ajv for every schema (each has an `$id` of its own): each Ajv compiles the JSON Schema meta-schema
+ * before the first schema it checks, ~0.1 s of every command's start-up that three instances paid thrice.
+ */
+let ajv: Ajv | undefined;
 
 /**
  * Validates a parsed document against a JSON Schema and reports ALL errors at once, each at the line
@@ -19,7 +26,7 @@ export interface SchemaVerdict {
 
 /** As schemaChecker, with the paths at fault: the rest of the document is what the schema accepted. */
 export function schemaVerdict(schema: object, rule: string): (source: SourceDocument) => SchemaVerdict {
-  const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+  ajv ??= new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
   const validate: ValidateFunction = ajv.compile(schema);
   return (source) => {
     if (validate(source.value)) return { diagnostics: [], rejected: [] };
@@ -79,12 +86,15 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
         fix: allowed.length ? `remove it or fix its spelling; allowed here: ${allowed.join(', ')}` : 'remove it',
       };
     }
-    case 'required':
+    case 'required': {
+      const field = String(error.params.missingProperty);
+      const example = exampleOf(error.parentSchema, field, source);
       return {
         ...at(path, path.length ? 'key' : 'value'),
-        message: `${name} is missing the required field \`${String(error.params.missingProperty)}\``,
-        fix: `add \`${String(error.params.missingProperty)}\``,
+        message: `${name} is missing the required field \`${field}\``,
+        fix: example ? `add \`${field}\`, e.g. ${example}` : `add \`${field}\``,
       };
+    }
     case 'enum': {
       const allowed = (error.params.allowedValues as unknown[]).map(String);
       return {
@@ -110,6 +120,26 @@ function toDiagnostic(error: ErrorObject, source: SourceDocument, rule: string):
     default:
       return { ...at(path), message: `${name} ${error.message}`, fix: `change ${name}` };
   }
+}
+
+/**
+ * A minimal example of a missing field, as the file would write it (YAML flow style, or JSON), from the
+ * schema's `examples` or its only allowed value; `<id>` becomes the spec's id (else its file's name).
+ */
+function exampleOf(parentSchema: unknown, field: string, source: SourceDocument): string | undefined {
+  const property = (parentSchema as { properties?: Record<string, { examples?: unknown[]; enum?: unknown[] }> })
+    .properties?.[field];
+  const example = property?.examples?.[0] ?? (property?.enum?.length === 1 ? property.enum[0] : undefined);
+  if (example === undefined) return undefined;
+  const value = source.value as { id?: unknown };
+  const id =
+    typeof value.id === 'string' && /^[a-z][-a-z0-9]*$/.test(value.id)
+      ? value.id
+      : source.file.replace(/^.*\//, '').replace(/\.[^.]*$/, '');
+  const filled = JSON.parse(JSON.stringify(example).replaceAll('<id>', id)) as unknown;
+  if (source.file.endsWith('.json'))
+    return `${JSON.stringify(field)}: ${JSON.stringify(filled).replace(/([,:])(?=["{[])/g, '$1 ')}`;
+  return `${field}: ${stringify(filled, { collectionStyle: 'flow', lineWidth: 0 }).trim()}`;
 }
 
 function typeInWords(type: string): string {

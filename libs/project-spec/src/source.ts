@@ -32,8 +32,9 @@ export type ParseResult = { ok: true; source: SourceDocument } | { ok: false; di
 
 /**
  * Parses YAML or JSON with source positions. A `.json` file is strict JSON first (a trailing comma or a
- * comment is refused, and said so in JSON's terms); then read as YAML (JSON is YAML) for positions. Rejects what a spec never needs and an
- * attacker likes: several documents, anchors and aliases, custom tags, duplicate keys, oversized input.
+ * comment is refused, in JSON's terms); then it is read as YAML (JSON is YAML) for positions. Rejects
+ * what a spec never needs and an attacker likes: several documents, anchors and aliases, custom tags,
+ * duplicate keys, oversized input.
  */
 export function parseSource(file: string, text: string): ParseResult {
   const fail = (message: string, fix: string, line = 1, column = 1): ParseResult => ({

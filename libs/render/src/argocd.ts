@@ -1,7 +1,7 @@
 import { dirname } from 'node:path';
 import type { IAppProject } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/AppProject';
 import type { IApplication } from '@kubernetes-models/argo-cd/argoproj.io/v1alpha1/Application';
-import type { Cluster } from '@flyte-gkp/platform';
+import { externalSecretsOf, type Cluster } from '@flyte-gkp/platform';
 import type { ProjectSpec } from '@flyte-gkp/project-spec';
 import {
   labels,
@@ -35,6 +35,8 @@ export function clusterPaths(cluster: Cluster) {
     projectApp: (id: string) => `${project(id)}/application.yaml`,
     projectManifests: (id: string) => `${project(id)}/manifests`,
     client: (id: string) => `${project(id)}/client`,
+    // What Vault needs for the project's keys: applied by the platform team, never synced by Argo CD.
+    vault: (id: string) => `${project(id)}/vault`,
   };
 }
 
@@ -164,6 +166,17 @@ export const tenantNamespacedKinds = [
   { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
 ];
 
+/** The operator's kinds a project's namespaces hold when the cluster syncs its keys from Vault. No ClusterSecretStore. */
+export const externalSecretsKinds = [
+  { group: 'external-secrets.io', kind: 'ExternalSecret' },
+  { group: 'external-secrets.io', kind: 'SecretStore' },
+];
+
+/** Exactly the kinds a project has on this cluster: the operator's only where it runs. */
+export function tenantKinds(cluster: Cluster): { group: string; kind: string }[] {
+  return [...tenantNamespacedKinds, ...(externalSecretsOf(cluster) ? externalSecretsKinds : [])];
+}
+
 export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: ProjectDomain[]): AppProject {
   const name = tenantAppProjectName(cluster, spec.id);
   const groups = (roles: string[]) =>
@@ -178,7 +191,7 @@ export function tenantAppProject(cluster: Cluster, spec: ProjectSpec, domains: P
       sourceRepos: [cluster.repo.url],
       destinations: domains.map((d) => ({ server: cluster.server, namespace: d.namespace })),
       clusterResourceWhitelist: [{ group: '', kind: 'Namespace' }],
-      namespaceResourceWhitelist: tenantNamespacedKinds.map((k) => ({ ...k })),
+      namespaceResourceWhitelist: tenantKinds(cluster).map((k) => ({ ...k })),
       roles: [
         {
           name: 'owners',

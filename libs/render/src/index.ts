@@ -1,4 +1,18 @@
-export { clusterPaths, tenantNamespacedKinds, type AppProject, type Application } from './argocd.js';
+export {
+  clusterPaths,
+  externalSecretsKinds,
+  tenantKinds,
+  tenantNamespacedKinds,
+  type AppProject,
+  type Application,
+} from './argocd.js';
+export {
+  credentialFields,
+  externalSecretsApiVersion,
+  vaultNames,
+  vaultServiceAccount,
+  type VaultNames,
+} from './credentials.js';
 export {
   labels,
   namespaceName,

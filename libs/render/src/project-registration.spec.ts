@@ -4,7 +4,7 @@
 // flyteadmin's observed behaviour and parses every request body strictly with flyteidl 0.19.7's
 // messages (installed by `npm run setup` from PyPI, pinned in tools/toolchain.json).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -327,6 +327,29 @@ describe('hostile display names and descriptions', () => {
     expect(run.log.filter((l) => l.startsWith('project '))).toHaveLength(hostile.length);
     expect(run.log).toHaveLength(hostile.length + 1);
   });
+
+  // The hostile corpus's cases whose display name and description must come out inert (tests/hostile).
+  const corpus = join(repoRoot, 'tests/hostile/corpus');
+  const inertCases = readdirSync(corpus)
+    .filter((name) => name.startsWith('inert-'))
+    .flatMap((name) =>
+      readdirSync(join(corpus, name, 'projects')).map((file) => {
+        const loaded = loadProjectText(`projects/${file}`, readFileSync(join(corpus, name, 'projects', file), 'utf8'));
+        if (!loaded.ok) throw new Error(`${name}: ${JSON.stringify(loaded.diagnostics)}`);
+        return [name, { ...loaded.value, file: `projects/${file}` }] as const;
+      }),
+    );
+
+  it.each(inertCases)(
+    '%s of the hostile corpus reaches flyteadmin as the very text of its spec',
+    async (_name, input) => {
+      const run = await register([input]);
+      expect(run.exitCode, run.log.join('\n')).toBe(0);
+      expect(run.projects).toEqual([expect.objectContaining({ id: input.spec.id, name: input.spec.displayName })]);
+      expect(run.projects[0].description ?? '').toBe(input.spec.description ?? '');
+      expect(run.log).toHaveLength(2);
+    },
+  );
 
   it('stay out of the Job itself: its command, environment and name are the same for any text', () => {
     const plain = registration([spec('h0')]);

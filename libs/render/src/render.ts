@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import type { Cluster, LoadedCluster, Pins } from '@flyte-gkp/platform';
+import { externalSecretsOf, type Cluster, type LoadedCluster, type Pins } from '@flyte-gkp/platform';
 import { clustersDir, pinsFile } from '@flyte-gkp/platform';
 import type { LoadedProject } from '@flyte-gkp/project-spec';
 import {
@@ -12,10 +12,11 @@ import {
   tenantApplication,
 } from './argocd.js';
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
+import { vaultNames, vaultPolicy, vaultRole } from './credentials.js';
 import { flyteadminPodAnnotations, flyteValues } from './flyte-values.js';
 import { platformKustomization } from './platform-kustomization.js';
 import { projectRegistration } from './project-registration.js';
-import { labels, managedBy, projectDomains, projectOnCluster } from './names.js';
+import { labels, managedBy, projectDomains, projectOnCluster, type ProjectDomain } from './names.js';
 import { systemNetworkPolicies } from './network.js';
 import { header, toYamlDocuments, type SerializationMemo } from './serialize.js';
 import { keepNamespace, syncOptions, syncWave, tenantNamespaceObjects } from './tenant.js';
@@ -25,9 +26,9 @@ export interface RenderedFile {
   path: string;
   /**
    * Kubernetes manifests go to kubeconform; the platform's kustomization and Helm values (what Argo CD
-   * builds the chart from: the chart stage checks the result) and client files do not.
+   * builds the chart from: the chart stage checks the result), client files and Vault's files do not.
    */
-  type: 'manifest' | 'kustomization' | 'helm-values' | 'client';
+  type: 'manifest' | 'kustomization' | 'helm-values' | 'client' | 'vault';
   /** The spec the file belongs to; undefined for a cluster-wide file. */
   project?: string;
   /** Files it was rendered from, repository-relative. */
@@ -91,6 +92,41 @@ function kustomizationFile(
     objects: [kustomization],
     content: header(platformSources) + toYamlDocuments([kustomization], memo),
   };
+}
+
+/**
+ * What Vault needs for a project's keys, as JSON bodies the platform team applies (operator guide): one read
+ * policy for the project's path, and per namespace a Kubernetes-auth role bound to its ServiceAccount.
+ * JSON has no comment for a header; the folder's place under clusters/ says it is rendered.
+ */
+function vaultFiles(
+  cluster: Cluster,
+  project: ProjectInput,
+  domains: ProjectDomain[],
+  sources: string[],
+): RenderedFile[] {
+  const settings = externalSecretsOf(cluster);
+  if (!settings) return [];
+  const { spec } = project;
+  const folder = clusterPaths(cluster).vault(spec.id);
+  const vaultFile = (path: string, body: object): RenderedFile => ({
+    path,
+    type: 'vault',
+    project: spec.id,
+    sources,
+    // No Kubernetes object: the lint rule secrets/vault parses the text, what the platform team applies.
+    objects: [],
+    content: `${JSON.stringify(body, null, 2)}\n`,
+  });
+  const names = domains.map((d) => ({ d, names: vaultNames(settings.vault, spec.id, d.domain) }));
+  // One path per project: the policy is the same for every domain.
+  const policies = new Map(names.map(({ names }) => [names.policy, vaultPolicy(names)]));
+  return [
+    ...[...policies].map(([name, policy]) => vaultFile(`${folder}/policies/${name}.json`, policy)),
+    ...names.map(({ d, names }) =>
+      vaultFile(`${folder}/roles/${names.role}.json`, vaultRole(settings.vault, names, d.namespace)),
+    ),
+  ];
 }
 
 /** The Flyte system namespace: created and protected like every project namespace. */
@@ -188,6 +224,7 @@ export function renderCluster(
         ),
       );
     }
+    files.push(...vaultFiles(cluster, project, domains, sources));
     const client = paths.client(spec.id);
     files.push({
       path: `${client}/flytekit.config`,

@@ -218,6 +218,16 @@ export class SerializationMemo {
     return text;
   }
 
+  /** The texts this run wrote, none of which was known. */
+  added(): [string, string][] {
+    return [...this.used].filter(([key]) => !this.#known.has(key));
+  }
+
+  /** How many texts were known when the run began. */
+  get knownCount(): number {
+    return this.#known.size;
+  }
+
   /** Known and used texts, the ones used last (most recent), at most `limit`. */
   entries(limit: number): [string, string][] {
     const all = new Map(this.#known);

@@ -1,7 +1,8 @@
 import type { ConfigMap, LimitRange, Namespace, ResourceQuota, ServiceAccount } from 'kubernetes-types/core/v1';
 import type { PolicyRule, Role, RoleBinding } from 'kubernetes-types/rbac/v1';
-import type { Cluster, ContainerResources } from '@flyte-gkp/platform';
+import { externalSecretsOf, type Cluster, type ContainerResources } from '@flyte-gkp/platform';
 import type { OwnerRole, ProjectSpec } from '@flyte-gkp/project-spec';
+import { credentialObjects } from './credentials.js';
 import { labels, managedBy, type ProjectDomain } from './names.js';
 import { tenantNetworkPolicy } from './network.js';
 import { ownerRoleName, ownerRoleRules } from './owner-roles.js';
@@ -78,6 +79,7 @@ function dataConfig(cluster: Cluster): string {
 /** Everything one domain of a project gets in its own namespace, in apply order. */
 export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: ProjectDomain): object[] {
   const metaLabels = tenantLabels(cluster, spec, d);
+  const externalSecrets = externalSecretsOf(cluster);
   const meta = (name: string, wave: number) => ({
     name,
     namespace: d.namespace,
@@ -199,5 +201,7 @@ export function tenantNamespaceObjects(cluster: Cluster, spec: ProjectSpec, d: P
     flyteBinding('kubernetes-dashboard', flyteServiceAccounts.dashboard),
     ...ownerAccess,
     tenantNetworkPolicy(cluster, keptMeta('tenant-isolation', -1)),
+    // The keys: from Vault by the operator, or (manual fallback) a Secret the platform team creates.
+    ...(externalSecrets ? credentialObjects(externalSecrets, spec, d, meta) : []),
   ];
 }

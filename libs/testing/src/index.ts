@@ -7,9 +7,26 @@ import { parse } from 'yaml';
 import { chartFolder, type ChartObject } from '@flyte-gkp/helm';
 import { buildChartFolder, inflatedChart, kustomizeSettings, type Kustomization } from '@flyte-gkp/kustomize';
 import type { Cluster } from '@flyte-gkp/platform';
+import { loadProjectText } from '@flyte-gkp/project-spec';
+import type { ProjectInput } from '@flyte-gkp/render';
 
 /** The repository this code runs from. */
 export const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** A valid spec of project `id` as the renderer takes it: owner group, bucket and Secret named after the id. */
+export function exampleProject(id: string): ProjectInput {
+  const file = `projects/${id}.yaml`;
+  const text = `apiVersion: flytepoc.gkp.io/v1alpha1
+kind: FlyteProject
+id: ${id}
+displayName: Project ${id}
+owners: [{ group: team-${id}, role: admin }]
+storage: { bucket: 103020-flytepoc-${id}, credentialsSecret: mercury-${id} }
+`;
+  const loaded = loadProjectText(file, text);
+  if (!loaded.ok) throw new Error(JSON.stringify(loaded.diagnostics));
+  return { ...loaded.value, file };
+}
 
 /** The command line, as `npm run render|validate` runs it. */
 export const cliEntry = 'tools/cli/run.mjs';

@@ -33,7 +33,7 @@ describe('onboarding a project in a real repository', () => {
       './tools/nx-plugin:project',
       'z',
       '--displayName=Project Z',
-      '--ownerGroup=team-z',
+      '--ownerGroup=gkp-103020-z-admins',
       '--domains=d-dev,t-dev',
       '--no-interactive',
     );
@@ -86,17 +86,6 @@ describe('onboarding a project in a real repository', () => {
     expect(result.all).toContain('run `npm run render`');
   });
 
-  it('a hand edit of .github/CODEOWNERS is validated and fails the drift check with the fix', async () => {
-    const codeowners = join(ws.root, '.github/CODEOWNERS');
-    await writeFile(codeowners, `${await readFile(codeowners, 'utf8')}/projects/x.yaml @acme/intruders\n`);
-    await git(ws.root, 'commit', '-q', '-am', 'hand edit of CODEOWNERS');
-    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
-    expect(result.exitCode).not.toBe(0);
-    expect(ranValidate(result.all ?? '')).toContain('cluster-gkp-dev');
-    expect(result.all).toContain('.github/CODEOWNERS differs from a fresh render');
-    await git(ws.root, 'revert', '--no-edit', 'HEAD');
-  });
-
   it('a platform change re-validates every project, on purpose', async () => {
     await git(ws.root, 'checkout', '-q', 'HEAD~1', '--', 'clusters');
     await git(ws.root, 'commit', '-q', '-am', 'undo hand edit');
@@ -111,6 +100,17 @@ describe('onboarding a project in a real repository', () => {
       'flyte-z',
       'projects-folder',
     ]);
+  });
+
+  it('a hand edit of .github/CODEOWNERS is validated and fails the drift check with the fix', async () => {
+    const codeowners = join(ws.root, '.github/CODEOWNERS');
+    await writeFile(codeowners, `${await readFile(codeowners, 'utf8')}/projects/x.yaml @acme/intruders\n`);
+    await git(ws.root, 'commit', '-q', '-am', 'hand edit of CODEOWNERS');
+    const result = await nx('affected', '-t', 'validate', '--base=HEAD~1', '--head=HEAD', '--outputStyle=static');
+    expect(result.exitCode).not.toBe(0);
+    expect(ranValidate(result.all ?? '')).toContain('cluster-gkp-dev');
+    expect(result.all).toContain('.github/CODEOWNERS differs from a fresh render');
+    await git(ws.root, 'revert', '--no-edit', 'HEAD');
   });
 });
 

@@ -11,6 +11,7 @@ import {
   uniqueNames,
 } from './naming.js';
 import { narrowCidr, peerNamespace } from './network.js';
+import { vaultScope } from './secrets.js';
 import { quotaCeiling, quotaNoExposedServices, quotaReachable } from './quota.js';
 import {
   applicationProject,
@@ -43,6 +44,7 @@ export const rules: readonly LintRule[] = [
   tenantScope,
   applicationProject,
   noPlaintextSecret,
+  vaultScope,
   quotaCeiling,
   quotaNoExposedServices,
   quotaReachable,

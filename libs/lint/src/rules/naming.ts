@@ -2,7 +2,15 @@ import { posix } from 'node:path';
 import { namespaceName, projectDomains, projectOnCluster } from '@flyte-gkp/render';
 import type { PathSegment } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, clustersOf, matchingPattern, namespaceTemplatePath, renderedFlyteValues, valueAt } from '../util.js';
+import {
+  clustersOf,
+  idOfItsOwn,
+  introducedClashes,
+  matchingPattern,
+  namespaceTemplatePath,
+  renderedFlyteValues,
+  valueAt,
+} from '../util.js';
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -30,39 +38,57 @@ export const fileNamedAfterId: LintRule = {
   id: 'naming/file-name',
   description: 'A spec file is named after its project id: <id>.yaml, <id>.yml or <id>.json.',
   fix: 'rename the file after the project id',
-  check({ projects }) {
-    return projects.flatMap(({ spec, source, file }) => {
+  check(context) {
+    return context.projects.flatMap(({ spec, source, file }) => {
       const name = posix.basename(file);
       if ([`${spec.id}.yaml`, `${spec.id}.yml`, `${spec.id}.json`].includes(name)) return [];
+      // A copy of another spec keeps that spec's id, and a file of that name exists: the id is what changes.
+      const own = idOfItsOwn(context, file, spec.id);
       return [
         {
           file,
           ...source.locate(['id']),
           message: `the project id is ${spec.id} but the file is named ${name}`,
-          fix: `rename the file to ${spec.id}${posix.extname(name)}`,
+          fix:
+            own === spec.id
+              ? `rename the file to ${spec.id}${posix.extname(name)}`
+              : `the id ${spec.id} is taken: set id: ${own}${renameTo(own, file)}`,
         },
       ];
     });
   },
 };
 
+/** Nothing when the file is named after `id` already, else the renaming that goes with the new id. */
+const renameTo = (id: string, file: string) =>
+  posix.basename(file).replace(/\.[^.]+$/, '') === id
+    ? ' (the file name)'
+    : `, and rename the file to ${id}${posix.extname(file)}`;
+
 export const uniqueNames: LintRule = {
   id: 'naming/unique',
   description:
     'Project ids and the namespaces they render are unique, and no namespace is the system namespace or a reserved one.',
   fix: 'choose another project id',
-  check({ platform, projects }) {
-    const ids = clashes(projects, (p) => p.spec.id).map(({ item: { spec, source, file }, others }) => ({
-      file,
-      ...source.locate(['id']),
-      message: `the project id ${spec.id} is also the id of ${others.map((o) => o.file).join(', ')}`,
-    }));
+  check(context) {
+    const { platform, projects, established } = context;
+    const ids = introducedClashes(projects, (p) => p.spec.id, established).map(
+      ({ item: { spec, source, file }, others }) => {
+        const own = idOfItsOwn(context, file, spec.id);
+        return {
+          file,
+          ...source.locate(['id']),
+          message: `the project id ${spec.id} is also the id of ${others.map((o) => o.file).join(', ')}`,
+          fix: `give this project an id no spec has: set id: ${own}${renameTo(own, file)}`,
+        };
+      },
+    );
     const namespaces = platform.clusters.flatMap(({ cluster }) => {
       const onCluster = projects
         .filter((p) => projectOnCluster(p.spec, cluster))
         .flatMap((p) => projectDomains(cluster, p.spec).map((d) => ({ ...p, ...d })));
       // Specs sharing an id are reported above; here only different ids that meet in one namespace.
-      const shared = clashes(onCluster, (n) => n.namespace)
+      const shared = introducedClashes(onCluster, (n) => n.namespace, established)
         .map(({ item, others }) => ({ item, others: others.filter((o) => o.spec.id !== item.spec.id) }))
         .filter(({ others }) => others.length > 0)
         .map(({ item: { source, file, namespace }, others }) => ({

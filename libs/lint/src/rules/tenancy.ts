@@ -7,24 +7,33 @@ import {
   projectDomains,
   projectOnCluster,
   tenantAppProjectName,
-  tenantNamespacedKinds,
+  tenantKinds,
   type RenderedFile,
 } from '@flyte-gkp/render';
 import { displayPath, type PathSegment, type ProjectSpec, type SourceDocument } from '@flyte-gkp/project-spec';
 import type { Finding, LintRule } from '../rule.js';
-import { clashes, clustersOf, groupBy, lazyDocuments, matchingPattern } from '../util.js';
+import { clustersOf, groupBy, idOfItsOwn, introducedClashes, lazyDocuments, matchingPattern } from '../util.js';
 
 export const uniqueBucket: LintRule = {
   id: 'tenancy/bucket',
   description: "Each project has a bucket of its own: no other spec's, not Flyte's metadata bucket.",
   fix: 'use a bucket created for this project alone',
-  check({ platform, projects }) {
+  check(context) {
+    const { platform, projects, established } = context;
     const metadata = new Map(platform.clusters.map(({ cluster }) => [cluster.storage.metadataBucket, cluster.name]));
-    const shared = clashes(projects, (p) => p.spec.storage.bucket).map(({ item: { spec, source, file }, others }) => ({
-      file,
-      ...source.locate(['storage', 'bucket']),
-      message: `the bucket ${spec.storage.bucket} is also the bucket of ${others.map((o) => o.file).join(', ')}`,
-    }));
+    const shared = introducedClashes(projects, (p) => p.spec.storage.bucket, established).map(
+      ({ item: { spec, source, file }, others }) => {
+        const prefix = clustersOf(platform, spec)[0]?.cluster.namespacePrefix;
+        return {
+          file,
+          ...source.locate(['storage', 'bucket']),
+          message: `the bucket ${spec.storage.bucket} is also the bucket of ${others.map((o) => o.file).join(', ')}`,
+          ...(prefix && {
+            fix: `use a bucket created for this project alone, e.g. ${prefix}${idOfItsOwn(context, file, spec.id)}`,
+          }),
+        };
+      },
+    );
     const flytes = projects
       .filter(({ spec }) => metadata.has(spec.storage.bucket))
       .map(({ spec, source, file }) => ({
@@ -40,13 +49,14 @@ export const uniqueSecretName: LintRule = {
   id: 'tenancy/secret-name',
   description: 'Each project names a credentials Secret of its own.',
   fix: "name the project's own Secret, e.g. mercury-<project id>",
-  check({ projects }) {
+  check(context) {
     // The same name in another namespace holds another project's keys: one mix-up and pods read them.
-    return clashes(projects, (p) => p.spec.storage.credentialsSecret).map(
+    return introducedClashes(context.projects, (p) => p.spec.storage.credentialsSecret, context.established).map(
       ({ item: { spec, source, file }, others }) => ({
         file,
         ...source.locate(['storage', 'credentialsSecret']),
         message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
+        fix: `name the project's own Secret, e.g. mercury-${idOfItsOwn(context, file, spec.id)}`,
       }),
     );
   },
@@ -69,8 +79,8 @@ type Kube = {
 type Problem = { path: PathSegment[]; message: string; fix?: string };
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-const isTenantKind = (k: { group: string; kind: string }) =>
-  tenantNamespacedKinds.some((t) => t.group === k.group && t.kind === k.kind);
+const isTenantKind = (cluster: Cluster, k: { group: string; kind: string }) =>
+  tenantKinds(cluster).some((t) => t.group === k.group && t.kind === k.kind);
 const argoKinds = ['Application', 'AppProject'];
 
 /** What one project may own on one cluster. */
@@ -121,17 +131,19 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     );
     (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) =>
       unless(
-        isTenantKind(k),
+        isTenantKind(cluster, k),
         ['spec', 'namespaceResourceWhitelist', i, 'kind'],
         `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`,
       ),
     );
   } else if (o.kind === 'Namespace') {
     ownNamespace(o.metadata.name, ['metadata', 'name'], 'is');
-  } else if (!isTenantKind({ group: groupOf(o.apiVersion), kind: o.kind })) {
+  } else if (!isTenantKind(cluster, { group: groupOf(o.apiVersion), kind: o.kind })) {
     found.push({
       path: ['kind'],
-      message: `${name} is not a kind a project may have (only Namespace and ${tenantNamespacedKinds.map((k) => k.kind).join(', ')})`,
+      message: `${name} is not a kind a project may have (only Namespace and ${tenantKinds(cluster)
+        .map((k) => k.kind)
+        .join(', ')})`,
     });
   } else {
     ownNamespace(o.metadata.namespace, ['metadata', 'namespace'], 'is in');
@@ -179,7 +191,7 @@ export const ownerGroupIsTenant: LintRule = {
 export const ownerGroupNaming: LintRule = {
   id: 'tenancy/owner-group-naming',
   description:
-    "Every owner group follows the naming of the cluster's identity provider (`ownerGroups` of the cluster file, e.g. gkp-103020-*).",
+    "Every owner group follows the group naming of the cluster's identity provider (`ownerGroups`, e.g. gkp-103020-*).",
   fix: "name the team's group as the cluster's ownerGroups patterns say",
   check({ platform, projects }) {
     return projects.flatMap(({ spec, source, file }) =>
@@ -193,8 +205,12 @@ export const ownerGroupNaming: LintRule = {
                 {
                   file,
                   ...source.locate(['owners', index, 'group']),
-                  message: `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ${patterns.join(', ')}`,
-                  fix: `use the team's group named ${patterns.join(' or ')}, e.g. ${exampleGroup(patterns[0], owner.group)}`,
+                  message:
+                    `the owner group ${owner.group} does not follow the group naming of ${cluster.name}: ` +
+                    patterns.join(', '),
+                  fix:
+                    `use the team's group named ${patterns.join(' or ')}, ` +
+                    `e.g. ${exampleGroup(patterns[0], owner.group)}`,
                 },
               ],
         );
@@ -347,12 +363,39 @@ interface CredentialShape {
   token?: boolean;
 }
 
+/** Shannon entropy in bits per character, as secret scanners (gitleaks, trufflehog) measure random keys. */
+function entropy(text: string): number {
+  const counts = new Map<string, number>();
+  for (const c of text) counts.set(c, (counts.get(c) ?? 0) + 1);
+  return [...counts.values()].reduce((sum, n) => sum - (n / text.length) * Math.log2(n / text.length), 0);
+}
+const characterClasses = (text: string) => [/[a-z]/, /[A-Z]/, /[0-9]/].filter((c) => c.test(text)).length;
+/**
+ * gitleaks' threshold for its generic-api-key rule (config/gitleaks.toml, MIT): below it, a string of key
+ * characters reads like a word or an id, above it like a random key.
+ */
+const keyEntropy = 3.5;
+
 const credentialShapes: CredentialShape[] = [
   {
     what: 'an AWS-style access key id',
     token: true,
-    test: (t) => /(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])/.test(t),
+    // gitleaks' aws-access-token prefixes (config/gitleaks.toml, MIT), in any case: a key id typed in lower
+    // case is still the key id, and the EXAMPLE ids gitleaks allows are refused here too (a spec holds none).
+    test: (t) =>
+      /(?<![A-Z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Z0-9])/.test(t) ||
+      /(?<![a-z0-9])(?:a3t[a-z0-9]|akia|asia|abia|acca)[a-z0-9]{16}(?![a-z0-9])/.test(t),
   },
+  { what: 'a 40-hex-digit key or token', test: (t) => /^[0-9a-f]{40}$/i.test(t.trim()) },
+  {
+    what: 'a secret access key',
+    // A value that is nothing but one: 40 key characters, random-looking. (Inside a text, see below.)
+    test: (t) => {
+      const bare = t.trim();
+      return /^[A-Za-z0-9/+]{40}$/.test(bare) && characterClasses(bare) >= 2 && entropy(bare) >= keyEntropy;
+    },
+  },
+
   {
     what: 'a GitHub token',
     token: true,
@@ -389,6 +432,12 @@ const credentialShapes: CredentialShape[] = [
       ) || /\b(password|passwd|pwd)\s*:\s*\S/i.test(t),
   },
   { what: 'a URL with a user name and password', test: (t) => /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i.test(t) },
+  // Last: a known shape above names what was found more precisely.
+  {
+    what: 'a high-entropy token',
+    // Any run of 32 or more key characters mixing lower case, upper case and digits at random.
+    test: (t) => (t.match(/[A-Za-z0-9+/=_-]{32,}/g) ?? []).some((s) => characterClasses(s) === 3 && entropy(s) >= 4),
+  },
 ];
 
 function credentialIn(text: string): CredentialShape | undefined {
@@ -490,7 +539,7 @@ function credentialFindings(source: SourceDocument): Finding[] {
 export const noPlaintextSecret: LintRule = {
   id: 'tenancy/no-plaintext-secret',
   description:
-    'No value, key or comment in a spec looks like a credential (access key, token, private key, password, URL with a password), even in a spec the schema refuses.',
+    'No value, key or comment in a spec looks like a credential (an access key id in any case, a secret access key or 40 hex digits as a whole value, a high-entropy token, a known token, a private key, a password, a URL with a password), even in a spec the schema refuses.',
   fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
   check({ projects, refusedSpecs }) {
     return [...projects.map((p) => p.source), ...refusedSpecs].flatMap(credentialFindings);

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Tree } from '@nx/devkit';
+import { logger, type Tree } from '@nx/devkit';
 import { createTreeWithEmptyWorkspace } from '@nx/devkit/testing';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { load } from 'js-yaml';
 import { parse, parseAllDocuments } from 'yaml';
 import { loadProjectText } from '@flyte-gkp/project-spec';
@@ -17,7 +17,7 @@ beforeEach(() => {
   for (const file of platformFiles) tree.write(file, readFileSync(`${repoRoot}/${file}`, 'utf8'));
 });
 
-const base = { id: 'z', displayName: 'Project Z', ownerGroup: 'team-z' };
+const base = { id: 'z', displayName: 'Project Z', ownerGroup: 'gkp-103020-z-admins' };
 
 describe('project generator', () => {
   it('writes a spec that passes the schema, with the defaults a tenant expects', async () => {
@@ -25,7 +25,7 @@ describe('project generator', () => {
     const loaded = loadProjectText('projects/z.yaml', tree.read('projects/z.yaml', 'utf-8')!);
     expect(loaded.ok).toBe(true);
     if (!loaded.ok) return;
-    expect(loaded.value.spec.owners).toEqual([{ group: 'team-z', role: 'admin' }]);
+    expect(loaded.value.spec.owners).toEqual([{ group: 'gkp-103020-z-admins', role: 'admin' }]);
     expect(loaded.value.spec.storage).toEqual({ bucket: '103020-flytepoc-z', credentialsSecret: 'mercury-z' });
     expect(loaded.value.spec.domains).toBeUndefined();
   });
@@ -55,7 +55,7 @@ describe('project generator', () => {
       ...base,
       id: 'w',
       displayName: 'W',
-      ownerGroup: 'team-w',
+      ownerGroup: 'gkp-103020-w-admins',
       domains: 'd-dev',
       format: 'json',
     });
@@ -122,7 +122,10 @@ describe('project generator', () => {
 
   it('refuses a project that already exists, whatever its file format', async () => {
     await projectGenerator(tree, { ...base, format: 'json' });
-    await expect(projectGenerator(tree, base)).rejects.toThrow('projects/z.json already exists');
+    await expect(projectGenerator(tree, base)).rejects.toThrow(
+      'projects/z.json:1:1 the project z exists already [naming/unique]\n' +
+        '  fix: edit projects/z.json instead of generating the project again, or choose another id',
+    );
   });
 
   it('refuses options the gate would reject, naming the rule and the position', async () => {
@@ -145,6 +148,58 @@ describe('project generator', () => {
     );
   });
 
+  it("answers an upper-case id with the gate's own findings, every one of the spec, and writes nothing", async () => {
+    const refusal = projectGenerator(tree, {
+      ...base,
+      id: 'Churn',
+      displayName: 'Churn prediction',
+      ownerGroup: 'churn-admins',
+    });
+
+    await expect(refusal).rejects.toThrow(
+      'nothing written: the new spec would not pass the gate (`npm run validate` says the same):\n' +
+        'projects/Churn.yaml:5:5 id is not valid: expected lower-case letters, digits and inner hyphens, starting ' +
+        'with a letter (it becomes part of Kubernetes namespace names) [spec/schema]\n' +
+        '  fix: write lower-case letters, digits and inner hyphens, starting with a letter (it becomes part of ' +
+        'Kubernetes namespace names)\n' +
+        'projects/Churn.yaml:8:12 the owner group churn-admins does not follow the group naming of gkp-dev: ' +
+        'gkp-103020-* [tenancy/owner-group-naming]\n' +
+        "  fix: use the team's group named gkp-103020-*, e.g. gkp-103020-churn-admins",
+    );
+    await expect(refusal).rejects.not.toThrow(/should match the pattern|does not match the schema/);
+    expect(tree.exists('projects/Churn.yaml')).toBe(false);
+  });
+
+  it('refuses an id that is no file name without writing anywhere', async () => {
+    await expect(projectGenerator(tree, { ...base, id: '../z' })).rejects.toThrow(/id is not valid.*\[spec\/schema\]/);
+    expect(tree.listChanges().some((c) => c.path.includes('z.yaml'))).toBe(false);
+  });
+
+  it('says "would write" on a dry run, and that the files are listed below', async () => {
+    const said: string[] = [];
+    const info = vi.spyOn(logger, 'info').mockImplementation((message: string) => void said.push(message));
+    const argv = process.argv;
+    process.argv = [...argv, '--dry-run'];
+    try {
+      const written = await projectGenerator(tree, base);
+      expect(said).toEqual([
+        "Dry run: z passes the gate's schema and lint; it would write its spec and rendered files, listed below " +
+          '(CREATE/UPDATE); nothing is written. Run it again without --dry-run, then run `npm run validate` and open ' +
+          'a pull request.',
+      ]);
+      expect(said.join('\n')).not.toContain('Onboarded');
+      // Nx runs the returned step only once it has written the files.
+      await written();
+      expect(said.at(-1)).toBe(
+        'Onboarded z: wrote the files listed above; run `npm run validate` (kubeconform and drift) and open a pull ' +
+          'request.',
+      );
+    } finally {
+      process.argv = argv;
+      info.mockRestore();
+    }
+  });
+
   it('writes only the spec with --skipRender', async () => {
     await projectGenerator(tree, { ...base, skipRender: true });
     expect(tree.exists('projects/z.yaml')).toBe(true);
@@ -158,9 +213,9 @@ describe('project generator', () => {
     const before = new Map([output, values, 'projects/z.yaml'].map((f) => [f, tree.read(f, 'utf-8')]));
     tree.write('projects/z.yaml', `${tree.read('projects/z.yaml', 'utf-8')}owners: [\n`);
 
-    await expect(projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w' })).rejects.toThrow(
-      /nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/,
-    );
+    await expect(
+      projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' }),
+    ).rejects.toThrow(/nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/);
 
     expect(tree.exists('projects/w.yaml')).toBe(false);
     expect(tree.exists('clusters/gkp-dev/projects/w')).toBe(false);
@@ -174,7 +229,7 @@ describe('project generator', () => {
     tree.write(edited, 'edited by hand\n');
     tree.write('clusters/gkp-dev/projects/z/extra.yaml', 'left behind\n');
 
-    await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'team-w' });
+    await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' });
 
     expect(tree.read(edited, 'utf-8')).toBe('edited by hand\n');
     expect(tree.read('clusters/gkp-dev/projects/z/extra.yaml', 'utf-8')).toBe('left behind\n');

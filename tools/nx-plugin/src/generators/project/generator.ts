@@ -1,11 +1,13 @@
-import { logger, type Tree } from '@nx/devkit';
-import { DiagnosticError, formatHuman } from '@flyte-gkp/diagnostics';
+import { logger, type GeneratorCallback, type Tree } from '@nx/devkit';
+import { DiagnosticError, formatHuman, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { loadWorkspace, runGate } from '@flyte-gkp/gate';
 import { loadPlatform } from '@flyte-gkp/platform';
 import { codeownersPath } from '@flyte-gkp/render';
-import { projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
+import { loadProjectText, projectApiVersion, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import type { ProjectGeneratorSchema } from './schema';
 import { specText } from './spec-text';
+
+const projectsDir = 'projects';
 
 /** The generator reads the workspace through Nx's virtual tree, so a dry run sees its own changes. */
 function treeSource(tree: Tree): FileSource {
@@ -29,14 +31,39 @@ const listOption = (value: string | undefined) =>
     .filter(Boolean);
 
 function fail(message: string): never {
-  // Nx prints the message of a thrown error; a DiagnosticError carries located findings.
+  // Nx prints the message of a thrown error: the gate's own findings, located, each with its rule and fix.
   throw new Error(message);
 }
 
-export default async function projectGenerator(tree: Tree, options: ProjectGeneratorSchema): Promise<void> {
+const refusal = (findings: Diagnostic[]) =>
+  'nothing written: the new spec would not pass the gate (`npm run validate` says the same):\n' + formatHuman(findings);
+
+/**
+ * Nx hands a generator no dry-run flag: it prints the files after the generator returns and writes them
+ * only without --dry-run. The command line says which it is.
+ */
+export const isDryRun = (argv: readonly string[] = process.argv) =>
+  argv.some((a) => a === '--dry-run' || a === '--dryRun' || a === '-d' || a === '--dry-run=true');
+
+export default async function projectGenerator(
+  tree: Tree,
+  options: ProjectGeneratorSchema,
+): Promise<GeneratorCallback> {
   const files = treeSource(tree);
   const existing = ['yaml', 'yml', 'json'].map((ext) => `projects/${options.id}.${ext}`).find((f) => tree.exists(f));
-  if (existing) fail(`${existing} already exists: edit it instead of generating the project again`);
+  if (existing)
+    fail(
+      formatHuman([
+        {
+          file: existing,
+          line: 1,
+          column: 1,
+          rule: 'naming/unique',
+          message: `the project ${options.id} exists already`,
+          fix: `edit ${existing} instead of generating the project again, or choose another id`,
+        },
+      ]),
+    );
 
   const platform = await loadPlatform(files);
   if (!platform.ok) fail(formatHuman(platform.diagnostics));
@@ -61,31 +88,43 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
     owners: [{ group: options.ownerGroup, role: options.ownerRole ?? 'admin' }],
     ...(reviewers?.length ? { reviewers } : {}),
     ...(domains?.length ? { domains: Object.fromEntries(domains.map((d) => [d, {}])) } : {}),
+    // Named after the id in lower case: an upper-case id is one finding, not three.
     storage: {
-      bucket: options.bucket ?? `${firstCluster.namespacePrefix}${options.id}`,
-      credentialsSecret: options.credentialsSecret ?? `mercury-${options.id}`,
+      bucket: options.bucket ?? `${firstCluster.namespacePrefix}${options.id.toLowerCase()}`,
+      credentialsSecret: options.credentialsSecret ?? `mercury-${options.id.toLowerCase()}`,
     },
   };
   const file = `projects/${options.id}.${options.format ?? 'yaml'}`;
-  tree.write(file, specText(spec, options.format ?? 'yaml'));
-
-  // The spec is checked as the gate will check it in the pull request: schema and lint, with every other
-  // spec. A refused spec leaves the tree as it was.
-  const refuse = (message: string): never => {
-    tree.delete(file);
-    return fail(message);
+  const text = specText(spec, options.format ?? 'yaml');
+  // The spec is checked as the gate will check it in the pull request, schema and lint with every other
+  // spec, before anything is written: in memory, beside the tree's files. An id that is no file name
+  // (`../x`) is checked alone: its schema finding says why.
+  const name = file.slice(`${projectsDir}/`.length);
+  const beside: FileSource = {
+    list: async (dir) =>
+      dir === projectsDir ? [...new Set([...(await files.list(dir)), name])].sort() : files.list(dir),
+    read: async (path) => (path === file ? text : files.read(path)),
   };
+  if (/[\\/]/.test(name)) {
+    const alone = loadProjectText(file, text);
+    if (!alone.ok) fail(refusal(alone.diagnostics));
+  }
   try {
-    const gate = await runGate(tree.root, { files, focus: [file], kubeconform: false, drift: false });
-    if (gate.diagnostics.length > 0) refuse(`the new spec would not pass the gate:\n${formatHuman(gate.diagnostics)}`);
+    const gate = await runGate(tree.root, { files: beside, focus: [file], kubeconform: false, drift: false });
+    if (gate.diagnostics.length > 0) fail(refusal(gate.diagnostics));
   } catch (error) {
-    if (error instanceof DiagnosticError) refuse(formatHuman(error.diagnostics));
+    if (error instanceof DiagnosticError) fail(refusal(error.diagnostics));
     throw error;
   }
+  tree.write(file, text);
 
   if (options.skipRender) {
-    logger.info(`Wrote ${file}. Render it with: npm run render`);
-    return;
+    summarize(
+      spec.id,
+      'the spec',
+      'then render it with `npm run render`, run `npm run validate` and open a pull request',
+    );
+    return () => logger.info(`Wrote ${file}: render it with \`npm run render\`.`);
   }
   // Only the new project's files and the files every project shares: another tenant's output is never
   // deleted nor rewritten here (a difference there is for `npm run validate` to report).
@@ -97,7 +136,20 @@ export default async function projectGenerator(tree: Tree, options: ProjectGener
   }
   // The review rule lists every project, like the files every project shares.
   if (tree.read(codeownersPath, 'utf-8') !== workspace.codeowners) tree.write(codeownersPath, workspace.codeowners);
-  logger.info(
-    `Onboarded ${spec.id}: review the files above, then run \`npm run validate\` (kubeconform and drift) and open a pull request.`,
-  );
+  summarize(spec.id, 'its spec and rendered files', 'then run `npm run validate` and open a pull request');
+  return () =>
+    logger.info(
+      `Onboarded ${spec.id}: wrote the files listed above; ` +
+        'run `npm run validate` (kubeconform and drift) and open a pull request.',
+    );
+}
+
+/** Said before Nx lists the files (CREATE, UPDATE): on a dry run, that list is all there is. */
+function summarize(id: string, what: string, next: string): void {
+  if (isDryRun())
+    logger.info(
+      `Dry run: ${id} passes the gate's schema and lint; it would write ${what}, listed below (CREATE/UPDATE); ` +
+        `nothing is written. Run it again without --dry-run, ${next}.`,
+    );
+  else logger.info(`${id} passes the gate's schema and lint; writing ${what}, listed below.`);
 }
