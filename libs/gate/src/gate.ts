@@ -195,7 +195,9 @@ async function readBase(root: string, revision: string): Promise<Base> {
   return { commit, tree, changed };
 }
 
-/** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
+/**
+ * Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare.
+ */
 async function planAgainst(
   root: string,
   base: Base,
