@@ -167,7 +167,8 @@ export function formatMarkdown(plan: Plan): string {
   const head = [
     `### Plan: ${countLine(plan.changes)}; ${riskLine(plan.risks)}`,
     '',
-    `Compared with \`${plan.base.commit.slice(0, 12)}\` (${code(plan.base.revision)}): what Argo CD will apply once this is merged.`,
+    `Compared with \`${plan.base.commit.slice(0, 12)}\` (${code(plan.base.revision)}): ` +
+      'what Argo CD will apply once this is merged.',
     '',
   ];
   if (plan.changes.length === 0)
@@ -225,7 +226,8 @@ export function formatMarkdown(plan: Plan): string {
   }
   if (shown < plan.changes.length) {
     details.push(
-      `_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`,
+      `_${plan.changes.length - shown} more changes not shown: ` +
+        `run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`,
     );
   }
   return `${[summary, ...details].join('\n')}\n`;
