@@ -142,7 +142,10 @@ export async function storageRequestTable(root: string): Promise<string> {
         const namespaces = domains.map((d) => `\`${d.namespace}\``);
         const groups = spec.owners.map((o) => `\`${o.group}\``);
         const { bucket, credentialsSecret } = spec.storage;
-        return `| ${cluster.name} | \`${spec.id}\` | \`${bucket}\` | \`${vaultPath}\` | \`${credentialsSecret}\` | ${namespaces.join(', ')} | ${groups.join(', ')} |`;
+        return (
+          `| ${cluster.name} | \`${spec.id}\` | \`${bucket}\` | \`${vaultPath}\` | ` +
+          `\`${credentialsSecret}\` | ${namespaces.join(', ')} | ${groups.join(', ')} |`
+        );
       }),
   );
   return [

@@ -27,29 +27,32 @@ beforeAll(async () => {
 afterAll(() => ws?.remove());
 
 describe('onboarding a project in a real repository', () => {
-  it('the generator adds the spec and exactly that project`s rendered files (plus the admin values listing it)', async () => {
-    const result = await nx(
-      'g',
-      './tools/nx-plugin:project',
-      'z',
-      '--displayName=Project Z',
-      '--ownerGroup=gkp-103020-z-admins',
-      '--domains=d-dev,t-dev',
-      '--no-interactive',
-    );
-    expect(result.exitCode, result.all).toBe(0);
-    expect(await changedFiles()).toEqual([
-      '.github/CODEOWNERS',
-      'clusters/gkp-dev/platform/flyte-values.yaml',
-      'clusters/gkp-dev/projects/z/application.yaml',
-      'clusters/gkp-dev/projects/z/client/constraints.txt',
-      'clusters/gkp-dev/projects/z/client/flytekit.config',
-      'clusters/gkp-dev/projects/z/client/mercury.py',
-      'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
-      'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
-      'projects/z.yaml',
-    ]);
-  });
+  it(
+    'the generator adds the spec and exactly that project`s rendered files ' + '(plus the admin values listing it)',
+    async () => {
+      const result = await nx(
+        'g',
+        './tools/nx-plugin:project',
+        'z',
+        '--displayName=Project Z',
+        '--ownerGroup=gkp-103020-z-admins',
+        '--domains=d-dev,t-dev',
+        '--no-interactive',
+      );
+      expect(result.exitCode, result.all).toBe(0);
+      expect(await changedFiles()).toEqual([
+        '.github/CODEOWNERS',
+        'clusters/gkp-dev/platform/flyte-values.yaml',
+        'clusters/gkp-dev/projects/z/application.yaml',
+        'clusters/gkp-dev/projects/z/client/constraints.txt',
+        'clusters/gkp-dev/projects/z/client/flytekit.config',
+        'clusters/gkp-dev/projects/z/client/mercury.py',
+        'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
+        'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
+        'projects/z.yaml',
+      ]);
+    },
+  );
 
   it('a render after the generator changes nothing, and the gate passes', async () => {
     const before = await changedFiles();
