@@ -52,7 +52,7 @@ function spec(id: string, fields: Record<string, unknown> = {}): ProjectInput {
   return { ...loaded.value, file };
 }
 
-type K8sObject = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- parsed YAML
+type K8sObject = Record<string, any>; // parsed YAML
 
 /** The registration's objects as the API server reads the rendered file (YAML 1.1). */
 function registration(specs: ProjectInput[]): K8sObject[] {
@@ -75,12 +75,12 @@ interface Recorded {
   method: string;
   path: string;
   query: Record<string, string[]>;
-  body?: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any -- request bodies
+  body?: Record<string, any>; // request bodies
 }
 interface Outcome {
   exitCode: number | null;
   log: string[];
-  projects: Record<string, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any -- Project JSON
+  projects: Record<string, any>[]; // Project JSON
   requests: Recorded[];
 }
 
