@@ -106,19 +106,23 @@ describe('a commit step the disk refuses (injected at the rename)', () => {
     }, 180_000);
   }
 
-  it('an undo refused for good: exit 3 saying where the old files are; the next render puts them back first', async () => {
-    const result = await render('in:EROFS:projects/k100,undo:EPERM:projects/k001');
-    expect(result.exitCode, result.output).toBe(3);
-    expect(result.output).toContain(`${cluster}/projects/k001 could not be put back`);
-    expect(result.output).toContain(`kept in clusters/.render/previous/gkp-dev/projects/k001`);
-    expect(result.output).not.toMatch(/^\s+at /m);
+  it(
+    'an undo refused for good: exit 3 saying where the old files are; ' + 'the next render puts them back first',
+    async () => {
+      const result = await render('in:EROFS:projects/k100,undo:EPERM:projects/k001');
+      expect(result.exitCode, result.output).toBe(3);
+      expect(result.output).toContain(`${cluster}/projects/k001 could not be put back`);
+      expect(result.output).toContain(`kept in clusters/.render/previous/gkp-dev/projects/k001`);
+      expect(result.output).not.toMatch(/^\s+at /m);
 
-    await writeSpecs(false); // back to the specs clusters/ was rendered from: nothing to change
-    const next = await render();
-    expect(next.exitCode, next.output).toBe(0);
-    expect(await snapshot(), 'clusters/ as before').toEqual(before);
-    await writeSpecs(true);
-  }, 180_000);
+      await writeSpecs(false); // back to the specs clusters/ was rendered from: nothing to change
+      const next = await render();
+      expect(next.exitCode, next.output).toBe(0);
+      expect(await snapshot(), 'clusters/ as before').toEqual(before);
+      await writeSpecs(true);
+    },
+    180_000,
+  );
 });
 
 /**

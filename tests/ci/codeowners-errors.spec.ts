@@ -43,7 +43,8 @@ describe('.ci/codeowners-errors', () => {
           source: '/projects/x.yaml @acme/x-reviewers @acme/platform',
           suggestion: null,
           message:
-            'Unknown owner on line 7: make sure @acme/x-reviewers exists and has write access to the repository\n\n  /projects/x.yaml @acme/x-reviewers @acme/platform\n                   ^',
+            'Unknown owner on line 7: make sure @acme/x-reviewers exists and has write access to the repository\n\n' +
+            '  /projects/x.yaml @acme/x-reviewers @acme/platform\n                   ^',
           path: '.github/CODEOWNERS',
         },
       ],

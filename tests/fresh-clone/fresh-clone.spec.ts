@@ -49,7 +49,8 @@ it('a clone with nothing beside it sets up and validates, and stays clean', asyn
   expect(setup.exitCode, setup.all).toBe(0);
   const { argoCd, externalSecrets } = readToolchain(repoRoot);
   expect(setup.all).toContain(
-    `setup: Argo CD ${argoCd.version} schemas installed from the Go module ${argoCdModule(argoCd.version)}@${argoCd.version}`,
+    `setup: Argo CD ${argoCd.version} schemas installed from ` +
+      `the Go module ${argoCdModule(argoCd.version)}@${argoCd.version}`,
   );
   expect(setup.all).toContain(
     `setup: External Secrets Operator ${externalSecrets.version} schemas installed from the Go module ` +

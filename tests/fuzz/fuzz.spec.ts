@@ -587,9 +587,12 @@ afterAll(async () => {
     .join(', ');
   console.log(
     [
-      `fuzz: seed ${seed}, ${stats.inputs} inputs in ${(stats.ms / 1000).toFixed(1)} s${only !== undefined ? ` (only #${only})` : ''}`,
-      `  refused by the parser or the schema: ${stats.rejectedAtLoad}; refused by the gate's rules: ${stats.rejectedByGate}; accepted: ${stats.accepted}`,
-      `  crashes (threw instead of reporting): ${stats.crashes}; findings without file, line, column or rule: ${stats.unlocated}`,
+      `fuzz: seed ${seed}, ${stats.inputs} inputs ` +
+        `in ${(stats.ms / 1000).toFixed(1)} s${only !== undefined ? ` (only #${only})` : ''}`,
+      `  refused by the parser or the schema: ${stats.rejectedAtLoad}; ` +
+        `refused by the gate's rules: ${stats.rejectedByGate}; accepted: ${stats.accepted}`,
+      `  crashes (threw instead of reporting): ${stats.crashes}; ` +
+        `findings without file, line, column or rule: ${stats.unlocated}`,
       `  accepted output: ${stats.manifests} distinct manifests, ${stats.verdicts} kubeconform verdicts`,
       `  findings by rule: ${rules}`,
     ].join('\n'),
@@ -608,7 +611,8 @@ function virtualSource(files: Map<string, string>): FileSource {
 }
 
 const show = (input: Input) =>
-  `#${input.index} (FUZZ_SEED=${seed} FUZZ_ONLY=${input.index}) ${input.file} after ${input.mutations.join(', ')}:\n${JSON.stringify(input.text).slice(0, 1500)}`;
+  `#${input.index} (FUZZ_SEED=${seed} FUZZ_ONLY=${input.index}) ` +
+  `${input.file} after ${input.mutations.join(', ')}:\n${JSON.stringify(input.text).slice(0, 1500)}`;
 
 describe(`fuzzing the spec pipeline (seed ${seed}, ${runs} inputs)`, () => {
   let platform: Platform;

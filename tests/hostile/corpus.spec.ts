@@ -165,7 +165,9 @@ function generatedCases(): Case[] {
 
 // ------------------------------------------------------------------------------------------ helpers
 
-/** Everything under `dir` (hidden entries too): relative path → file content, or 'dir' / 'link:<target>' / 'special'. */
+/**
+ * Everything under `dir` (hidden entries too): relative path → file content, or 'dir' / 'link:<target>' / 'special'.
+ */
 async function snapshot(dir: string): Promise<Map<string, Buffer | string>> {
   const result = new Map<string, Buffer | string>();
   const walk = async (current: string) => {
@@ -441,11 +443,13 @@ afterAll(async () => {
   const slowest = Math.max(0, ...ran.map((x) => x.o!.ms));
   console.log(
     [
-      `hostile corpus: ${cases.length} cases, ${ran.length} runs of \`render\` or \`validate\` (${rejectedCases.length} to reject, ${ran.length - rejectedCases.length} to accept)`,
+      `hostile corpus: ${cases.length} cases, ${ran.length} runs of \`render\` or \`validate\` ` +
+        `(${rejectedCases.length} to reject, ${ran.length - rejectedCases.length} to accept)`,
       `  rejected with the expected rule at the expected place: ${rightRule.length}/${rejectedCases.length}`,
       `  wrongly let in (exit 0): ${letIn.length}${letIn.length ? ` (${letIn.map((x) => x.c.name).join(', ')})` : ''}`,
       `  accepted as expected: ${accepted.length}/${ran.length - rejectedCases.length}`,
-      `  crashes (exit not 0/1, timeout or stack trace): ${crashes.length}${crashes.length ? ` (${crashes.map((x) => x.c.name).join(', ')})` : ''}`,
+      '  crashes (exit not 0/1, timeout or stack trace): ' +
+        `${crashes.length}${crashes.length ? ` (${crashes.map((x) => x.c.name).join(', ')})` : ''}`,
       `  checkouts changed by a rejected run (partial writes, deletions, recoveries): ${partial.length}`,
       `  slowest case: ${slowest} ms`,
     ].join('\n'),
@@ -483,7 +487,8 @@ function assertRejected(c: Case, command: Command) {
     .join(' or ');
   expect(
     matchOf(c, o),
-    `${where} [${[c.expect.rule].flat().join('|')}]${c.expect.message ? ` mentioning "${c.expect.message}"` : ''} in ${context}`,
+    `${where} [${[c.expect.rule].flat().join('|')}]` +
+      `${c.expect.message ? ` mentioning "${c.expect.message}"` : ''} in ${context}`,
   ).toBeDefined();
   // A bad spec is reported against itself or what it renders, never against a file it has nothing to do
   // with (a platform file, another project, or a line forged by text from the spec).

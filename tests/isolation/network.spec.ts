@@ -204,7 +204,8 @@ await (async () => {
   for (const [namespace, labels] of Object.entries(namespaces)) {
     if (namespace === system) continue;
     add(namespace, 'task', { 'execution-id': 'f1a2b3', 'node-id': 'n0' }, 'tenant task');
-    // A tenant may label its own pods as it likes: wearing propeller's or the ingress controller's labels gets it nothing.
+    // A tenant may label its own pods as it likes:
+    // wearing propeller's or the ingress controller's labels gets it nothing.
     add(namespace, 'forged-propeller', { 'app.kubernetes.io/name': 'flytepropeller' }, 'tenant forging propeller');
     const registration = { 'app.kubernetes.io/name': 'flyte-project-registration' };
     add(namespace, 'forged-registration', registration, 'tenant forging the project registration');
@@ -284,7 +285,8 @@ await (async () => {
           const cell = table.get(key(from))?.get(key(to).toUpperCase());
           if (cell !== '.' && cell !== 'X')
             throw new Error(
-              `cyclonus gave ${JSON.stringify(cell)} for ${key(from)} → ${key(to)} on ${portKey(probe)}:\n${run.stdout}`,
+              `cyclonus gave ${JSON.stringify(cell)} for ${key(from)} → ${key(to)} ` +
+                `on ${portKey(probe)}:\n${run.stdout}`,
             );
           if (cell === '.') {
             const row = allowed.get(key(from)) ?? allowed.set(key(from), new Map()).get(key(from))!;

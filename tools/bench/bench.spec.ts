@@ -68,7 +68,8 @@ describe('the bench workspace generator, 10 projects', () => {
 
     const quotas = specs.flatMap((s) => Object.values(s.spec.domains ?? {}).flatMap((d) => (d.quota ? [d.quota] : [])));
     expect(quotas.length).toBeGreaterThan(0);
-    expect(new Set(quotas.map((q) => Object.keys(q).sort().join(','))).size).toBeGreaterThanOrEqual(2); // full and partial quotas
+    // Full and partial quotas.
+    expect(new Set(quotas.map((q) => Object.keys(q).sort().join(','))).size).toBeGreaterThanOrEqual(2);
     for (const quota of quotas) {
       for (const resource of ['cpu', 'memory', 'pods'] as const) {
         const value = quota[resource];

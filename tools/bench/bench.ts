@@ -59,7 +59,8 @@ function cli(ws: string, args: string[]): [string, string[], RunOptions] {
 function check(run: Run, what: string): Run {
   if (run.exitCode !== 0) {
     throw new Error(
-      `${what} failed (exit code ${run.exitCode}): the bench measures only runs that pass.\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`,
+      `${what} failed (exit code ${run.exitCode}): the bench measures only runs that pass.\n` +
+        `${run.stdout.slice(-4000)}\n${run.stderr.slice(-4000)}`,
     );
   }
   return run;
@@ -73,7 +74,9 @@ async function repeat(times: number, what: string, once: () => Promise<Run>): Pr
 
 function logged(what: string, summary: Summary): Summary {
   log(
-    `  ${what}: median ${ms(summary.medianMs)} (${summary.runsMs.map(ms).join(', ')})${summary.cpuMedianMs ? `, CPU ${ms(summary.cpuMedianMs)}` : ''}${summary.maxRssMiB ? `, peak ${Math.round(summary.maxRssMiB)} MiB` : ''}`,
+    `  ${what}: median ${ms(summary.medianMs)} (${summary.runsMs.map(ms).join(', ')})` +
+      `${summary.cpuMedianMs ? `, CPU ${ms(summary.cpuMedianMs)}` : ''}` +
+      `${summary.maxRssMiB ? `, peak ${Math.round(summary.maxRssMiB)} MiB` : ''}`,
   );
   return summary;
 }
@@ -198,7 +201,9 @@ function setAside(base: string, tree: string): void {
   renameSync(tree, join(base, setAsideDir, randomUUID()));
 }
 
-/** Forgets the caches of the workspace (its own .tools/cache: kubeconform verdicts, YAML texts), as on a fresh clone. */
+/**
+ * Forgets the caches of the workspace (its own .tools/cache: kubeconform verdicts, YAML texts), as on a fresh clone.
+ */
 const clearCaches = (ws: string) => rmSync(join(ws, '.tools/cache'), { recursive: true, force: true });
 
 interface NxResult {
@@ -233,7 +238,8 @@ async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult>
     ranProjects = [...new Set([...run.stdout.matchAll(/nx run ([^\s:]+):validate/g)].map((m) => m[1]))].sort();
     if (ranProjects.length !== 1 || ranProjects[0] !== expectedProject) {
       throw new Error(
-        `nx affected ran validate for ${JSON.stringify(ranProjects)}, not for exactly ${expectedProject}:\n${run.stdout.slice(-3000)}`,
+        `nx affected ran validate for ${JSON.stringify(ranProjects)}, not for exactly ${expectedProject}:\n` +
+          run.stdout.slice(-3000),
       );
     }
     return run;
@@ -246,7 +252,8 @@ async function nxAffected(ws: string, specs: GeneratedSpec[]): Promise<NxResult>
   for (let i = 0; i < repeats; i++) warmRuns.push(check(await once(), 'nx affected (warm)'));
   const warm = summarize(warmRuns);
   log(
-    `  nx affected -t validate: warm median ${ms(warm.medianMs)} (${warm.runsMs.map(ms).join(', ')}), cold ${ms(cold.medianMs)}; ran ${ranProjects.join(', ')}`,
+    `  nx affected -t validate: warm median ${ms(warm.medianMs)} (${warm.runsMs.map(ms).join(', ')}), ` +
+      `cold ${ms(cold.medianMs)}; ran ${ranProjects.join(', ')}`,
   );
   return { changedSpec: changed.file, expectedProject, ranProjects, warm, cold };
 }
@@ -287,7 +294,8 @@ async function planOneAdded(ws: string, specs: GeneratedSpec[]): Promise<Summary
     const others = changes.filter((c) => c.project !== id).map((c) => `${c.project ?? 'platform'} ${c.kind} ${c.name}`);
     if (others.join() !== 'platform Deployment flyteadmin')
       throw new Error(
-        `plan after adding ${added} reports, beside ${id}: ${JSON.stringify(others)}, not flyteadmin's Deployment alone`,
+        `plan after adding ${added} reports, beside ${id}: ` +
+          `${JSON.stringify(others)}, not flyteadmin's Deployment alone`,
       );
     return run;
   });
@@ -360,7 +368,8 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
   // Past 3 MB GitHub reads no owner at all from CODEOWNERS.
   const codeownersBytes = statSync(join(ws, codeownersPath)).size;
   log(
-    `  ${codeownersPath}: ${codeownersBytes} bytes (${round((codeownersBytes / githubCodeownersLimit) * 100, 2)}% of 3 MB)`,
+    `  ${codeownersPath}: ` +
+      `${codeownersBytes} bytes (${round((codeownersBytes / githubCodeownersLimit) * 100, 2)}% of 3 MB)`,
   );
   let serial = 0;
   const renderOneAdded = await repeat(repeats, 'render, one spec added (onboarding)', async () => {
@@ -379,7 +388,9 @@ async function benchSize(base: string, projects: number): Promise<SizeResult> {
     lintByRuleMs: Object.fromEntries(Object.entries(stages.lintByRuleMs).map(([id, v]) => [id, round(v)])),
   };
   log(
-    `  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, runGate ${ms(stagesMs.validateInProcessMs)}; parts: ${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`,
+    `  in-process: renderWorkspace ${ms(stagesMs.renderInProcessMs)}, ` +
+      `runGate ${ms(stagesMs.validateInProcessMs)}; parts: ` +
+      `${stageNames.map((n) => `${n.replace(/Ms$/, '')} ${ms(stagesMs[n])}`).join(', ')}`,
   );
 
   const { manifests } = stages;
@@ -482,7 +493,9 @@ function perProject(sizesResult: SizeResult[], pick: (s: SizeResult) => number) 
   return Object.fromEntries(sizesResult.map((s) => [s.projects, round(pick(s) / s.projects, 3)]));
 }
 
-/** (cost at the larger size − cost at the smaller) ÷ projects added: the per-project cost without the fixed start-up. */
+/**
+ * (cost at the larger size − cost at the smaller) ÷ projects added: the per-project cost without the fixed start-up.
+ */
 function marginal(sizesResult: SizeResult[], pick: (s: SizeResult) => number) {
   const sorted = [...sizesResult].sort((a, b) => a.projects - b.projects);
   return Object.fromEntries(
@@ -638,7 +651,9 @@ function evaluateTargets(results: SizeResult[]): Target[] {
       const ratio = id === 'gate-overhead' ? s.gateOverhead.median : pick(s) / alone;
       targets.push({
         id: `${id}-${s.projects}`,
-        description: `${description} ÷ kubeconform alone, ${s.projects} projects: ${seconds(pick(s))} against ${seconds(alone)}`,
+        description:
+          `${description} ÷ kubeconform alone, ${s.projects} projects: ` +
+          `${seconds(pick(s))} against ${seconds(alone)}`,
         value: `${round(ratio, 2)}×`,
         limit: limit === undefined ? 'none' : `≤ ${limit}×`,
         pass: limit === undefined || s.projects !== largest ? null : ratio <= limit,
@@ -818,26 +833,40 @@ async function main() {
       statistic: 'median of the runs; every run is listed in runsMs',
       timer: 'wall clock from spawn to exit (performance.now in the bench process)',
       renderFromScratch:
-        '`node tools/cli/run.mjs render` (what `npm run render` runs after its setup pre-hook) with no clusters/ (set aside, not deleted: creating files right after a mass deletion is 5-8 times slower on this disk) and no caches (.tools/cache removed)',
+        '`node tools/cli/run.mjs render` (what `npm run render` runs after its setup pre-hook) with no clusters/ ' +
+        '(set aside, not deleted: creating files right after a mass deletion is 5-8 times slower on this disk) ' +
+        'and no caches (.tools/cache removed)',
       renderFreshClone: 'the same with clusters/ up to date (as committed) and no caches: a fresh clone',
       render: 'the same, clusters/ up to date and the caches filled: nothing to write',
       renderOneAdded: 'the same after adding one new spec (a tenant onboarding): its files and the Flyte values change',
       validateCold:
-        '`node tools/cli/run.mjs validate` on an up-to-date workspace without the caches (schema, lint, kubeconform on every manifest, drift): CI on a clean clone',
+        '`node tools/cli/run.mjs validate` on an up-to-date workspace without the caches ' +
+        '(schema, lint, kubeconform on every manifest, drift): CI on a clean clone',
       validate: 'the same with the caches a render leaves',
       kubeconformAlone:
-        "the kubeconform binary run directly, once, with the wrapper's flags on every rendered manifest (cwd: the workspace), in turns with validateCold (validate, kubeconform, validate, …)",
+        "the kubeconform binary run directly, once, with the wrapper's flags on every rendered manifest " +
+        '(cwd: the workspace), in turns with validateCold (validate, kubeconform, validate, …)',
       gateOverhead:
-        'validateCold ÷ kubeconformAlone for each pair of runs made one after the other; the target takes their median',
+        'validateCold ÷ kubeconformAlone for each pair of runs made one after the other; ' +
+        'the target takes their median',
       nxAffected:
-        '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
-      plan: '`node tools/cli/run.mjs plan --base HEAD --format json` right after: the changed spec rendered, not committed; every change it reports must be of that project',
+        '`npx nx affected -t validate --base=HEAD` after one spec changed and was rendered, ' +
+        'in a git repository; NX_DAEMON=false NX_NO_CLOUD=true; cold = no .nx/, warm = right after a run',
+      plan:
+        '`node tools/cli/run.mjs plan --base HEAD --format json` right after: ' +
+        'the changed spec rendered, not committed; every change it reports must be of that project',
       planAdded:
-        "the same after that change is undone and one spec added and rendered: its project's objects and flyteadmin's Deployment (the chart rendered by helm on both sides)",
+        'the same after that change is undone and one spec added and rendered: ' +
+        "its project's objects and flyteadmin's Deployment (the chart rendered by helm on both sides)",
       stages:
-        'in the bench process, without start-up: renderWorkspace and runGate once each, and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
-      linearity: `per-project cost at 1,000 ÷ per-project cost at 100; > 1 means super-linear; target ≤ ${linearityLimit} for render and validate, CLI and in-process, and renderCluster`,
-      cpu: 'user + system CPU time of the child process tree (GNU time), less sensitive to a busy machine than wall time',
+        'in the bench process, without start-up: renderWorkspace and runGate once each, ' +
+        'and the library calls they are made of, timed apart once (renderCluster: median of the runs)',
+      linearity:
+        'per-project cost at 1,000 ÷ per-project cost at 100; > 1 means super-linear; ' +
+        `target ≤ ${linearityLimit} for render and validate, CLI and in-process, and renderCluster`,
+      cpu:
+        'user + system CPU time of the child process tree (GNU time), ' +
+        'less sensitive to a busy machine than wall time',
     },
     sizes: results,
     perProjectMs: Object.fromEntries(measures.map((m) => [m.key, perProject(results, m.pick)])),
@@ -849,7 +878,9 @@ async function main() {
   writeFileSync(options.out, `${JSON.stringify(output, null, 2)}\n`);
 
   console.log(
-    `\nflyte-gkp bench: ${output.machine.cpus} CPUs (${output.machine.cpuModel}), node ${output.machine.node}, kubeconform ${output.machine.kubeconform}, nx ${output.machine.nx}; load average ${loadBefore.join(' ')} → ${output.machine.loadAverageAfter.join(' ')}\n`,
+    `\nflyte-gkp bench: ${output.machine.cpus} CPUs (${output.machine.cpuModel}), ` +
+      `node ${output.machine.node}, kubeconform ${output.machine.kubeconform}, nx ${output.machine.nx}; ` +
+      `load average ${loadBefore.join(' ')} → ${output.machine.loadAverageAfter.join(' ')}\n`,
   );
   console.log(table(results));
   console.log('\ntargets:');

@@ -17,7 +17,10 @@ export interface Run {
   ms: number;
   /** Peak resident set size in MiB; undefined when it cannot be measured. */
   maxRssMiB?: number;
-  /** CPU time (user + system) of the child and its descendants, in ms: less sensitive than wall time to a busy machine. */
+  /**
+   * CPU time (user + system) of the child and its descendants, in ms:
+   * less sensitive than wall time to a busy machine.
+   */
   cpuMs?: number;
   exitCode: number;
   stdout: string;

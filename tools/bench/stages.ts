@@ -24,7 +24,9 @@ export interface StageTimes {
   lintMs: number;
   /** the same, rule by rule */
   lintByRuleMs: Record<string, number>;
-  /** runKubeconform (the wrapper: chunks of arguments, JSON parsing) on the rendered manifests, on disk under clusters/ */
+  /**
+   * runKubeconform (the wrapper: chunks of arguments, JSON parsing) on the rendered manifests, on disk under clusters/
+   */
   kubeconformMs: number;
   /** clusters/<cluster>/ read back (readTree) and compared with the fresh render (compareTrees) */
   driftMs: number;

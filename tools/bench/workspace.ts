@@ -25,7 +25,8 @@ export async function readPlatformFacts(repoRoot: string): Promise<PlatformFacts
   const result = await loadPlatform(diskSource(repoRoot));
   if (!result.ok)
     throw new Error(
-      `the repository's platform/ files do not load:\n${result.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n')}`,
+      "the repository's platform/ files do not load:\n" +
+        result.diagnostics.map((d) => `${d.file}: ${d.message}`).join('\n'),
     );
   // Specs without `clusters` go to every cluster; the generator sizes quotas and domains for the first.
   return { cluster: result.platform.clusters[0].cluster };

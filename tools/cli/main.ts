@@ -141,7 +141,8 @@ async function main(argv: string[]): Promise<number> {
     }
     summary =
       rendered.written.length > 0
-        ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered and validated (${rendered.checkedFiles.length} files checked, ${rendered.changed.length} changed)`
+        ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered ` +
+          `and validated (${rendered.checkedFiles.length} files checked, ${rendered.changed.length} changed)`
         : `render: ${rendered.diagnostics.length} problem(s); clusters/ left as it was`;
   } else {
     result = await runGate(root, { focus, base: values.base });

@@ -46,7 +46,9 @@ async function build() {
     tsconfig: 'tsconfig.base.json',
     // Bundled CommonJS packages (ajv) call require; an ES module has none of its own.
     banner: {
-      js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+      js:
+        "import { createRequire as __createRequire } from 'node:module'; " +
+        'const require = __createRequire(import.meta.url);',
     },
     metafile: true,
     write: false,

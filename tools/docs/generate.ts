@@ -142,7 +142,10 @@ export async function storageRequestTable(root: string): Promise<string> {
         const namespaces = domains.map((d) => `\`${d.namespace}\``);
         const groups = spec.owners.map((o) => `\`${o.group}\``);
         const { bucket, credentialsSecret } = spec.storage;
-        return `| ${cluster.name} | \`${spec.id}\` | \`${bucket}\` | \`${vaultPath}\` | \`${credentialsSecret}\` | ${namespaces.join(', ')} | ${groups.join(', ')} |`;
+        return (
+          `| ${cluster.name} | \`${spec.id}\` | \`${bucket}\` | \`${vaultPath}\` | ` +
+          `\`${credentialsSecret}\` | ${namespaces.join(', ')} | ${groups.join(', ')} |`
+        );
       }),
   );
   return [
@@ -154,8 +157,8 @@ export async function storageRequestTable(root: string): Promise<string> {
 
 /** One cell of the permission table: the verbs a role has on a resource, in a fixed order, or a dash. */
 const verbOrder = ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'];
-const verbCell = (verbs: Set<string> | undefined) =>
-  verbs ? [...verbs].sort((a, b) => verbOrder.indexOf(a) - verbOrder.indexOf(b) || a.localeCompare(b)).join(', ') : '—';
+const byVerbOrder = (a: string, b: string) => verbOrder.indexOf(a) - verbOrder.indexOf(b) || a.localeCompare(b);
+const verbCell = (verbs: Set<string> | undefined) => (verbs ? [...verbs].sort(byVerbOrder).join(', ') : '—');
 
 /**
  * What each owner role may do in a project namespace, read from the Roles render writes for the example

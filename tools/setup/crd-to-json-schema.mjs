@@ -50,7 +50,10 @@ export function crdToJsonSchemas(crd) {
     }));
 }
 
-/** Converts every CRD found in the given YAML files (multi-document and `List` files too); returns the file names written to outDir. */
+/**
+ * Converts every CRD found in the given YAML files (multi-document and `List` files too);
+ * returns the file names written to outDir.
+ */
 export function convertCrdFiles(crdFiles, outDir) {
   const written = [];
   for (const file of crdFiles) {

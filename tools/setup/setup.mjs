@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Installs what the pipeline needs outside npm under .tools/: the kubeconform, helm and kustomize binaries,
-// OFFLINE schemas (Kubernetes, Argo CD, External Secrets Operator) and the flyte chart of each cluster. Plain Node with zero npm
-// dependencies, because it runs on a fresh clone before `npm ci`. Runs as the pre-hook of render/validate/test, so every step keeps a
-// stamp of what it installed and an up-to-date run costs well under a second.
+// OFFLINE schemas (Kubernetes, Argo CD, External Secrets Operator) and the flyte chart of each cluster.
+// Plain Node with zero npm dependencies, because it runs on a fresh clone before `npm ci`. Runs as the pre-hook of
+// render/validate/test, so every step keeps a stamp of what it installed and an up-to-date run costs well under
+// a second.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -91,8 +92,10 @@ function findGo() {
     if (!spawnSync(candidate, ['version'], { stdio: 'ignore' }).error) return candidate;
   }
   throw new SetupError(
-    "Go is required to install kubeconform, helm and kustomize and to download Argo CD's CRDs, and `go` was not found on PATH.\n" +
-      '  Install Go 1.22 or newer (https://go.dev/doc/install, or `apt-get install golang-go`), then run `npm run setup` again.',
+    "Go is required to install kubeconform, helm and kustomize and to download Argo CD's CRDs, " +
+      'and `go` was not found on PATH.\n' +
+      '  Install Go 1.22 or newer (https://go.dev/doc/install, or `apt-get install golang-go`), ' +
+      'then run `npm run setup` again.',
   );
 }
 
@@ -129,7 +132,9 @@ function clusterFiles(root, clustersDir) {
     .map((name) => ({ file: display(root, join(dir, name)), text: readFileSync(join(dir, name), 'utf8') }));
 }
 
-/** The `kubernetesVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: '1.21.0' }]. */
+/**
+ * The `kubernetesVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: '1.21.0' }].
+ */
 export function clusterKubernetesVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
   return clusterFiles(root, clustersDir).map(({ file, text }) => {
     // A tiny regex instead of a YAML parser: setup has no dependencies. Top-level key only.
@@ -151,7 +156,8 @@ export function kubernetesValidatePin(toolchain, kubernetesVersion) {
     throw new SetupError(
       `no Kubernetes schemas are pinned for Kubernetes ${minor} (version ${kubernetesVersion}).\n` +
         `  Add "${minor}": "<release>" under "kubernetesValidate" in tools/toolchain.json, naming a PyPI release of ` +
-        `kubernetes-validate that ships kubernetes_validate/kubernetes-json-schema/v${minor}.0-local-strict/ (pinned now: ${known}).`,
+        'kubernetes-validate that ships ' +
+        `kubernetes_validate/kubernetes-json-schema/v${minor}.0-local-strict/ (pinned now: ${known}).`,
     );
   }
   return pin;
@@ -242,7 +248,8 @@ export function installKubernetesSchemas(root, version, archive, stamp) {
     );
     if (!existsSync(join(staging, '_definitions.json'))) {
       throw new SetupError(
-        `${basename(archive)} has no ${sourceFolder}/ schemas (found ${count} files): fix the pin of Kubernetes ${version} in tools/toolchain.json`,
+        `${basename(archive)} has no ${sourceFolder}/ schemas (found ${count} files): ` +
+          `fix the pin of Kubernetes ${version} in tools/toolchain.json`,
       );
     }
     writeFileSync(join(staging, '.stamp'), `${stamp}\n`);
@@ -253,7 +260,8 @@ function downloadKubernetesValidate(pin, dir) {
   const python = spawnSync('python3', ['-m', 'pip', '--version'], { stdio: 'ignore' });
   if (python.error || python.status !== 0) {
     throw new SetupError(
-      'python3 with pip is required to download the Kubernetes schemas (PyPI package kubernetes-validate); install Python 3 and pip, then run `npm run setup` again.',
+      'python3 with pip is required to download the Kubernetes schemas (PyPI package kubernetes-validate); ' +
+        'install Python 3 and pip, then run `npm run setup` again.',
     );
   }
   run('python3', [
@@ -399,9 +407,11 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
   const missing = crdFiles.filter((file) => !existsSync(file));
   if (missing.length > 0) {
     throw new SetupError(
-      `the Argo CD ${version} CRDs were not found in ${crdsDir} (${crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule.slice(3)}); ` +
+      `the Argo CD ${version} CRDs were not found in ${crdsDir} ` +
+        `(${crdsOverride ? 'ARGOCD_CRDS_DIR' : goModule.slice(3)}); ` +
         `missing: ${missing.map((file) => basename(file)).join(', ')}.\n` +
-        `  Set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} (the manifests/crds/ folder of the Argo CD ${version} release),\n` +
+        `  Set ARGOCD_CRDS_DIR to a folder holding ${ARGO_CD_CRD_FILES.join(', ')} ` +
+        `(the manifests/crds/ folder of the Argo CD ${version} release),\n` +
         `  or unset it to take them from Argo CD's Go module.`,
     );
   }
@@ -414,7 +424,11 @@ export async function ensureArgoCdSchemas(root = defaultRepoRoot, toolchain = re
   ].join(' ');
   if (installed?.join(' ') === stamp) return `Argo CD ${version} schemas up to date`;
   const written = await installConvertedCrds(target, crdFiles, stamp, `the Argo CD CRDs in ${crdsDir}`);
-  return `Argo CD ${version} schemas installed from ${crdsOverride ? `ARGOCD_CRDS_DIR (${crdsDir})` : `the Go module ${goModule.slice(3)}`} (${written.join(', ')})`;
+  return (
+    `Argo CD ${version} schemas installed ` +
+    `from ${crdsOverride ? `ARGOCD_CRDS_DIR (${crdsDir})` : `the Go module ${goModule.slice(3)}`} ` +
+    `(${written.join(', ')})`
+  );
 }
 
 // e. External Secrets Operator schemas, converted from the CRDs of its Go module (`crds`, e.g.
@@ -452,7 +466,9 @@ const CHART_VERSION = /^v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 
 /** Where setup installs the flyte chart of a version: the chart's own folder, Chart.yaml directly inside it. */
 export const flyteChartDir = (root, version) => join(root, '.tools/charts', `flyte-${version}`);
-/** What the chart folder was installed from (JSON), beside the folder so that the chart's files stay the package's own. */
+/**
+ * What the chart folder was installed from (JSON), beside the folder so that the chart's files stay the package's own.
+ */
 export const flyteChartStamp = (root, version) => `${flyteChartDir(root, version)}.stamp`;
 
 /** The value of `key:` directly under the top-level `parent:` of a YAML file, without a YAML parser. */
@@ -464,7 +480,10 @@ function childScalar(text, parent, key) {
   return new RegExp(`^${indent}${key}:[ \\t]*(["']?)([^\\s"'#]*)\\1[ \\t]*(?:#.*)?$`, 'm').exec(block)?.[2];
 }
 
-/** The `flyte:` → `chartVersion:` of every cluster file, e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: 'v0.15.0' }]. */
+/**
+ * The `flyte:` → `chartVersion:` of every cluster file,
+ * e.g. [{ file: 'platform/clusters/gkp-dev.yaml', version: 'v0.15.0' }].
+ */
 export function clusterChartVersions(root = defaultRepoRoot, clustersDir = 'platform/clusters') {
   return clusterFiles(root, clustersDir).map(({ file, text }) => {
     const version = childScalar(text, 'flyte', 'chartVersion');
@@ -488,7 +507,8 @@ export function flyteChartPin(toolchain, version, file = 'a cluster file') {
     const known = Object.keys(toolchain.flyteChart ?? {}).join(', ') || 'none';
     throw new SetupError(
       `${file} names the flyte chart ${version}, and no package is pinned for it (pinned now: ${known}).\n` +
-        `  Add "${version}": { "url": "<URL of flyte-${version}.tgz>", "sha256": "<its sha256>" } under "flyteChart" in tools/toolchain.json.`,
+        `  Add "${version}": { "url": "<URL of flyte-${version}.tgz>", ` +
+        '"sha256": "<its sha256>" } under "flyteChart" in tools/toolchain.json.',
     );
   }
   return pin;
@@ -576,7 +596,9 @@ function checkPackageDigest(bytes, source, version, pin, fix) {
   }
 }
 
-/** The chart of one version: kept while its stamp matches, else installed from FLYTE_CHART or the (mirrored) pinned URL. */
+/**
+ * The chart of one version: kept while its stamp matches, else installed from FLYTE_CHART or the (mirrored) pinned URL.
+ */
 async function ensureFlyteChart(root, version, pin, env) {
   const target = flyteChartDir(root, version);
   const stampFile = flyteChartStamp(root, version);
@@ -615,12 +637,14 @@ async function ensureFlyteChart(root, version, pin, env) {
     };
   } else if (!existsSync(given)) {
     throw new SetupError(
-      `FLYTE_CHART names ${given}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
+      `FLYTE_CHART names ${given}, which does not exist: ` +
+        `point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
     );
   } else if (statSync(given).isDirectory()) {
     if (!existsSync(join(given, 'Chart.yaml')))
       throw new SetupError(
-        `FLYTE_CHART names the folder ${given}, which holds no Chart.yaml: point it at the flyte chart's own folder, or at its .tgz package.`,
+        `FLYTE_CHART names the folder ${given}, which holds no Chart.yaml: ` +
+          "point it at the flyte chart's own folder, or at its .tgz package.",
       );
     stamp = { pin: pin.sha256, source: given, folderSha256: folderDigest(given) };
     if (installed?.pin === stamp.pin && installed.folderSha256 === stamp.folderSha256)
@@ -666,7 +690,8 @@ export async function ensureFlyteCharts(
   for (const name of ['FLYTE_CHART', 'FLYTE_CHART_URL']) {
     if (versions.length > 1 && env[name] && !env[name].includes('{version}')) {
       throw new SetupError(
-        `${name} names one chart, and the clusters use several versions (${versions.map(([v]) => v).join(', ')}): write {version} in it where the version goes`,
+        `${name} names one chart, and the clusters use several versions ` +
+          `(${versions.map(([v]) => v).join(', ')}): write {version} in it where the version goes`,
       );
     }
   }
@@ -684,7 +709,8 @@ export async function main(root = defaultRepoRoot) {
     const toolchain = readToolchain(root);
     log(ensureGoTool(root, toolchain.kubeconform));
     log(ensureGoTool(root, toolchain.helm));
-    log(ensureGoTool(root, toolchain.kustomize)); // builds the platform folder as Argo CD does: the chart, then its post-render
+    // kustomize builds the platform folder as Argo CD does: the chart, then its post-render.
+    log(ensureGoTool(root, toolchain.kustomize));
     log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));

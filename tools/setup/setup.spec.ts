@@ -120,7 +120,8 @@ describe('CRD to JSON Schema conversion', () => {
     // A List and a second document that is not a CRD, as `kubectl get crd -o yaml` and bundles write them.
     writeFileSync(
       crdFile,
-      `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(widgetCrd)}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n`,
+      `apiVersion: v1\nkind: List\nitems:\n- ${JSON.stringify(widgetCrd)}\n---\n` +
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n',
     );
     expect(convertCrdFiles([crdFile], schemaDir)).toEqual(['widget-example-v1beta2.json']);
 
@@ -182,15 +183,19 @@ describe('Kubernetes versions of the clusters', () => {
     );
   });
 
-  it('maps a minor version to its pinned kubernetes-validate release, and an unknown minor to an error naming tools/toolchain.json', () => {
-    expect(kubernetesValidatePin(toolchain, '1.21.0')).toBe('1.21.0');
-    expect(kubernetesValidatePin(toolchain, '1.30.4')).toBe('1.37.0');
+  it(
+    'maps a minor version to its pinned kubernetes-validate release, ' +
+      'and an unknown minor to an error naming tools/toolchain.json',
+    () => {
+      expect(kubernetesValidatePin(toolchain, '1.21.0')).toBe('1.21.0');
+      expect(kubernetesValidatePin(toolchain, '1.30.4')).toBe('1.37.0');
 
-    expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(SetupError);
-    expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(
-      /Kubernetes 1\.22 .*\n.*"1\.22".*tools\/toolchain\.json/,
-    );
-  });
+      expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(SetupError);
+      expect(() => kubernetesValidatePin(toolchain, '1.22.3')).toThrow(
+        /Kubernetes 1\.22 .*\n.*"1\.22".*tools\/toolchain\.json/,
+      );
+    },
+  );
 });
 
 describe('Kubernetes schemas from a kubernetes-validate archive', () => {
@@ -233,35 +238,39 @@ describe('Kubernetes schemas from a kubernetes-validate archive', () => {
     return [sdist, wheel];
   }
 
-  it('installs the minor version folder under the full version, with references kubeconform resolves offline', async () => {
-    for (const [i, archive] of fakeArchives().entries()) {
-      const root = join(tmp, `k8s-root-${i}`);
-      installKubernetesSchemas(root, '1.30.2', archive, 'test-stamp');
+  it(
+    'installs the minor version folder under the full version, ' + 'with references kubeconform resolves offline',
+    async () => {
+      for (const [i, archive] of fakeArchives().entries()) {
+        const root = join(tmp, `k8s-root-${i}`);
+        installKubernetesSchemas(root, '1.30.2', archive, 'test-stamp');
 
-      const installed = join(root, '.tools/schemas/kubernetes/v1.30.2-local-strict');
-      expect(readdirSync(installed).sort()).toEqual(['.stamp', '_definitions.json', 'namespace-v1.json']);
-      writeFileSync(
-        join(root, 'ns.yaml'),
-        'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Namespace\nmetadata: {nmae: b}\n',
-      );
-      const settings = {
-        ...toolchainSettings(root, '1.30.2', 'unused'),
-        binary: toolchainSettings(repoRoot, '1.30.2', 'unused').binary,
-      };
-      const verdicts = await runKubeconform(['ns.yaml'], root, {
-        ...settings,
-        schemaLocations: settings.schemaLocations.slice(0, 1),
-      });
+        const installed = join(root, '.tools/schemas/kubernetes/v1.30.2-local-strict');
+        expect(readdirSync(installed).sort()).toEqual(['.stamp', '_definitions.json', 'namespace-v1.json']);
+        writeFileSync(
+          join(root, 'ns.yaml'),
+          'apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n' +
+            'apiVersion: v1\nkind: Namespace\nmetadata: {nmae: b}\n',
+        );
+        const settings = {
+          ...toolchainSettings(root, '1.30.2', 'unused'),
+          binary: toolchainSettings(repoRoot, '1.30.2', 'unused').binary,
+        };
+        const verdicts = await runKubeconform(['ns.yaml'], root, {
+          ...settings,
+          schemaLocations: settings.schemaLocations.slice(0, 1),
+        });
 
-      expect(
-        verdicts.map((v) => [v.status, v.errors.map((e) => e.path)]),
-        basename(archive),
-      ).toEqual([
-        ['invalid', ['/metadata']],
-        ['valid', []],
-      ]);
-    }
-  });
+        expect(
+          verdicts.map((v) => [v.status, v.errors.map((e) => e.path)]),
+          basename(archive),
+        ).toEqual([
+          ['invalid', ['/metadata']],
+          ['valid', []],
+        ]);
+      }
+    },
+  );
 
   it('names tools/toolchain.json when the pinned package lacks the version', () => {
     const [sdist] = fakeArchives();
@@ -273,7 +282,9 @@ describe('Kubernetes schemas from a kubernetes-validate archive', () => {
 
 describe('Argo CD schemas', () => {
   const minimalCrd = (kind: string) =>
-    `apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\nspec:\n  group: argoproj.io\n  names: {kind: ${kind}}\n  versions:\n  - name: v1alpha1\n    schema:\n      openAPIV3Schema: {type: object, properties: {spec: {type: object}}}\n`;
+    'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: x}\n' +
+    `spec:\n  group: argoproj.io\n  names: {kind: ${kind}}\n  versions:\n  - name: v1alpha1\n` +
+    '    schema:\n      openAPIV3Schema: {type: object, properties: {spec: {type: object}}}\n';
   const writeCrds = (dir: string) => {
     mkdirSync(dir, { recursive: true });
     for (const kind of ['Application', 'AppProject', 'ApplicationSet'])
@@ -296,8 +307,10 @@ describe('Argo CD schemas', () => {
     const root = join(tmp, 'argo-go-root');
 
     expect(await ensureArgoCdSchemas(root, toolchain, goEnv)).toBe(
-      `Argo CD ${toolchain.argoCd.version} schemas installed from the Go module github.com/argoproj/argo-cd/v2@${toolchain.argoCd.version} ` +
-        '(application-argoproj-v1alpha1.json, appproject-argoproj-v1alpha1.json, applicationset-argoproj-v1alpha1.json)',
+      `Argo CD ${toolchain.argoCd.version} schemas installed from ` +
+        `the Go module github.com/argoproj/argo-cd/v2@${toolchain.argoCd.version} ` +
+        '(application-argoproj-v1alpha1.json, appproject-argoproj-v1alpha1.json, ' +
+        'applicationset-argoproj-v1alpha1.json)',
     );
     const application = JSON.parse(
       readFileSync(
@@ -318,7 +331,13 @@ describe('Argo CD schemas', () => {
 
     await expect(attempt).rejects.toThrow(SetupError);
     await expect(attempt).rejects.toThrow(
-      /could not download Argo CD v2\.999\.0's CRDs, `go mod download github\.com\/argoproj\/argo-cd\/v2@v2\.999\.0` failed: .*GOPROXY=off.*\n.*"argoCd\.version".*\n.*set ARGOCD_CRDS_DIR/,
+      new RegExp(
+        [
+          String.raw`could not download Argo CD v2\.999\.0's CRDs, `,
+          String.raw`\`go mod download github\.com\/argoproj\/argo-cd\/v2@v2\.999\.0\` failed: .*GOPROXY=off.*\n`,
+          String.raw`.*"argoCd\.version".*\n.*set ARGOCD_CRDS_DIR`,
+        ].join(''),
+      ),
     );
   });
 
@@ -328,7 +347,13 @@ describe('Argo CD schemas', () => {
     writeCrds(env.ARGOCD_CRDS_DIR);
 
     expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(
-      /installed from ARGOCD_CRDS_DIR \(.*argo-crds\) \(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, applicationset-argoproj-v1alpha1\.json\)/,
+      new RegExp(
+        [
+          String.raw`installed from ARGOCD_CRDS_DIR \(.*argo-crds\) `,
+          String.raw`\(application-argoproj-v1alpha1\.json, appproject-argoproj-v1alpha1\.json, `,
+          String.raw`applicationset-argoproj-v1alpha1\.json\)`,
+        ].join(''),
+      ),
     );
     expect(await ensureArgoCdSchemas(root, toolchain, env)).toMatch(/up to date$/);
 
@@ -386,7 +411,12 @@ describe('External Secrets Operator schemas', () => {
     const unknown: Toolchain = { ...toolchain, externalSecrets: { ...toolchain.externalSecrets, version: 'v0.999.0' } };
     const offline = { ...process.env, GOPROXY: 'off', GOMODCACHE: mkdtempSync(join(tmp, 'eso-offline-modcache-')) };
     await expect(ensureExternalSecretsSchemas(join(tmp, 'eso-offline'), unknown, offline)).rejects.toThrow(
-      /could not download External Secrets Operator v0\.999\.0's CRDs, .*GOPROXY=off.*\n.*"externalSecrets" in tools\/toolchain\.json/,
+      new RegExp(
+        [
+          String.raw`could not download External Secrets Operator v0\.999\.0's CRDs, .*GOPROXY=off.*\n`,
+          String.raw`.*"externalSecrets" in tools\/toolchain\.json`,
+        ].join(''),
+      ),
     );
   });
 });
@@ -438,7 +468,8 @@ describe('chart versions of the clusters', () => {
     clusterFile(
       'charts-ok',
       'a.yaml',
-      'name: a\nflyte:\n  # the platform\n  chart: flyte\n  chartVersion: v0.15.0 # pinned\n  extra:\n    chartVersion: v9.9.9\n',
+      'name: a\nflyte:\n  # the platform\n  chart: flyte\n' +
+        '  chartVersion: v0.15.0 # pinned\n  extra:\n    chartVersion: v9.9.9\n',
     );
     clusterFile(
       'charts-ok',
@@ -476,7 +507,13 @@ describe('chart versions of the clusters', () => {
 
     expect(() => flyteChartPin(toolchain, 'v0.16.0', 'platform/clusters/gkp-test.yaml')).toThrow(SetupError);
     expect(() => flyteChartPin(toolchain, 'v0.16.0', 'platform/clusters/gkp-test.yaml')).toThrow(
-      /^platform\/clusters\/gkp-test\.yaml names the flyte chart v0\.16\.0, and no package is pinned for it \(pinned now: v0\.15\.0\)\.\n.*Add "v0\.16\.0": \{ "url": .*"sha256": .* under "flyteChart" in tools\/toolchain\.json/,
+      new RegExp(
+        [
+          String.raw`^platform\/clusters\/gkp-test\.yaml names the flyte chart v0\.16\.0, `,
+          String.raw`and no package is pinned for it \(pinned now: v0\.15\.0\)\.\n`,
+          String.raw`.*Add "v0\.16\.0": \{ "url": .*"sha256": .* under "flyteChart" in tools\/toolchain\.json`,
+        ].join(''),
+      ),
     );
   });
 });
@@ -579,7 +616,9 @@ describe('the flyte chart', () => {
     await expect(attempt).rejects.toThrow(SetupError);
     await expect(attempt).rejects.toThrow(
       new RegExp(
-        `has sha256 ${tiny.sha256}, not the one pinned for ${version} \\("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${otherDigest}\\); refusing it\\.\\n.*FLYTE_CHART_URL`,
+        `has sha256 ${tiny.sha256}, not the one pinned for ${version} ` +
+          `\\("flyteChart" → "${version}" → "sha256" in tools/toolchain.json: ${otherDigest}\\); ` +
+          'refusing it\\.\\n.*FLYTE_CHART_URL',
       ),
     );
     expect(existsSync(flyteChartDir(root, version))).toBe(false);
@@ -591,7 +630,9 @@ describe('the flyte chart', () => {
 
     await expect(ensureFlyteCharts(root, pinned(unreachable), {})).rejects.toThrow(
       new RegExp(
-        `could not download the flyte chart ${version} from ${unreachable}: .*ECONNREFUSED.*\\n.*Set FLYTE_CHART_URL to a mirror .*sha256 ${tiny.sha256}.*\\n.*or FLYTE_CHART to a copy of it`,
+        `could not download the flyte chart ${version} from ${unreachable}: .*ECONNREFUSED.*\\n` +
+          `.*Set FLYTE_CHART_URL to a mirror .*sha256 ${tiny.sha256}.*\\n` +
+          '.*or FLYTE_CHART to a copy of it',
       ),
     );
     const notThere = `${baseUrl}/elsewhere.tgz`;
@@ -601,7 +642,8 @@ describe('the flyte chart', () => {
 
     const mirror = `${baseUrl}/flyte-{version}.tgz`;
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART_URL: mirror })).toEqual([
-      `flyte chart ${version} installed into .tools/charts/flyte-${version} from ${baseUrl}/flyte-${version}.tgz, sha256 verified`,
+      `flyte chart ${version} installed into .tools/charts/flyte-${version} ` +
+        `from ${baseUrl}/flyte-${version}.tgz, sha256 verified`,
     ]);
     expect(renderInstalled(root)).toContain('name: from-the-package');
   });
@@ -613,7 +655,8 @@ describe('the flyte chart', () => {
 
     await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: other.tgz })).rejects.toThrow(
       new RegExp(
-        `the flyte chart package ${other.tgz} \\(FLYTE_CHART\\) has sha256 ${other.sha256}, not the one pinned for ${version}`,
+        `the flyte chart package ${other.tgz} \\(FLYTE_CHART\\) ` +
+          `has sha256 ${other.sha256}, not the one pinned for ${version}`,
       ),
     );
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: tiny.tgz })).toEqual([
@@ -628,7 +671,9 @@ describe('the flyte chart', () => {
     mkdirSync(folder);
     spawnSync('cp', ['-r', `${tiny.folder}/.`, folder]);
     const unreachable = await closedPortUrl();
-    const given = `flyte chart ${version} installed into .tools/charts/flyte-${version} from the folder ${folder}, taken as given: a folder cannot be checked against the package's sha256`;
+    const given =
+      `flyte chart ${version} installed into .tools/charts/flyte-${version} from the folder ${folder}, ` +
+      "taken as given: a folder cannot be checked against the package's sha256";
 
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([given]);
     expect(await ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: folder })).toEqual([
@@ -654,7 +699,8 @@ describe('the flyte chart', () => {
     const unreachable = await closedPortUrl();
 
     await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: 'charts/none' })).rejects.toThrow(
-      `FLYTE_CHART names ${join(root, 'charts/none')}, which does not exist: point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
+      `FLYTE_CHART names ${join(root, 'charts/none')}, which does not exist: ` +
+        `point it at the flyte chart ${version}, a chart folder or its .tgz package.`,
     );
     await expect(ensureFlyteCharts(root, pinned(unreachable), { FLYTE_CHART: 'not-a-chart' })).rejects.toThrow(
       `FLYTE_CHART names the folder ${join(root, 'not-a-chart')}, which holds no Chart.yaml`,
@@ -694,7 +740,12 @@ describe('the flyte chart', () => {
     writeFileSync(join(root, 'platform/clusters/prod.yaml'), 'flyte:\n  chartVersion: v0.15.0\n');
 
     await expect(ensureFlyteCharts(root, toolchain, { FLYTE_CHART: tiny.tgz })).rejects.toThrow(
-      /FLYTE_CHART names one chart, and the clusters use several versions \(v9\.9\.9, v0\.15\.0\): write \{version\} in it/,
+      new RegExp(
+        [
+          String.raw`FLYTE_CHART names one chart, and the clusters use several versions \(v9\.9\.9, v0\.15\.0\): `,
+          String.raw`write \{version\} in it`,
+        ].join(''),
+      ),
     );
   });
 });

@@ -44,7 +44,8 @@ export function formatHuman(diagnostics: Diagnostic[]): string {
 
 export function formatJson(diagnostics: Diagnostic[], checkedFiles: string[]): string {
   const sorted = [...diagnostics].sort(compareDiagnostics);
-  return `${JSON.stringify({ ok: sorted.length === 0, checkedFiles: [...checkedFiles].sort(), diagnostics: sorted }, null, 2)}\n`;
+  const report = { ok: sorted.length === 0, checkedFiles: [...checkedFiles].sort(), diagnostics: sorted };
+  return `${JSON.stringify(report, null, 2)}\n`;
 }
 
 /** One test case per checked file, failing with its findings: CI systems annotate the file. */

@@ -1,4 +1,7 @@
-/** How long an external tool (kubeconform, helm, kustomize) may run: FLYTE_GKP_TOOL_TIMEOUT_SECONDS, 300 s unless set. */
+/**
+ * How long an external tool (kubeconform, helm, kustomize) may run: FLYTE_GKP_TOOL_TIMEOUT_SECONDS,
+ * 300 s unless set.
+ */
 export const toolTimeoutVariable = 'FLYTE_GKP_TOOL_TIMEOUT_SECONDS';
 const defaultToolTimeoutSeconds = 300;
 

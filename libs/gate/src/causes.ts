@@ -11,9 +11,9 @@ const idOf = (file: string) => file.slice(file.lastIndexOf('/') + 1).replace(spe
  * While a spec has findings of its own (schema, lint), what it renders is stale or missing: every drift
  * and kubeconform finding on its output follows from them, and `npm run render` refuses until they are
  * fixed. Listed, they would bury the cause under "run npm run render" lines; they become one line on the
- * spec saying so. The drift of the files every project shares (the project registration lists the projects,
- * CODEOWNERS names each spec) can only be fixed by that render too: it joins the line of the first such spec. Findings on output whose
- * spec is clean stay as they are.
+ * spec saying so. The drift of the files every project shares (the project registration lists the
+ * projects, CODEOWNERS names each spec) can only be fixed by that render too: it joins the line of the
+ * first such spec. Findings on output whose spec is clean stay as they are.
  */
 export function collapseConsequences(diagnostics: Diagnostic[], specFiles: readonly string[]): Diagnostic[] {
   const specOfId = new Map(specFiles.map((file) => [idOf(file), file]));

@@ -34,8 +34,9 @@ export const schemaExceptions: SchemaException[] = [
     message: 'got null, want object',
     template: 'flyte/templates/admin/secret-auth.yaml',
     reason:
-      'the chart writes `stringData:` empty unless flyteadmin.secrets holds values, and those would be secrets in git; ' +
-      "the API server reads null as an absent field, and flyteadmin's generate-secrets init container fills the Secret",
+      'the chart writes `stringData:` empty unless flyteadmin.secrets holds values, and those would be secrets ' +
+      "in git; the API server reads null as an absent field, and flyteadmin's generate-secrets init container " +
+      'fills the Secret',
   },
 ];
 
@@ -54,9 +55,12 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
       { kind: 'ClusterRole', name: 'flyteadmin' },
       { kind: 'ClusterRoleBinding', name: 'flyteadmin-binding' },
     ],
-    why: 'Unconditional in chart v0.15.0; used by the cluster resource sync, which is off here. `serve` itself needs only FlyteWorkflows (now per namespace) and one Secret in its own namespace.',
+    why:
+      'Unconditional in chart v0.15.0; used by the cluster resource sync, which is off here. `serve` itself needs ' +
+      'only FlyteWorkflows (now per namespace) and one Secret in its own namespace.',
     removal:
-      'A `$patch: delete` in the platform kustomization, once a Role grants what `serve` and its generate-secrets step use (not yet verified on a cluster); flyte-core ≥ v0.19.0 makes it optional.',
+      'A `$patch: delete` in the platform kustomization, once a Role grants what `serve` and its generate-secrets ' +
+      'step use (not yet verified on a cluster); flyte-core ≥ v0.19.0 makes it optional.',
   },
   {
     permission: 'ClusterRole/ClusterRoleBinding `flytepropeller` (`*` on `*`)',
@@ -65,12 +69,15 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
       { kind: 'ClusterRole', name: 'flytepropeller' },
       { kind: 'ClusterRoleBinding', name: 'flytepropeller' },
     ],
-    why: '`propeller.limit-namespace` is one namespace or `all`; with several project namespaces it must be `all`, so it watches FlyteWorkflows and pods cluster-wide and lists namespaces for GC.',
+    why:
+      '`propeller.limit-namespace` is one namespace or `all`; with several project namespaces it must be `all`, ' +
+      'so it watches FlyteWorkflows and pods cluster-wide and lists namespaces for GC.',
     removal: 'One propeller per namespace (`limit-namespace: <ns>`), or upstream namespace-scoped RBAC (v1.16.0).',
   },
   {
     permission:
-      'ClusterRole/ClusterRoleBinding `flyte-pod-webhook` (get/create/update/patch on secrets, pods, webhook configurations)',
+      'ClusterRole/ClusterRoleBinding `flyte-pod-webhook` ' +
+      '(get/create/update/patch on secrets, pods, webhook configurations)',
     createdBy: 'chart',
     objects: [
       { kind: 'ClusterRole', name: 'flyte-pod-webhook' },
@@ -83,7 +90,9 @@ export const clusterScopedExceptions: ClusterScopedException[] = [
     permission: 'MutatingWebhookConfiguration `flyte-pod-webhook`',
     createdBy: 'the pod webhook at start-up',
     objects: [],
-    why: 'Not rendered: the webhook creates it when it starts (pods labelled `inject-flyte-secrets: "true"`, all namespaces, failurePolicy Ignore).',
+    why:
+      'Not rendered: the webhook creates it when it starts ' +
+      '(pods labelled `inject-flyte-secrets: "true"`, all namespaces, failurePolicy Ignore).',
     removal: 'A namespaceSelector limited to `flytepoc.gkp.io/project` namespaces (newer charts).',
   },
   {

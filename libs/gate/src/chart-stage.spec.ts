@@ -49,23 +49,26 @@ function withKustomization(change: (kustomization: any) => void): RenderedFile[]
 const check = (files: RenderedFile[]) => checkChart(repoRoot, cluster(), platform.pins, files, { verdictCache: false });
 
 describe('chart stage', () => {
-  it('passes the chart rendered with the committed values, with exactly the documented cluster-scoped objects', async () => {
-    const { diagnostics, objects } = await check(rendered);
-    expect(diagnostics).toEqual([]);
-    const clusterScoped = objects.filter((o) =>
-      ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.object.kind as string),
-    );
-    const documented = clusterScopedExceptions
-      .filter((e) => e.createdBy === 'chart')
-      .flatMap((e) => e.objects.map((x) => `${x.kind} ${x.name}`));
-    expect(clusterScoped.map((o) => `${o.object.kind} ${(o.object.metadata as any).name}`).sort()).toEqual(
-      documented.sort(),
-    );
-    // Argo CD puts the objects without a namespace (the dashboard's) into the destination namespace.
-    expect(
-      objects.some((o) => !(o.object.metadata as any).namespace && o.source.includes('kubernetes-dashboard')),
-    ).toBe(true);
-  });
+  it(
+    'passes the chart rendered with the committed values, ' + 'with exactly the documented cluster-scoped objects',
+    async () => {
+      const { diagnostics, objects } = await check(rendered);
+      expect(diagnostics).toEqual([]);
+      const clusterScoped = objects.filter((o) =>
+        ['CustomResourceDefinition', 'ClusterRole', 'ClusterRoleBinding'].includes(o.object.kind as string),
+      );
+      const documented = clusterScopedExceptions
+        .filter((e) => e.createdBy === 'chart')
+        .flatMap((e) => e.objects.map((x) => `${x.kind} ${x.name}`));
+      expect(clusterScoped.map((o) => `${o.object.kind} ${(o.object.metadata as any).name}`).sort()).toEqual(
+        documented.sort(),
+      );
+      // Argo CD puts the objects without a namespace (the dashboard's) into the destination namespace.
+      expect(
+        objects.some((o) => !(o.object.metadata as any).namespace && o.source.includes('kubernetes-dashboard')),
+      ).toBe(true);
+    },
+  );
 
   it('builds the project registration with the chart and checks it like the chart`s own pods', async () => {
     const registration = clusterPaths(cluster()).projectRegistration;
@@ -81,7 +84,8 @@ describe('chart stage', () => {
     );
     const { diagnostics } = await check(unpinned);
     expect(diagnostics.map((d) => `${d.rule} ${d.message}`)).toEqual([
-      `chart/image Job ${(job.object.metadata as any).name} (project-registration.yaml): container register runs python:latest, not a pin of platform/pins.yaml`,
+      `chart/image Job ${(job.object.metadata as any).name} (project-registration.yaml): ` +
+        'container register runs python:latest, not a pin of platform/pins.yaml',
     ]);
   });
 
@@ -117,19 +121,23 @@ describe('chart stage', () => {
     }
   });
 
-  it('refuses an unquoted project id that Kubernetes reads as a boolean, naming the template, the value and its line', async () => {
-    const files = withValues((v) => (v.flyteadmin.initialProjects = ['x', 'y']));
-    const { diagnostics } = await check(files);
-    expect(diagnostics).toHaveLength(1);
-    const [finding] = diagnostics;
-    expect(finding).toMatchObject({ file: valuesPath(), rule: 'chart/kubeconform' });
-    expect(finding.message).toContain('Deployment flyteadmin (flyte/templates/admin/deployment.yaml)');
-    expect(finding.message).toMatch(
-      /initContainers\/\d+\/command\/\d+: got boolean, want string, from the value flyteadmin.initialProjects/,
-    );
-    const checked = files.find((f) => f.path === valuesPath())!.content;
-    expect(checked.split('\n')[finding.line! - 1]).toContain('initialProjects:');
-  });
+  it(
+    'refuses an unquoted project id that Kubernetes reads as a boolean, ' +
+      'naming the template, the value and its line',
+    async () => {
+      const files = withValues((v) => (v.flyteadmin.initialProjects = ['x', 'y']));
+      const { diagnostics } = await check(files);
+      expect(diagnostics).toHaveLength(1);
+      const [finding] = diagnostics;
+      expect(finding).toMatchObject({ file: valuesPath(), rule: 'chart/kubeconform' });
+      expect(finding.message).toContain('Deployment flyteadmin (flyte/templates/admin/deployment.yaml)');
+      expect(finding.message).toMatch(
+        /initContainers\/\d+\/command\/\d+: got boolean, want string, from the value flyteadmin.initialProjects/,
+      );
+      const checked = files.find((f) => f.path === valuesPath())!.content;
+      expect(checked.split('\n')[finding.line! - 1]).toContain('initialProjects:');
+    },
+  );
 
   it('refuses a NodePort Service, an unpinned image and an object outside the system namespace', async () => {
     const { diagnostics } = await check(
@@ -145,7 +153,12 @@ describe('chart stage', () => {
     ]);
     expect(byRule('chart/image')).toEqual([
       expect.stringMatching(
-        /^Deployment flyteconsole \(flyte\/templates\/console\/deployment.yaml\): container flyteconsole runs cr.flyte.org\/flyteorg\/flyteconsole:v0.20.1/,
+        new RegExp(
+          [
+            String.raw`^Deployment flyteconsole \(flyte\/templates\/console\/deployment.yaml\): `,
+            String.raw`container flyteconsole runs cr.flyte.org\/flyteorg\/flyteconsole:v0.20.1`,
+          ].join(''),
+        ),
       ),
     ]);
     expect(byRule('chart/namespace').length).toBeGreaterThan(10);
@@ -156,58 +169,81 @@ describe('chart stage', () => {
     );
   });
 
-  it('refuses a cluster-scoped object nobody documented, and reports exceptions the render no longer needs', async () => {
-    const { diagnostics } = await check(
-      withValues((v) => {
-        v['kubernetes-dashboard'].rbac.clusterRoleMetrics = true;
-        v.webhook.enabled = false;
-      }),
-    );
-    const messages = diagnostics.map((d) => `${d.rule}: ${d.message}`);
-    expect(messages).toContainEqual(
-      expect.stringMatching(
-        /^chart\/cluster-scoped: ClusterRole flyte-kubernetes-dashboard-metrics \(flyte\/charts\/kubernetes-dashboard\/templates\/clusterrole-metrics.yaml\)/,
-      ),
-    );
-    expect(messages).toContain(
-      'chart/stale-exception: the cluster-scoped exception ClusterRole flyte-pod-webhook is no longer rendered by the chart',
-    );
-  });
-
-  it('runs the images the chart hard-codes as pins, through the kustomization, and refuses them without it', async () => {
-    const containers = (objects: Awaited<ReturnType<typeof check>>['objects']) => {
-      const admin = objects.find(
-        (o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin',
-      )!.object as any;
-      return Object.fromEntries(
-        [...admin.spec.template.spec.initContainers, ...admin.spec.template.spec.containers].map((c: any) => [
-          c.name,
-          c.image,
-        ]),
+  it(
+    'refuses a cluster-scoped object nobody documented, ' + 'and reports exceptions the render no longer needs',
+    async () => {
+      const { diagnostics } = await check(
+        withValues((v) => {
+          v['kubernetes-dashboard'].rbac.clusterRoleMetrics = true;
+          v.webhook.enabled = false;
+        }),
       );
-    };
-    const { objects } = await check(rendered);
-    expect(containers(objects)).toMatchObject({
-      redoc: 'docker.io/redocly/redoc:v2.0.0-rc.59',
-      'check-db-ready': 'docker.io/library/postgres:10.16',
-    });
+      const messages = diagnostics.map((d) => `${d.rule}: ${d.message}`);
+      expect(messages).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            [
+              String.raw`^chart\/cluster-scoped: ClusterRole flyte-kubernetes-dashboard-metrics `,
+              String.raw`\(flyte\/charts\/kubernetes-dashboard\/templates\/clusterrole-metrics.yaml\)`,
+            ].join(''),
+          ),
+        ),
+      );
+      expect(messages).toContain(
+        'chart/stale-exception: the cluster-scoped exception ' +
+          'ClusterRole flyte-pod-webhook is no longer rendered by the chart',
+      );
+    },
+  );
 
-    const { diagnostics } = await check(withKustomization((k) => delete k.images));
-    expect(diagnostics.map((d) => `${d.rule}: ${d.message}`).sort()).toEqual([
-      expect.stringMatching(
-        /^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container check-db-ready runs postgres:10.16-alpine, not a pin/,
-      ),
-      expect.stringMatching(
-        /^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): container redoc runs docker.io\/redocly\/redoc, not a pin/,
-      ),
-    ]);
-  });
+  it(
+    'runs the images the chart hard-codes as pins, ' + 'through the kustomization, and refuses them without it',
+    async () => {
+      const containers = (objects: Awaited<ReturnType<typeof check>>['objects']) => {
+        const admin = objects.find(
+          (o) => o.object.kind === 'Deployment' && (o.object.metadata as any).name === 'flyteadmin',
+        )!.object as any;
+        return Object.fromEntries(
+          [...admin.spec.template.spec.initContainers, ...admin.spec.template.spec.containers].map((c: any) => [
+            c.name,
+            c.image,
+          ]),
+        );
+      };
+      const { objects } = await check(rendered);
+      expect(containers(objects)).toMatchObject({
+        redoc: 'docker.io/redocly/redoc:v2.0.0-rc.59',
+        'check-db-ready': 'docker.io/library/postgres:10.16',
+      });
+
+      const { diagnostics } = await check(withKustomization((k) => delete k.images));
+      expect(diagnostics.map((d) => `${d.rule}: ${d.message}`).sort()).toEqual([
+        expect.stringMatching(
+          new RegExp(
+            [
+              String.raw`^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): `,
+              String.raw`container check-db-ready runs postgres:10.16-alpine, not a pin`,
+            ].join(''),
+          ),
+        ),
+        expect.stringMatching(
+          new RegExp(
+            [
+              String.raw`^chart\/image: Deployment flyteadmin \(flyte\/templates\/admin\/deployment.yaml\): `,
+              String.raw`container redoc runs docker.io\/redocly\/redoc, not a pin`,
+            ].join(''),
+          ),
+        ),
+      ]);
+    },
+  );
 
   it('reports an image override that matches nothing the chart renders any more', async () => {
     // Without the chart's postgres, flyteadmin has no check-db-ready container to swap the image of.
     const { diagnostics } = await check(withValues((v) => (v.postgres.enabled = false)));
     expect(diagnostics.map((d) => `${d.rule}: ${d.message}`)).toContain(
-      'chart/stale-exception: the image override for postgres (flyte/templates/admin/deployment.yaml, container check-db-ready) no longer matches anything the chart renders',
+      'chart/stale-exception: the image override for postgres (flyte/templates/admin/deployment.yaml, ' +
+        'container check-db-ready) no longer matches anything the chart renders',
     );
   });
 

@@ -240,13 +240,16 @@ export async function checkChart(
     build = await buildChart(root, cluster, folder);
   } catch (error) {
     if (!(error instanceof KustomizeBuildError)) throw error;
-    const message = `kustomize cannot build the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} with these values and post-render steps: ${error.message}`;
+    const message =
+      `kustomize cannot build the ${cluster.flyte.chart} chart ${cluster.flyte.chartVersion} ` +
+      `with these values and post-render steps: ${error.message}`;
     return {
       diagnostics: [
         at(
           message,
           rule.render,
-          'fix the value or the step named, in libs/render/src/flyte-values.ts, platform-kustomization.ts or the platform input they come from',
+          'fix the value or the step named, in libs/render/src/flyte-values.ts, ' +
+            'platform-kustomization.ts or the platform input they come from',
         ),
       ],
       objects: [],
@@ -298,7 +301,8 @@ function schemaFindings(
         return at(
           `${describe(object)}: ${e.path || '/'}: ${e.message}${where}`,
           rule.schema,
-          'the chart renders an object the API server would reject: change the value named, or add a reasoned entry to libs/gate/src/chart-exceptions.ts if the API server accepts it',
+          'the chart renders an object the API server would reject: change the value named, ' +
+            'or add a reasoned entry to libs/gate/src/chart-exceptions.ts if the API server accepts it',
           position,
         );
       });
@@ -332,7 +336,8 @@ function imageFindings({ objects, inflated }: ChartBuild, pins: Pins, at: At): D
         at(
           `${describe(o)}: container ${container} runs ${image}, not a pin of platform/pins.yaml`,
           rule.image,
-          'set the image through the values of the chart from a pin, or, where no value sets it, add an override to chartImageOverrides in libs/render/src/platform-kustomization.ts',
+          'set the image through the values of the chart from a pin, or, where no value sets it, ' +
+            'add an override to chartImageOverrides in libs/render/src/platform-kustomization.ts',
         ),
       ),
   );
@@ -347,7 +352,8 @@ function imageFindings({ objects, inflated }: ChartBuild, pins: Pins, at: At): D
     )
     .map((x) =>
       at(
-        `the image override for ${x.image} (${x.template}, container ${x.container}) no longer matches anything the chart renders`,
+        `the image override for ${x.image} (${x.template}, container ${x.container}) ` +
+          'no longer matches anything the chart renders',
         rule.exception,
         'remove it from chartImageOverrides in libs/render/src/platform-kustomization.ts',
       ),
@@ -355,7 +361,10 @@ function imageFindings({ objects, inflated }: ChartBuild, pins: Pins, at: At): D
   return [...findings, ...stale];
 }
 
-/** Every namespaced object lands in the system namespace (no namespace: Argo CD gives it the destination's); no node or LB ports. */
+/**
+ * Every namespaced object lands in the system namespace (no namespace: Argo CD gives it the destination's);
+ * no node or LB ports.
+ */
 function placementFindings(
   objects: ChartObject[],
   cluster: Cluster,
@@ -406,7 +415,8 @@ function clusterScopedFindings(objects: ChartObject[], at: At): Diagnostic[] {
         at(
           `${describe(o)}: a cluster-scoped object that is not a documented exception`,
           rule.clusterScoped,
-          "turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts (`npm run docs` writes the operator guide's table from it)",
+          'turn it off in the chart values, or document it in libs/gate/src/chart-exceptions.ts ' +
+            "(`npm run docs` writes the operator guide's table from it)",
         ),
       ),
     ...[...documented]

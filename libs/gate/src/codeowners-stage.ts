@@ -17,7 +17,8 @@ export const codeownersRules = {
   platformTeam: {
     id: 'codeowners/platform-team',
     description:
-      'Some cluster file names the platform team (repo.platformTeam): the default owner of every file in .github/CODEOWNERS.',
+      'Some cluster file names the platform team (repo.platformTeam): ' +
+      'the default owner of every file in .github/CODEOWNERS.',
   },
 } as const;
 

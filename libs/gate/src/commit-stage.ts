@@ -34,7 +34,10 @@ export const clustersFolder = (root: string) => join(root, clustersDir);
  */
 const projectFolder = (path: string) => /^projects\/[^/]+(?=\/)/.exec(path)?.[0] ?? path;
 
-/** Finds what differs from the committed files (`committed`: cluster name → files, as the tree holds them); writes nothing yet. */
+/**
+ * Finds what differs from the committed files (`committed`: cluster name → files, as the tree holds them);
+ * writes nothing yet.
+ */
 export async function stageRender(
   session: WriteSession,
   rendered: Map<string, RenderedFile[]>,

@@ -49,8 +49,12 @@ import type { Loaded } from './workspace.js';
  * Where Argo CD reads objects under clusters/<cluster>/ (see clusterPaths and the Applications' paths), and the
  * Vault files the platform team applies.
  */
-const appliedFile =
-  /^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml|vault\/(?:policies|roles)\/[^/]+\.json))$/;
+const appliedFile = new RegExp(
+  [
+    String.raw`^clusters\/([^/]+)\/(?:root-app\.yaml|platform\/application\.yaml|platform\/manifests\/[^/]+\.yaml|`,
+    String.raw`projects\/[^/]+\/(?:application\.yaml|manifests\/[^/]+\.yaml|vault\/(?:policies|roles)\/[^/]+\.json))$`,
+  ].join(''),
+);
 const clusterOf = (path: string) => appliedFile.exec(path)?.[1];
 
 /** What a change touches: every project (the platform changed), or those whose spec or output changed. */
@@ -155,7 +159,9 @@ function objectsOf(origin: FileOrigin, text: string): PlanObject[] {
       {
         file: origin.file,
         rule: 'plan/read',
-        message: `cannot be read as ${isVaultFile(origin.file) ? 'JSON' : 'YAML'}: ${(error as Error).message.split('\n')[0]}`,
+        message:
+          `cannot be read as ${isVaultFile(origin.file) ? 'JSON' : 'YAML'}: ` +
+          `${(error as Error).message.split('\n')[0]}`,
         fix: 'run `npm run render` at that revision',
       },
     ]);
@@ -252,7 +258,8 @@ async function chartObjects(
     objects = (await buildChart(root, cluster, input.folder)).objects;
   } catch (error) {
     if (!(error instanceof KustomizeBuildError)) throw error;
-    const message = `the ${cluster.flyte.chart} chart does not build with the platform folder ${side}: ${error.message}`;
+    const message =
+      `the ${cluster.flyte.chart} chart does not build ` + `with the platform folder ${side}: ${error.message}`;
     throw new DiagnosticError([
       {
         file: clusterPaths(cluster).flyteValues,

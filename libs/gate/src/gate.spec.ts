@@ -91,26 +91,30 @@ describe('workspace files', () => {
     expect(findings.map((d) => [d.file, d.rule])).toEqual([['projects/z.YAML', 'naming/file-name']]);
   });
 
-  it('reports every entry of projects/ that is no spec: a link, a folder (also one named like a spec), a FIFO, a spec in a folder', async () => {
-    await symlink('x.yaml', join(ws.root, 'projects/linked.yaml'));
-    await mkdir(join(ws.root, 'projects/z.yaml'));
-    await mkdir(join(ws.root, 'projects/team'));
-    await writeFile(join(ws.root, 'projects/team/w.yaml'), 'id: w\n');
-    execFileSync('mkfifo', [join(ws.root, 'projects/pipe.yaml')]);
+  it(
+    'reports every entry of projects/ that is no spec: a link, ' +
+      'a folder (also one named like a spec), a FIFO, a spec in a folder',
+    async () => {
+      await symlink('x.yaml', join(ws.root, 'projects/linked.yaml'));
+      await mkdir(join(ws.root, 'projects/z.yaml'));
+      await mkdir(join(ws.root, 'projects/team'));
+      await writeFile(join(ws.root, 'projects/team/w.yaml'), 'id: w\n');
+      execFileSync('mkfifo', [join(ws.root, 'projects/pipe.yaml')]);
 
-    const findings = (await runGate(ws.root, { kubeconform: false })).diagnostics;
+      const findings = (await runGate(ws.root, { kubeconform: false })).diagnostics;
 
-    expect(findings.map((d) => [d.file, d.rule])).toEqual([
-      ['projects/linked.yaml', 'tree/symlink'],
-      ['projects/pipe.yaml', 'tree/special-file'],
-      ['projects/team', 'tree/folder'],
-      ['projects/team/w.yaml', 'tree/folder'],
-      ['projects/z.yaml', 'tree/folder'],
-    ]);
-    // A stray is nobody's spec: the shared check reports it, a check of one spec does not.
-    expect((await runGate(ws.root, { focus: [], kubeconform: false })).diagnostics).toHaveLength(5);
-    expect((await runGate(ws.root, { focus: ['projects/x.yaml'], kubeconform: false })).diagnostics).toEqual([]);
-  });
+      expect(findings.map((d) => [d.file, d.rule])).toEqual([
+        ['projects/linked.yaml', 'tree/symlink'],
+        ['projects/pipe.yaml', 'tree/special-file'],
+        ['projects/team', 'tree/folder'],
+        ['projects/team/w.yaml', 'tree/folder'],
+        ['projects/z.yaml', 'tree/folder'],
+      ]);
+      // A stray is nobody's spec: the shared check reports it, a check of one spec does not.
+      expect((await runGate(ws.root, { focus: [], kubeconform: false })).diagnostics).toHaveLength(5);
+      expect((await runGate(ws.root, { focus: ['projects/x.yaml'], kubeconform: false })).diagnostics).toEqual([]);
+    },
+  );
 });
 
 describe('the tree under clusters/: what Argo CD could read', () => {
@@ -129,27 +133,36 @@ describe('the tree under clusters/: what Argo CD could read', () => {
     expect(findings.find((d) => d.rule === 'tree/symlink')?.message).toContain('../../../../docs-app.yaml');
   });
 
-  it('reports a committed plan or staging of a render, and any other stray beside the cluster folders, and changes nothing', async () => {
-    const plan = {
-      folders: [
-        { name: 'gkp-dev', written: [], removed: ['projects/x/application.yaml', '../../../victim.txt'], whole: false },
-      ],
-    };
-    await writeFile(join(ws.root, 'clusters/.render-plan.json'), JSON.stringify(plan));
-    await mkdir(join(ws.root, 'clusters/.render/staging'), { recursive: true });
-    await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify(plan));
-    await writeFile(join(ws.root, 'clusters/notes.md'), 'hello\n');
-    const before = await snapshot(ws.root);
+  it(
+    'reports a committed plan or staging of a render, ' +
+      'and any other stray beside the cluster folders, and changes nothing',
+    async () => {
+      const plan = {
+        folders: [
+          {
+            name: 'gkp-dev',
+            written: [],
+            removed: ['projects/x/application.yaml', '../../../victim.txt'],
+            whole: false,
+          },
+        ],
+      };
+      await writeFile(join(ws.root, 'clusters/.render-plan.json'), JSON.stringify(plan));
+      await mkdir(join(ws.root, 'clusters/.render/staging'), { recursive: true });
+      await writeFile(join(ws.root, 'clusters/.render/plan.json'), JSON.stringify(plan));
+      await writeFile(join(ws.root, 'clusters/notes.md'), 'hello\n');
+      const before = await snapshot(ws.root);
 
-    const findings = (await runGate(ws.root)).diagnostics;
+      const findings = (await runGate(ws.root)).diagnostics;
 
-    expect(findings.map((d) => [d.file, d.rule])).toEqual([
-      ['clusters/.render', 'tree/render-state'],
-      ['clusters/.render-plan.json', 'tree/render-state'],
-      ['clusters/notes.md', 'tree/stray'],
-    ]);
-    expect(await snapshot(ws.root)).toEqual(before);
-  });
+      expect(findings.map((d) => [d.file, d.rule])).toEqual([
+        ['clusters/.render', 'tree/render-state'],
+        ['clusters/.render-plan.json', 'tree/render-state'],
+        ['clusters/notes.md', 'tree/stray'],
+      ]);
+      expect(await snapshot(ws.root)).toEqual(before);
+    },
+  );
 });
 
 describe('render', () => {
@@ -179,46 +192,49 @@ describe('render', () => {
     expect(changed).toEqual(['clusters/gkp-dev/platform/project-registration.yaml']);
   });
 
-  it('writes nothing when kubeconform rejects a rendered file, whether the render changed that file or not', async () => {
-    // A toolchain of its own whose LimitRange schema rejects every LimitRange the renderer writes.
-    const tools = join(ws.root, '.tools');
-    const real = await realpath(tools);
-    const schemas = 'schemas/kubernetes/v1.21.0-local-strict';
-    await rm(tools);
-    await mkdir(join(tools, schemas), { recursive: true });
-    await symlink(join(real, 'bin'), join(tools, 'bin'));
-    await symlink(join(real, 'charts'), join(tools, 'charts'));
-    await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
-    await symlink(join(real, 'schemas/external-secrets'), join(tools, 'schemas/external-secrets'));
-    for (const name of await readdir(join(real, schemas)))
-      if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
-    await writeFile(
-      join(tools, schemas, 'limitrange-v1.json'),
-      JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }),
-    );
-    await writeFile(
-      join(tools, schemas, '.stamp'),
-      'kubernetes-validate==1.21.0 local-refs, LimitRange made stricter\n',
-    );
-    await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
-    const before = await readTree(ws.root, 'clusters');
+  it(
+    'writes nothing when kubeconform rejects a rendered file, ' + 'whether the render changed that file or not',
+    async () => {
+      // A toolchain of its own whose LimitRange schema rejects every LimitRange the renderer writes.
+      const tools = join(ws.root, '.tools');
+      const real = await realpath(tools);
+      const schemas = 'schemas/kubernetes/v1.21.0-local-strict';
+      await rm(tools);
+      await mkdir(join(tools, schemas), { recursive: true });
+      await symlink(join(real, 'bin'), join(tools, 'bin'));
+      await symlink(join(real, 'charts'), join(tools, 'charts'));
+      await symlink(join(real, 'schemas/argo-cd'), join(tools, 'schemas/argo-cd'));
+      await symlink(join(real, 'schemas/external-secrets'), join(tools, 'schemas/external-secrets'));
+      for (const name of await readdir(join(real, schemas)))
+        if (name !== 'limitrange-v1.json') await symlink(join(real, schemas, name), join(tools, schemas, name));
+      await writeFile(
+        join(tools, schemas, 'limitrange-v1.json'),
+        JSON.stringify({ type: 'object', required: ['approvedByPlatformTeam'] }),
+      );
+      await writeFile(
+        join(tools, schemas, '.stamp'),
+        'kubernetes-validate==1.21.0 local-refs, LimitRange made stricter\n',
+      );
+      await edit('projects/x.yaml', (t) => t.replace(/^displayName: .*$/m, 'displayName: Renamed'));
+      const before = await readTree(ws.root, 'clusters');
 
-    const result = await renderWorkspace(ws.root);
+      const result = await renderWorkspace(ws.root);
 
-    expect(result.written).toEqual([]);
-    const rejected = [...new Set(result.diagnostics.filter((d) => d.rule === 'kubeconform').map((d) => d.file))];
-    // x's files changed (checked where staged), y's did not (checked as committed): both are refused.
-    expect(rejected).toEqual(
-      expect.arrayContaining([
-        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
-        'clusters/gkp-dev/projects/y/manifests/d-dev.yaml',
-      ]),
-    );
-    expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(
-      /^LimitRange .*does not match the Kubernetes schema/,
-    );
-    expect(await readTree(ws.root, 'clusters')).toEqual(before);
-  });
+      expect(result.written).toEqual([]);
+      const rejected = [...new Set(result.diagnostics.filter((d) => d.rule === 'kubeconform').map((d) => d.file))];
+      // x's files changed (checked where staged), y's did not (checked as committed): both are refused.
+      expect(rejected).toEqual(
+        expect.arrayContaining([
+          'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+          'clusters/gkp-dev/projects/y/manifests/d-dev.yaml',
+        ]),
+      );
+      expect(result.diagnostics.find((d) => d.rule === 'kubeconform')?.message).toMatch(
+        /^LimitRange .*does not match the Kubernetes schema/,
+      );
+      expect(await readTree(ws.root, 'clusters')).toEqual(before);
+    },
+  );
 
   it('refuses to write when the tree holds a link: a linked folder is never written through', async () => {
     // projects/x/manifests -> ../y/manifests: writing x's manifests there would overwrite y's.

@@ -2,7 +2,8 @@
  * The validation gate: one pipeline for `validate` (runGate) and `render` (renderWorkspace).
  *
  *   read tree ──► load ──► render ──► check ──► compare with base ──► report (validate, plan)
- *                                       │                           commit (render, only when no check found anything)
+ *                                       │                           commit (render, only when no check
+ *                                       │                                   found anything)
  *                                       └ tree, rules, kubeconform, drift
  *
  * 1. read tree (read-tree.ts): every entry under platform/, projects/ and clusters/, typed as git would
@@ -195,7 +196,9 @@ async function readBase(root: string, revision: string): Promise<Base> {
   return { commit, tree, changed };
 }
 
-/** Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare. */
+/**
+ * Render what the change touches (a project whose spec or output changed, or all when the platform did) and compare.
+ */
 async function planAgainst(
   root: string,
   base: Base,

@@ -15,39 +15,44 @@ const file = (path: string, content: string, project?: string): RenderedFile => 
 });
 
 describe('kubeconform stage', () => {
-  it('fails an unknown field and a wrong type in kubeconform itself, naming the rendered file, the object and the spec', async () => {
-    const platform = await loadPlatform(diskSource(repoRoot));
-    if (!platform.ok) throw new Error('platform does not load');
-    const { cluster } = platform.platform.clusters[0];
-    const files = [
-      file(
-        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
-        'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  hardd: {}\n',
-        'x',
-      ),
-      file(
-        'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
-        'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: ns\nautomountServiceAccountToken: "no"\n',
-        'x',
-      ),
-      file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
-    ];
-    const findings = verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files);
-    expect(findings.map((f) => [f.file, f.rule, f.message])).toEqual([
-      [
-        'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
-        'kubeconform',
-        'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)',
-      ],
-      [
-        'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
-        'kubeconform',
-        'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)',
-      ],
-    ]);
-    expect(findings[0].detail).toContain('hardd');
-    expect(findings[1].detail).toContain('/automountServiceAccountToken');
-    // Only valid files are remembered (the verdict cache): a second run reports the same findings.
-    expect(verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files)).toEqual(findings);
-  });
+  it(
+    'fails an unknown field and a wrong type in kubeconform itself, ' +
+      'naming the rendered file, the object and the spec',
+    async () => {
+      const platform = await loadPlatform(diskSource(repoRoot));
+      if (!platform.ok) throw new Error('platform does not load');
+      const { cluster } = platform.platform.clusters[0];
+      const files = [
+        file(
+          'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+          'apiVersion: v1\nkind: ResourceQuota\nmetadata:\n  name: q\n  namespace: ns\nspec:\n  hardd: {}\n',
+          'x',
+        ),
+        file(
+          'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
+          'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\n  namespace: ns\n' +
+            'automountServiceAccountToken: "no"\n',
+          'x',
+        ),
+        file('clusters/gkp-dev/root-app.yaml', 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: fine\n'),
+      ];
+      const findings = verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files);
+      expect(findings.map((f) => [f.file, f.rule, f.message])).toEqual([
+        [
+          'clusters/gkp-dev/projects/x/manifests/d-dev.yaml',
+          'kubeconform',
+          'ResourceQuota q: does not match the Kubernetes schema (rendered from projects/x.yaml)',
+        ],
+        [
+          'clusters/gkp-dev/projects/x/manifests/t-dev.yaml',
+          'kubeconform',
+          'ServiceAccount s: does not match the Kubernetes schema (rendered from projects/x.yaml)',
+        ],
+      ]);
+      expect(findings[0].detail).toContain('hardd');
+      expect(findings[1].detail).toContain('/automountServiceAccountToken');
+      // Only valid files are remembered (the verdict cache): a second run reports the same findings.
+      expect(verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files)).toEqual(findings);
+    },
+  );
 });

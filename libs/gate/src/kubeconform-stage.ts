@@ -179,7 +179,8 @@ export function verdictDiagnostics(verdicts: ResourceVerdict[], files: RenderedF
         ? 'the renderer wrote YAML that Kubernetes cannot read: a renderer bug, report it with the spec named above'
         : v.status === 'error'
           ? 'a schema is missing or unreadable: run `npm run setup`, or check the schema locations'
-          : 'the renderer produced an object the cluster would reject: fix the renderer or the platform input named above';
+          : 'the renderer produced an object the cluster would reject: ' +
+            'fix the renderer or the platform input named above';
       return {
         file: v.file,
         rule: 'kubeconform',

@@ -17,7 +17,8 @@ export const treeRules = {
   symlink: {
     id: 'tree/symlink',
     description:
-      'No symbolic link under platform/, projects/ or clusters/, nor as .github/CODEOWNERS: Argo CD (GitHub) would follow it where the gate does not.',
+      'No symbolic link under platform/, projects/ or clusters/, ' +
+      'nor as .github/CODEOWNERS: Argo CD (GitHub) would follow it where the gate does not.',
   },
   specialFile: {
     id: 'tree/special-file',
@@ -30,7 +31,8 @@ export const treeRules = {
   renderState: {
     id: 'tree/render-state',
     description:
-      "A render's own state (clusters/.render/, or an older render's plan or staging) is never committed nor applied by the gate.",
+      "A render's own state (clusters/.render/, or an older render's plan or staging) " +
+      'is never committed nor applied by the gate.',
   },
   stray: {
     id: 'tree/stray',
@@ -57,7 +59,8 @@ function entryFinding(entry: TreeEntry): Diagnostic | undefined {
     return {
       file: entry.path,
       rule: treeRules.symlink.id,
-      message: `a symbolic link (to ${entry.target}): Argo CD would read what it points to, which the gate never checks`,
+      message:
+        `a symbolic link (to ${entry.target}): ` + 'Argo CD would read what it points to, which the gate never checks',
       fix: rendered
         ? `delete the link, run \`${renderCommand}\` and commit`
         : 'replace the link with a regular file, or delete it',
@@ -89,8 +92,11 @@ export function checkTree(tree: RepoTree, platform: Platform, options: TreeCheck
         file: entry.path,
         rule: treeRules.renderState.id,
         message:
-          "a render's own state: a render is running or was killed here, or this was committed; the gate never applies it",
-        fix: `never commit it; if no render is running, \`${renderCommand}\` finishes or drops a render of this machine, else delete it`,
+          "a render's own state: a render is running or was killed here, " +
+          'or this was committed; the gate never applies it',
+        fix:
+          'never commit it; if no render is running, ' +
+          `\`${renderCommand}\` finishes or drops a render of this machine, else delete it`,
       });
       continue;
     }
@@ -123,7 +129,9 @@ export function checkTree(tree: RepoTree, platform: Platform, options: TreeCheck
         file: entry.path,
         rule: treeRules.stray.id,
         message: `not a cluster folder: nothing renders it${clusterNames.has(name) ? ' as a file' : ''}`,
-        fix: `delete it: ${clustersDir}/ holds one folder per platform/clusters/<name>.yaml, written by \`${renderCommand}\``,
+        fix:
+          `delete it: ${clustersDir}/ holds one folder per platform/clusters/<name>.yaml, ` +
+          `written by \`${renderCommand}\``,
       });
     }
   }

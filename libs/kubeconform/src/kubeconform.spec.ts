@@ -33,7 +33,8 @@ let workDir: string;
 beforeAll(() => {
   if (!existsSync(settings.binary)) {
     throw new Error(
-      `kubeconform is not installed at ${settings.binary}: run \`npm run setup\` (node tools/setup/setup.mjs) before these tests`,
+      `kubeconform is not installed at ${settings.binary}: ` +
+        `run \`npm run setup\` (node tools/setup/setup.mjs) before these tests`,
     );
   }
   workDir = mkdtempSync(join(tmpdir(), 'kubeconform-spec-'));
@@ -333,13 +334,16 @@ spec:
 });
 
 describe('kubeconform`s workers', () => {
-  it('are one for a small run (each compiles every schema it meets), one per CPU for a run of thousands of files', () => {
-    expect(workersFor(1)).toBe(1);
-    expect(workersFor(41)).toBe(1); // the chart's objects
-    expect(workersFor(3256)).toBe(Math.min(availableParallelism(), 7));
-    const flags = kubeconformFlags(settings, { findingsOnly: true }, 41);
-    expect(flags.slice(flags.indexOf('-n'), flags.indexOf('-n') + 2)).toEqual(['-n', '1']);
-  });
+  it(
+    'are one for a small run (each compiles every schema it meets), ' + 'one per CPU for a run of thousands of files',
+    () => {
+      expect(workersFor(1)).toBe(1);
+      expect(workersFor(41)).toBe(1); // the chart's objects
+      expect(workersFor(3256)).toBe(Math.min(availableParallelism(), 7));
+      const flags = kubeconformFlags(settings, { findingsOnly: true }, 41);
+      expect(flags.slice(flags.indexOf('-n'), flags.indexOf('-n') + 2)).toEqual(['-n', '1']);
+    },
+  );
 });
 
 describe('runKubeconform when kubeconform cannot run', () => {

@@ -56,7 +56,8 @@ export function toolchainSettings(
     schemaLocations: [
       join(
         tools,
-        'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/{{ .ResourceKind }}{{ .KindSuffix }}.json',
+        'schemas/kubernetes/{{ .NormalizedKubernetesVersion }}-local{{ .StrictSuffix }}/' +
+          '{{ .ResourceKind }}{{ .KindSuffix }}.json',
       ),
       join(tools, 'schemas/argo-cd', argoCdVersion, '{{ .ResourceKind }}{{ .KindSuffix }}.json'),
       ...(externalSecretsVersion
@@ -220,7 +221,8 @@ async function runChunk(
   const result = await run.finally(() => clearTimeout(timer));
   if (timedOut) {
     throw new KubeconformUnavailableError(
-      `kubeconform at ${shownPath(binary)} did not finish within ${(timeoutMs ?? 0) / 1000} s and was stopped: a hanging binary, or a machine too busy; ` +
+      `kubeconform at ${shownPath(binary)} did not finish within ${(timeoutMs ?? 0) / 1000} s ` +
+        'and was stopped: a hanging binary, or a machine too busy; ' +
         `set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
     );
   }

@@ -99,16 +99,19 @@ describe('kustomize build with a Helm chart, as Argo CD runs it', () => {
     ]);
   });
 
-  it('inflates the chart offline where kustomize would have pulled it, and files each object under its template', async () => {
-    const { objects, inflated } = await build(kustomization());
-    expect(objects.map((o) => [o.object.kind, o.source]).sort()).toEqual([
-      ['Deployment', 'tiny/templates/deployment.yaml'],
-      ['Service', 'tiny/templates/service.yaml'],
-    ]);
-    expect(inflated).toHaveLength(2);
-    const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as any;
-    expect(deployment.metadata.namespace).toBe('team-a');
-  });
+  it(
+    'inflates the chart offline where kustomize would have pulled it, ' + 'and files each object under its template',
+    async () => {
+      const { objects, inflated } = await build(kustomization());
+      expect(objects.map((o) => [o.object.kind, o.source]).sort()).toEqual([
+        ['Deployment', 'tiny/templates/deployment.yaml'],
+        ['Service', 'tiny/templates/service.yaml'],
+      ]);
+      expect(inflated).toHaveLength(2);
+      const deployment = objects.find((o) => o.object.kind === 'Deployment')!.object as any;
+      expect(deployment.metadata.namespace).toBe('team-a');
+    },
+  );
 
   it('applies the images and patches after the chart: what the chart hard-codes is replaced', async () => {
     const { objects, inflated } = await build(

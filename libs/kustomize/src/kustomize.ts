@@ -166,7 +166,8 @@ export async function kustomizeBuild(request: BuildRequest, settings: KustomizeS
     });
     if (result.timedOut) {
       throw new KustomizeUnavailableError(
-        `kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
+        `kustomize at ${shownPath(settings.binary)} did not finish within ${settings.timeoutMs / 1000} s: ` +
+          `set ${toolTimeoutVariable} for more time, ${SETUP_HINT} if the binary is broken`,
       );
     }
     if (result.exitCode === undefined)

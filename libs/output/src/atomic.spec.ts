@@ -102,20 +102,23 @@ describe('staged writes of a folder', () => {
     expect(await hidden()).toEqual([]);
   });
 
-  it('writes only the files that changed, deletes the ones no longer rendered and the folders they leave empty', async () => {
-    await write('c', before);
-    const untouched = await stat(join(parent, 'c/projects/x/app.yaml'));
+  it(
+    'writes only the files that changed, ' + 'deletes the ones no longer rendered and the folders they leave empty',
+    async () => {
+      await write('c', before);
+      const untouched = await stat(join(parent, 'c/projects/x/app.yaml'));
 
-    const staged = await write('c', after);
+      const staged = await write('c', after);
 
-    expect(staged.written.sort()).toEqual(['a.yaml', 'projects/z/app.yaml']);
-    expect(staged.removed.sort()).toEqual(['projects/y/app.yaml', 'projects/y/client/m.py']);
-    expect(await folder()).toEqual(files(after));
-    expect(existsSync(join(parent, 'c/projects/y')), 'the removed project leaves no empty folder').toBe(false);
-    const now = await stat(join(parent, 'c/projects/x/app.yaml'));
-    expect([now.ino, now.mtimeMs], 'an unchanged file is not rewritten').toEqual([untouched.ino, untouched.mtimeMs]);
-    expect(await hidden()).toEqual([]);
-  });
+      expect(staged.written.sort()).toEqual(['a.yaml', 'projects/z/app.yaml']);
+      expect(staged.removed.sort()).toEqual(['projects/y/app.yaml', 'projects/y/client/m.py']);
+      expect(await folder()).toEqual(files(after));
+      expect(existsSync(join(parent, 'c/projects/y')), 'the removed project leaves no empty folder').toBe(false);
+      const now = await stat(join(parent, 'c/projects/x/app.yaml'));
+      expect([now.ino, now.mtimeMs], 'an unchanged file is not rewritten').toEqual([untouched.ino, untouched.mtimeMs]);
+      expect(await hidden()).toEqual([]);
+    },
+  );
 
   it('changes nothing on disk when nothing changed', async () => {
     await write('c', before);
@@ -465,24 +468,28 @@ describe('one render at a time, and what a killed one left', () => {
     expect(await snapshot(), 'clusters/ as before the failed commit').toEqual(unchanged);
   });
 
-  it('never acts on a .render/ that came from a checkout: it is not this machine`s (its inode is not the one recorded)', async () => {
-    await write('c', before);
-    const session = await acquireWrite(parent);
-    await stage(session, { c: after });
-    const plan = join(parent, '.render/plan.json');
-    await writeFile(plan, JSON.stringify({ units: [{ name: 'c', path: '', staged: true }], mark: 'a1b2c3d4e5f6' }));
-    // What a pull request can carry: the same files, in a folder of another inode.
-    await cp(join(parent, '.render'), join(root, 'copy'), { recursive: true });
-    await rm(plan);
-    await session.release();
-    await rename(join(root, 'copy'), join(parent, '.render'));
-    await killHolder();
+  it(
+    'never acts on a .render/ that came from a checkout: ' +
+      'it is not this machine`s (its inode is not the one recorded)',
+    async () => {
+      await write('c', before);
+      const session = await acquireWrite(parent);
+      await stage(session, { c: after });
+      const plan = join(parent, '.render/plan.json');
+      await writeFile(plan, JSON.stringify({ units: [{ name: 'c', path: '', staged: true }], mark: 'a1b2c3d4e5f6' }));
+      // What a pull request can carry: the same files, in a folder of another inode.
+      await cp(join(parent, '.render'), join(root, 'copy'), { recursive: true });
+      await rm(plan);
+      await session.release();
+      await rename(join(root, 'copy'), join(parent, '.render'));
+      await killHolder();
 
-    await expect(acquireWrite(parent)).rejects.toThrow(ForeignStateError);
+      await expect(acquireWrite(parent)).rejects.toThrow(ForeignStateError);
 
-    expect(await folder()).toEqual(files(before));
-    expect(existsSync(join(parent, '.render/plan.json')), 'left as it was').toBe(true);
-  });
+      expect(await folder()).toEqual(files(before));
+      expect(existsSync(join(parent, '.render/plan.json')), 'left as it was').toBe(true);
+    },
+  );
 
   it('says which folder refuses the lock when clusters/ cannot be written, and changes nothing', async (context) => {
     await write('c', before);

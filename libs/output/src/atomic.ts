@@ -234,7 +234,8 @@ export async function acquireWrite(parent: string): Promise<WriteSession> {
     }
     if (lock.pid === process.pid ? held.has(state) : alive(lock.pid)) {
       throw new RenderBusyError(
-        `another render (pid ${lock.pid}) is writing ${basename(parent)}/: wait for it to finish, then run this one again (if no render runs, delete ${shown}/)`,
+        `another render (pid ${lock.pid}) is writing ${basename(parent)}/: ` +
+          `wait for it to finish, then run this one again (if no render runs, delete ${shown}/)`,
       );
     }
     held.add(state);

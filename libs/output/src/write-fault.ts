@@ -39,7 +39,9 @@ function diagnosis(code: string | undefined, path: string): { why: string; fix: 
     case 'EPERM':
       return {
         why: 'the file system refuses to change it: it, or the folder holding it, is immutable or append-only',
-        fix: `find the attribute with \`lsattr -d ${path} ${posix.dirname(path)}\` (an i or an a) and clear it with \`chattr -i -a\` on the one that has it (as root)`,
+        fix:
+          `find the attribute with \`lsattr -d ${path} ${posix.dirname(path)}\` (an i or an a) ` +
+          `and clear it with \`chattr -i -a\` on the one that has it (as root)`,
       };
     case 'EACCES':
       return {
@@ -69,7 +71,9 @@ function diagnosis(code: string | undefined, path: string): { why: string; fix: 
     case 'EEXIST':
     case 'ENOENT':
       return {
-        why: 'a file stands where a folder was expected, or the other way round: something else changed clusters/ while render ran',
+        why:
+          'a file stands where a folder was expected, or the other way round: ' +
+          'something else changed clusters/ while render ran',
         fix: 'let nothing but render write clusters/ (no editor, sync tool or second checkout on it)',
       };
     default:
@@ -86,7 +90,8 @@ const stateOf: Record<WriteOutcome, string> = {
   'partly-restored': '',
   committed: 'The new render is in place in clusters/.',
   pending:
-    'A render killed part-way left its commit in clusters/.render/, and it could not be finished: it stays there until a render can.',
+    'A render killed part-way left its commit in clusters/.render/, ' +
+    'and it could not be finished: it stays there until a render can.',
 };
 
 /** A write that failed, with a message made for the person running render. */
@@ -103,7 +108,10 @@ export class WriteFault extends Error {
   ) {
     const { why, fix } = diagnosis(code, path);
     const state = notRestored
-      ? `It could not all be undone: ${notRestored.path}${notRestored.others ? ` (and ${notRestored.others} more beside it)` : ''} could not be put back (${diagnosis(notRestored.code, notRestored.path).why}); its old content is kept in ${notRestored.keptAt}, and the next render puts it back before anything else.`
+      ? 'It could not all be undone: ' +
+        `${notRestored.path}${notRestored.others ? ` (and ${notRestored.others} more beside it)` : ''} ` +
+        `could not be put back (${diagnosis(notRestored.code, notRestored.path).why}); ` +
+        `its old content is kept in ${notRestored.keptAt}, and the next render puts it back before anything else.`
       : stateOf[outcome];
     super(`render cannot ${verbs[step]} ${path}: ${why}. ${state} To go on: ${fix}, then run render again.`);
   }

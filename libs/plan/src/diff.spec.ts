@@ -72,18 +72,21 @@ describe('diffObjects', () => {
     ]);
   });
 
-  it('tells objects apart by namespace, and orders the platform before projects, creates and deletes among them', () => {
-    const changes = diffObjects(
-      [quota('8', 'ns-a'), platform('Application', 'old')],
-      [quota('8', 'ns-b'), platform('Application', 'new')],
-    );
-    expect(changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.namespace}/${c.name}`)).toEqual([
-      'platform create argocd/new',
-      'platform delete argocd/old',
-      'x delete ns-a/project-quota',
-      'x create ns-b/project-quota',
-    ]);
-  });
+  it(
+    'tells objects apart by namespace, ' + 'and orders the platform before projects, creates and deletes among them',
+    () => {
+      const changes = diffObjects(
+        [quota('8', 'ns-a'), platform('Application', 'old')],
+        [quota('8', 'ns-b'), platform('Application', 'new')],
+      );
+      expect(changes.map((c) => `${c.project ?? 'platform'} ${c.action} ${c.namespace}/${c.name}`)).toEqual([
+        'platform create argocd/new',
+        'platform delete argocd/old',
+        'x delete ns-a/project-quota',
+        'x create ns-b/project-quota',
+      ]);
+    },
+  );
 
   it('lists every field a created object sets', () => {
     const [change] = diffObjects([], [quota('8')]);

@@ -145,7 +145,14 @@ describe('formatMarkdown', () => {
     expect(md).toContain('| <code>gkp-dev</code> | <code>y</code> | 0 | 0 | 0 | 1 | **1 blocking** |');
     expect(md).toContain('| <code>gkp-dev</code> | <code>x</code> | 0 | 1 | 0 | 0 | 1 warning |');
     expect(md).toMatch(
-      /<details><summary><code>gkp-dev<\/code> · <code>x<\/code>: 1 change<\/summary>\n\n```diff\n~ ResourceQuota ns-x\/project-quota\n {4}spec.hard\["requests.cpu"\]: "8" → "16"\n```/,
+      new RegExp(
+        [
+          String.raw`<details><summary><code>gkp-dev<\/code> · <code>x<\/code>: 1 change<\/summary>\n\n`,
+          '```diff\\n',
+          String.raw`~ ResourceQuota ns-x\/project-quota\n {4}spec.hard\["requests.cpu"\]: "8" → "16"\n`,
+          '```',
+        ].join(''),
+      ),
     );
   });
 

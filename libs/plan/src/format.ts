@@ -167,7 +167,8 @@ export function formatMarkdown(plan: Plan): string {
   const head = [
     `### Plan: ${countLine(plan.changes)}; ${riskLine(plan.risks)}`,
     '',
-    `Compared with \`${plan.base.commit.slice(0, 12)}\` (${code(plan.base.revision)}): what Argo CD will apply once this is merged.`,
+    `Compared with \`${plan.base.commit.slice(0, 12)}\` (${code(plan.base.revision)}): ` +
+      'what Argo CD will apply once this is merged.',
     '',
   ];
   if (plan.changes.length === 0)
@@ -216,7 +217,8 @@ export function formatMarkdown(plan: Plan): string {
           : [];
       return [`${symbols[shownAction(c)]} ${objectName(c)}${kept(c)}`, ...fields, ...more];
     });
-    const summary = `${code(group.cluster)} · ${projectCell(group.project)}: ${plural(group.changes.length, 'change')}`;
+    const changes = plural(group.changes.length, 'change');
+    const summary = `${code(group.cluster)} · ${projectCell(group.project)}: ${changes}`;
     const block = `<details><summary>${summary}</summary>\n\n${fenced(body.join('\n'), 'diff')}\n\n</details>`;
     if (size + block.length > markdownBudget) break;
     details.push(block);
@@ -225,7 +227,8 @@ export function formatMarkdown(plan: Plan): string {
   }
   if (shown < plan.changes.length) {
     details.push(
-      `_${plan.changes.length - shown} more changes not shown: run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`,
+      `_${plan.changes.length - shown} more changes not shown: ` +
+        `run \`npm run plan -- --base ${plan.base.commit.slice(0, 12)}\`._`,
     );
   }
   return `${[summary, ...details].join('\n')}\n`;

@@ -1,5 +1,12 @@
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { displayPath, parseSource, schemaChecker, type FileSource, type PathSegment, type SourceDocument } from '@flyte-gkp/project-spec';
+import {
+  displayPath,
+  parseSource,
+  schemaChecker,
+  type FileSource,
+  type PathSegment,
+  type SourceDocument,
+} from '@flyte-gkp/project-spec';
 import clusterSchema from '../cluster.schema.json' with { type: 'json' };
 import pinsSchema from '../pins.schema.json' with { type: 'json' };
 import type { Cluster, Pins } from './types.js';
@@ -44,8 +51,12 @@ function multiLineValues(source: SourceDocument): Diagnostic[] {
       file: source.file,
       ...source.locate(path, where),
       rule: 'platform/schema',
-      message: `${where === 'key' ? `the key of ${displayPath(path)}` : displayPath(path)} holds a line break or control character (${what}): it must be one line`,
-      fix: 'write it on one line, without control characters (a YAML block scalar `|` or `>` keeps a final line break: use a plain or quoted value)',
+      message:
+        `${where === 'key' ? `the key of ${displayPath(path)}` : displayPath(path)} ` +
+        `holds a line break or control character (${what}): it must be one line`,
+      fix:
+        'write it on one line, without control characters ' +
+        '(a YAML block scalar `|` or `>` keeps a final line break: use a plain or quoted value)',
     });
   };
   const walk = (value: unknown, path: PathSegment[]) => {
@@ -69,7 +80,10 @@ function loadChecked(file: string, text: string, check: (s: SourceDocument) => D
   const schema = check(parsed.source);
   // A value the schema already refuses (a name with a newline fails its pattern) is reported once.
   const refused = new Set(schema.map((d) => `${d.line}:${d.column}`));
-  const diagnostics = [...schema, ...multiLineValues(parsed.source).filter((d) => !refused.has(`${d.line}:${d.column}`))];
+  const diagnostics = [
+    ...schema,
+    ...multiLineValues(parsed.source).filter((d) => !refused.has(`${d.line}:${d.column}`)),
+  ];
   return diagnostics.length ? { diagnostics } : { source: parsed.source, diagnostics };
 }
 
@@ -79,7 +93,12 @@ export async function loadPlatform(files: FileSource): Promise<PlatformResult> {
   const clusters: LoadedCluster[] = [];
   const names = (await files.list(clustersDir)).filter((n) => /\.ya?ml$/.test(n));
   if (names.length === 0) {
-    diagnostics.push({ file: clustersDir, rule: 'platform/schema', message: 'no cluster definition found', fix: `add ${clustersDir}/<name>.yaml` });
+    diagnostics.push({
+      file: clustersDir,
+      rule: 'platform/schema',
+      message: 'no cluster definition found',
+      fix: `add ${clustersDir}/<name>.yaml`,
+    });
   }
   for (const name of names) {
     const file = `${clustersDir}/${name}`;
@@ -90,16 +109,33 @@ export async function loadPlatform(files: FileSource): Promise<PlatformResult> {
       clusters.push({ cluster, source: loaded.source });
       const first = clusters.find((c) => c.cluster.name === cluster.name && c.source !== loaded.source);
       if (first) {
-        diagnostics.push({ file, ...loaded.source.locate(['name']), rule: 'platform/schema', message: `the cluster ${cluster.name} is also defined by ${first.source.file}`, fix: `keep one file per cluster: remove ${file} or rename its cluster` });
+        diagnostics.push({
+          file,
+          ...loaded.source.locate(['name']),
+          rule: 'platform/schema',
+          message: `the cluster ${cluster.name} is also defined by ${first.source.file}`,
+          fix: `keep one file per cluster: remove ${file} or rename its cluster`,
+        });
       }
       if (`${cluster.name}.yaml` !== name && `${cluster.name}.yml` !== name) {
-        diagnostics.push({ file, ...loaded.source.locate(['name']), rule: 'platform/schema', message: `the cluster is named ${cluster.name} but its file is ${name}`, fix: `rename the file to ${cluster.name}.yaml` });
+        diagnostics.push({
+          file,
+          ...loaded.source.locate(['name']),
+          rule: 'platform/schema',
+          message: `the cluster is named ${cluster.name} but its file is ${name}`,
+          fix: `rename the file to ${cluster.name}.yaml`,
+        });
       }
     }
   }
   const pinsText = await files.read(pinsFile);
   if (pinsText === undefined) {
-    diagnostics.push({ file: pinsFile, rule: 'platform/schema', message: 'the pin file is missing', fix: `restore ${pinsFile}` });
+    diagnostics.push({
+      file: pinsFile,
+      rule: 'platform/schema',
+      message: 'the pin file is missing',
+      fix: `restore ${pinsFile}`,
+    });
     return { ok: false, diagnostics };
   }
   const pins = loadChecked(pinsFile, pinsText, checkPins);

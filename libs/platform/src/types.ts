@@ -82,8 +82,18 @@ export interface Cluster {
     ingressClass?: string;
     grpcIngressAnnotations?: Record<string, string>;
   };
-  storage: { endpoint: string; region: string; metadataBucket: string; flyteCredentials: { vaultRole: string; vaultPath: string } };
-  quota: { default: QuotaLimits; ceiling: QuotaLimits; containerDefaults: ContainerResources; containerMax: ContainerResources };
+  storage: {
+    endpoint: string;
+    region: string;
+    metadataBucket: string;
+    flyteCredentials: { vaultRole: string; vaultPath: string };
+  };
+  quota: {
+    default: QuotaLimits;
+    ceiling: QuotaLimits;
+    containerDefaults: ContainerResources;
+    containerMax: ContainerResources;
+  };
   network: ClusterNetwork;
   /** Absent: `manual`. */
   projectCredentials?: ProjectCredentials;

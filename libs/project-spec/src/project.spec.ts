@@ -31,7 +31,8 @@ describe('spec validation', () => {
     expect(findings(text)).toEqual([
       '4:1 spec/schema unknown field `colour` in the document',
       '8:11 spec/schema owners[0].role must be one of admin, edit, view',
-      '10:11 spec/schema storage.bucket is not valid: expected an S3 bucket name: 3 to 63 lower-case letters, digits and inner hyphens',
+      '10:11 spec/schema storage.bucket is not valid: expected an S3 bucket name: ' +
+        '3 to 63 lower-case letters, digits and inner hyphens',
     ]);
   });
 

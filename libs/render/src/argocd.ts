@@ -166,7 +166,9 @@ export const tenantNamespacedKinds = [
   { group: 'rbac.authorization.k8s.io', kind: 'RoleBinding' },
 ];
 
-/** The operator's kinds a project's namespaces hold when the cluster syncs its keys from Vault. No ClusterSecretStore. */
+/**
+ * The operator's kinds a project's namespaces hold when the cluster syncs its keys from Vault. No ClusterSecretStore.
+ */
 export const externalSecretsKinds = [
   { group: 'external-secrets.io', kind: 'ExternalSecret' },
   { group: 'external-secrets.io', kind: 'SecretStore' },

@@ -21,7 +21,7 @@ type Kube = {
   kind: string;
   apiVersion: string;
   metadata: { name: string; namespace?: string };
-
+  // `any`: read field by field, each asserted by the test.
   spec?: any;
 };
 const objects = (files: RenderedFile[], path: string): Kube[] =>

@@ -100,7 +100,8 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     const server = configFile('flyte-admin-config', 'server.yaml');
     expect(server.namespace_mapping.template).toBe(`${cluster.namespacePrefix}{{ project }}-{{ domain }}`);
     expect(server.flyteadmin).not.toHaveProperty('testing'); // a chart leftover flyteadmin rejects under --strict
-    expect(server.flyteadmin.metadataStoragePrefix).toEqual(['metadata', 'admin']); // the rest of the chart's section stays
+    // The rest of the chart's section stays.
+    expect(server.flyteadmin.metadataStoragePrefix).toEqual(['metadata', 'admin']);
   });
 
   it('gives propeller only config sections it knows: the chart`s hard-coded cache.yaml is taken off', () => {
@@ -111,12 +112,15 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     );
   });
 
-  it('lists no project: flyteadmin runs no seed-projects init container, so an onboarding never changes its pods', () => {
-    const admin = named('Deployment', 'flyteadmin');
-    const names = (admin.spec.template.spec.initContainers as { name: string }[]).map((c) => c.name);
-    expect(names).not.toContain('seed-projects');
-    expect(names).toContain('run-migrations');
-  });
+  it(
+    'lists no project: flyteadmin runs no seed-projects init container, ' + 'so an onboarding never changes its pods',
+    () => {
+      const admin = named('Deployment', 'flyteadmin');
+      const names = (admin.spec.template.spec.initContainers as { name: string }[]).map((c) => c.name);
+      expect(names).not.toContain('seed-projects');
+      expect(names).toContain('run-migrations');
+    },
+  );
 
   it('keeps propeller`s leader-election lock in the system namespace', () => {
     expect(
@@ -124,45 +128,55 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
     ).toBe(cluster.systemNamespace);
   });
 
-  it('gives propeller a task-log link that its substitution turns into the dashboard page of the pod, routed to the dashboard', () => {
-    const logs = configFile('flyte-propeller-config', 'task_logs.yaml').plugins.logs;
-    expect(logs['kubernetes-enabled']).toBe(true);
-    const pod = {
-      podName: 'a1b2c3-n0-0',
-      namespace: `${cluster.namespacePrefix}x-d-dev`,
-      containerName: 'a1b2c3-n0-0',
-      containerID: 'abc',
-      logName: '',
-      hostname: 'node-1',
-    };
-    const link = new URL(propellerLogLink(logs['kubernetes-template-uri'], pod));
-    expect(link.href).toBe(
-      `http://${cluster.flyte.dashboardHost}/#/log/${pod.namespace}/${pod.podName}/pod?namespace=${pod.namespace}`,
-    );
-    const { ingress, backend } = route(link.host, link.pathname);
-    expect(ingress.metadata.annotations['kubernetes.io/ingress.class']).toBe(cluster.flyte.ingressClass);
-    const { deployment } = servedBy(backend);
-    expect(deployment.spec.template.spec.containers[0].image).toBe(imageReference(pins.images['kubernetes-dashboard']));
-  });
+  it(
+    'gives propeller a task-log link that its substitution turns into ' +
+      'the dashboard page of the pod, routed to the dashboard',
+    () => {
+      const logs = configFile('flyte-propeller-config', 'task_logs.yaml').plugins.logs;
+      expect(logs['kubernetes-enabled']).toBe(true);
+      const pod = {
+        podName: 'a1b2c3-n0-0',
+        namespace: `${cluster.namespacePrefix}x-d-dev`,
+        containerName: 'a1b2c3-n0-0',
+        containerID: 'abc',
+        logName: '',
+        hostname: 'node-1',
+      };
+      const link = new URL(propellerLogLink(logs['kubernetes-template-uri'], pod));
+      expect(link.href).toBe(
+        `http://${cluster.flyte.dashboardHost}/#/log/${pod.namespace}/${pod.podName}/pod?namespace=${pod.namespace}`,
+      );
+      const { ingress, backend } = route(link.host, link.pathname);
+      expect(ingress.metadata.annotations['kubernetes.io/ingress.class']).toBe(cluster.flyte.ingressClass);
+      const { deployment } = servedBy(backend);
+      expect(deployment.spec.template.spec.containers[0].image).toBe(
+        imageReference(pins.images['kubernetes-dashboard']),
+      );
+    },
+  );
 
-  it('exposes the admin endpoint of the generated flytekit.config: gRPC to flyteadmin through an Ingress of the cluster`s class', () => {
-    const [host, port] = cluster.flyte.adminEndpoint.split(':');
-    expect(port).toBe('443'); // the ingress controller's TLS port; the Ingress serves every port it listens on
-    const { ingress, backend } = route(host, '/flyteidl.service.AdminService/ListProjects');
-    expect(ingress.metadata.annotations).toMatchObject({
-      'kubernetes.io/ingress.class': cluster.flyte.ingressClass,
-      ...cluster.flyte.grpcIngressAnnotations,
-    });
-    const { deployment, port: servicePort } = servedBy(backend);
-    expect(deployment.metadata.name).toBe('flyteadmin');
-    expect(
-      deployment.spec.template.spec.containers
-        .find((c: any) => c.name === 'flyteadmin')
-        .ports.map((p: any) => p.containerPort),
-    ).toContain(servicePort.targetPort);
-    // The console and the REST API stay on the plain Ingress of the same host.
-    expect(servedBy(route(host, '/console').backend).deployment.metadata.name).toBe('flyteconsole');
-  });
+  it(
+    'exposes the admin endpoint of the generated flytekit.config: ' +
+      'gRPC to flyteadmin through an Ingress of the cluster`s class',
+    () => {
+      const [host, port] = cluster.flyte.adminEndpoint.split(':');
+      expect(port).toBe('443'); // the ingress controller's TLS port; the Ingress serves every port it listens on
+      const { ingress, backend } = route(host, '/flyteidl.service.AdminService/ListProjects');
+      expect(ingress.metadata.annotations).toMatchObject({
+        'kubernetes.io/ingress.class': cluster.flyte.ingressClass,
+        ...cluster.flyte.grpcIngressAnnotations,
+      });
+      const { deployment, port: servicePort } = servedBy(backend);
+      expect(deployment.metadata.name).toBe('flyteadmin');
+      expect(
+        deployment.spec.template.spec.containers
+          .find((c: any) => c.name === 'flyteadmin')
+          .ports.map((p: any) => p.containerPort),
+      ).toContain(servicePort.targetPort);
+      // The console and the REST API stay on the plain Ingress of the same host.
+      expect(servedBy(route(host, '/console').backend).deployment.metadata.name).toBe('flyteconsole');
+    },
+  );
 
   it('lets flyteadmin serve execution data from Mercury, not through AWS', () => {
     expect(configFile('flyte-admin-config', 'remoteData.yaml').remoteData.scheme).toBe('none');
@@ -184,7 +198,8 @@ describe('the flyte chart v0.15.0 as Argo CD builds it from the committed platfo
       'flyteadmin/flyteadmin',
       'flytepropeller/flytepropeller',
     ]);
-    // Exactly those pods run the agent: the webhook, which the chart gives flyteadmin's annotations, has them taken off.
+    // Exactly those pods run the agent:
+    // the webhook, which the chart gives flyteadmin's annotations, has them taken off.
     expect(injected.map((d) => d.metadata.name).sort()).toEqual(['datacatalog', 'flyteadmin', 'flytepropeller']);
     const webhook = podTemplates().find((d) => d.metadata.name === 'flyte-pod-webhook')!;
     expect(

@@ -60,7 +60,9 @@ function mercuryKeysFromVault(
 
 const flyteConfigRoot = '/etc/flyte';
 
-/** flyteadmin's pod annotations: the chart gives them to the pod webhook too (platform-kustomization.ts takes them off). */
+/**
+ * flyteadmin's pod annotations: the chart gives them to the pod webhook too (platform-kustomization.ts takes them off).
+ */
 export function flyteadminPodAnnotations(cluster: Cluster, pins: Pins): Record<string, string> {
   return mercuryKeysFromVault(cluster, pins, flyteConfigRoot, 'flyteadmin');
 }
@@ -70,7 +72,8 @@ export function flyteValues(cluster: Cluster, pins: Pins): object {
   const datacatalogConfigRoot = '/etc/datacatalog';
   const adminInCluster = `http://flyteadmin.${cluster.systemNamespace}.svc.cluster.local:80`;
   // Propeller fills in the placeholders itself (flyteplugins tasklog); chart v0.15.0 writes them as they are.
-  const logLink = `http://${cluster.flyte.dashboardHost}/#/log/{{ .namespace }}/{{ .podName }}/pod?namespace={{ .namespace }}`;
+  const logLink =
+    `http://${cluster.flyte.dashboardHost}/#/log/{{ .namespace }}/{{ .podName }}/pod` + '?namespace={{ .namespace }}';
   const ingressClass = cluster.flyte.ingressClass ? { 'kubernetes.io/ingress.class': cluster.flyte.ingressClass } : {};
   return {
     flyteadmin: {
@@ -163,7 +166,8 @@ export function flyteValues(cluster: Cluster, pins: Pins): object {
           },
         },
         auth: { authorizedUris: [`http://${cluster.flyte.host}`, 'http://flyteadmin:80', adminInCluster] },
-        // A chart leftover flyteadmin rejects under strict config validation; null removes it from the chart's defaults.
+        // A chart leftover flyteadmin rejects under strict config validation;
+        // null removes it from the chart's defaults.
         flyteadmin: { testing: null },
         namespace_mapping: { template: namespaceTemplate(cluster) },
       },

@@ -25,14 +25,18 @@ export const chartImageOverrides: ChartImageOverride[] = [
     pin: 'redoc',
     template: 'flyte/templates/admin/deployment.yaml',
     container: 'redoc',
-    why: 'the OpenAPI viewer beside flyteadmin, written without a tag (whatever `latest` is on the day a node pulls it)',
+    why:
+      'the OpenAPI viewer beside flyteadmin, ' +
+      'written without a tag (whatever `latest` is on the day a node pulls it)',
   },
   {
     image: 'postgres',
     pin: 'postgres',
     template: 'flyte/templates/admin/deployment.yaml',
     container: 'check-db-ready',
-    why: 'the init container that waits for the database, written as postgres:10.16-alpine; the pinned postgres of the same release runs the same pg_isready',
+    why:
+      'the init container that waits for the database, written as postgres:10.16-alpine; ' +
+      'the pinned postgres of the same release runs the same pg_isready',
   },
 ];
 

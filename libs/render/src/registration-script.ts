@@ -12,7 +12,9 @@
  * Tests run this very text (libs/render/src/project-registration.spec.ts) against a server that keeps
  * flyteadmin's contract and parses every body with flyteidl's own messages.
  */
-export const registerProjectsScript = String.raw`"""Makes flyteadmin's projects equal the project specs (rendered by flyte-gkp; do not edit)."""
+export const registerProjectsScript =
+  String.raw`"""Makes flyteadmin's projects equal the project specs (rendered by flyte-gkp; do not edit)."""` +
+  String.raw`
 import http.client
 import json
 import os

@@ -44,21 +44,24 @@ const objectsOf = (files: RenderedFile[], path: string) =>
 const all = (files: RenderedFile[]) => files.flatMap((f) => (f.type === 'manifest' ? objectsOf(files, f.path) : []));
 
 describe('tenant namespaces', () => {
-  it('names each domain namespace <appid>-<poc>-<project>-<domain> and labels it with app id, project and domain', () => {
-    const namespaces = all(render(project('x'))).filter(
-      (o) => o.kind === 'Namespace' && o.metadata.labels['flytepoc.gkp.io/project'],
-    );
-    expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([
-      '103020-flytepoc-x-d-dev',
-      '103020-flytepoc-x-p-dev',
-      '103020-flytepoc-x-t-dev',
-    ]);
-    for (const ns of namespaces) {
-      expect(ns.metadata.labels['gkp.io/app-id']).toBe('103020');
-      expect(ns.metadata.labels['flytepoc.gkp.io/project']).toBe('x');
-      expect(ns.metadata.name.endsWith(ns.metadata.labels['flytepoc.gkp.io/domain'])).toBe(true);
-    }
-  });
+  it(
+    'names each domain namespace <appid>-<poc>-<project>-<domain> ' + 'and labels it with app id, project and domain',
+    () => {
+      const namespaces = all(render(project('x'))).filter(
+        (o) => o.kind === 'Namespace' && o.metadata.labels['flytepoc.gkp.io/project'],
+      );
+      expect(namespaces.map((n) => n.metadata.name).sort()).toEqual([
+        '103020-flytepoc-x-d-dev',
+        '103020-flytepoc-x-p-dev',
+        '103020-flytepoc-x-t-dev',
+      ]);
+      for (const ns of namespaces) {
+        expect(ns.metadata.labels['gkp.io/app-id']).toBe('103020');
+        expect(ns.metadata.labels['flytepoc.gkp.io/project']).toBe('x');
+        expect(ns.metadata.name.endsWith(ns.metadata.labels['flytepoc.gkp.io/domain'])).toBe(true);
+      }
+    },
+  );
 
   it('renders only the domains a spec lists, and the AppProject allows only those namespaces', () => {
     const files = render(project('x', 'domains:\n  d-dev: {}\n'));
@@ -79,22 +82,29 @@ describe('tenant namespaces', () => {
 });
 
 describe('the app of apps', () => {
-  it("runs the root Application in an AppProject of its own, rendered before it, that allows only Argo CD's kinds in Argo CD's namespace", () => {
-    const [appProject, root, ...rest] = objectsOf(render(project('x')), 'clusters/gkp-dev/root-app.yaml');
-    expect(rest.filter(Boolean)).toEqual([]);
-    expect(appProject).toMatchObject({ kind: 'AppProject', metadata: { name: 'flytepoc-root', namespace: 'argocd' } });
-    expect(appProject.spec.sourceRepos).toEqual(['https://git.gkp.example/103020/flyte-gkp.git']);
-    expect(appProject.spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
-    expect(appProject.spec.clusterResourceWhitelist).toEqual([]);
-    expect(appProject.spec.namespaceResourceWhitelist).toEqual([
-      { group: 'argoproj.io', kind: 'Application' },
-      { group: 'argoproj.io', kind: 'AppProject' },
-    ]);
-    expect(root).toMatchObject({
-      kind: 'Application',
-      spec: { project: 'flytepoc-root', destination: { namespace: 'argocd' } },
-    });
-  });
+  it(
+    'runs the root Application in an AppProject of its own, ' +
+      "rendered before it, that allows only Argo CD's kinds in Argo CD's namespace",
+    () => {
+      const [appProject, root, ...rest] = objectsOf(render(project('x')), 'clusters/gkp-dev/root-app.yaml');
+      expect(rest.filter(Boolean)).toEqual([]);
+      expect(appProject).toMatchObject({
+        kind: 'AppProject',
+        metadata: { name: 'flytepoc-root', namespace: 'argocd' },
+      });
+      expect(appProject.spec.sourceRepos).toEqual(['https://git.gkp.example/103020/flyte-gkp.git']);
+      expect(appProject.spec.destinations).toEqual([{ server: 'https://kubernetes.default.svc', namespace: 'argocd' }]);
+      expect(appProject.spec.clusterResourceWhitelist).toEqual([]);
+      expect(appProject.spec.namespaceResourceWhitelist).toEqual([
+        { group: 'argoproj.io', kind: 'Application' },
+        { group: 'argoproj.io', kind: 'AppProject' },
+      ]);
+      expect(root).toMatchObject({
+        kind: 'Application',
+        spec: { project: 'flytepoc-root', destination: { namespace: 'argocd' } },
+      });
+    },
+  );
 });
 
 describe('quotas', () => {
@@ -102,7 +112,8 @@ describe('quotas', () => {
     const files = render(
       project(
         'q',
-        'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n  p-dev: {}\n',
+        'domains:\n  d-dev:\n    quota: { cpu: 6, memory: 12Gi, persistentVolumeClaims: 2, storage: 20Gi }\n' +
+          '  p-dev: {}\n',
       ),
     );
     const quota = (domain: string) =>
@@ -126,43 +137,50 @@ describe('quotas', () => {
     expect(quota('p-dev')['requests.memory']).toBe(defaults.memory);
   });
 
-  it('gives containers default requests (ephemeral storage too: propeller strips it from task pods) and the per-container maximum as default limit', () => {
-    const limitRange = all(render(project('x'))).find((o) => o.kind === 'LimitRange');
-    const { containerDefaults, containerMax } = platform.clusters[0].cluster.quota;
-    const asKubernetes = (r: typeof containerMax) => ({
-      cpu: r.cpu,
-      memory: r.memory,
-      'ephemeral-storage': r.ephemeralStorage,
-    });
-    expect(limitRange.spec.limits).toEqual([
-      {
-        type: 'Container',
-        defaultRequest: asKubernetes(containerDefaults),
-        default: asKubernetes(containerMax),
-        max: asKubernetes(containerMax),
-      },
-    ]);
-  });
+  it(
+    'gives containers default requests (ephemeral storage too: propeller strips it from task pods) ' +
+      'and the per-container maximum as default limit',
+    () => {
+      const limitRange = all(render(project('x'))).find((o) => o.kind === 'LimitRange');
+      const { containerDefaults, containerMax } = platform.clusters[0].cluster.quota;
+      const asKubernetes = (r: typeof containerMax) => ({
+        cpu: r.cpu,
+        memory: r.memory,
+        'ephemeral-storage': r.ephemeralStorage,
+      });
+      expect(limitRange.spec.limits).toEqual([
+        {
+          type: 'Container',
+          defaultRequest: asKubernetes(containerDefaults),
+          default: asKubernetes(containerMax),
+          max: asKubernetes(containerMax),
+        },
+      ]);
+    },
+  );
 });
 
 describe('access', () => {
-  it('binds each owner group to a Role of its own namespace, in the project namespaces only (never a ClusterRole)', () => {
-    const objects = all(render(project('x')));
-    expect(objects.some((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'ClusterRole')).toBe(false);
-    const admins = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'owners-admin');
-    expect(admins).toHaveLength(3);
-    expect(admins[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'owners-admin' });
-    for (const binding of admins)
-      expect(
-        objects.filter(
-          (o) =>
-            o.kind === 'Role' &&
-            o.metadata.name === 'owners-admin' &&
-            o.metadata.namespace === binding.metadata.namespace,
-        ),
-      ).toHaveLength(1);
-    expect(admins[0].subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-x' }]);
-  });
+  it(
+    'binds each owner group to a Role of its own namespace, ' + 'in the project namespaces only (never a ClusterRole)',
+    () => {
+      const objects = all(render(project('x')));
+      expect(objects.some((o) => o.kind === 'ClusterRoleBinding' || o.kind === 'ClusterRole')).toBe(false);
+      const admins = objects.filter((o) => o.kind === 'RoleBinding' && o.metadata.name === 'owners-admin');
+      expect(admins).toHaveLength(3);
+      expect(admins[0].roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'owners-admin' });
+      for (const binding of admins)
+        expect(
+          objects.filter(
+            (o) =>
+              o.kind === 'Role' &&
+              o.metadata.name === 'owners-admin' &&
+              o.metadata.namespace === binding.metadata.namespace,
+          ),
+        ).toHaveLength(1);
+      expect(admins[0].subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'team-x' }]);
+    },
+  );
 
   it('keeps other namespaces out and lets pods out only to DNS and Mercury, as the cluster file declares them', () => {
     const policy = all(render(project('x'))).find(
@@ -190,26 +208,29 @@ describe('access', () => {
 });
 
 describe('raw-container tasks', () => {
-  it('find flyte-data-config, the co-pilot`s storage config, in every execution namespace, with Mercury and no key', () => {
-    const files = render(project('x'));
-    const configs = all(files).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'flyte-data-config');
-    const cluster = platform.clusters[0].cluster;
-    expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(
-      cluster.domains.map((d) => `${cluster.namespacePrefix}x-${d}`).sort(),
-    );
-    const storage = parse(configs[0].data['config.yaml']).storage;
-    expect(storage).toMatchObject({
-      type: 's3',
-      container: cluster.storage.metadataBucket,
-      'enable-multicontainer': true,
-    });
-    expect(storage.connection).toEqual({
-      endpoint: cluster.storage.endpoint,
-      'auth-type': 'iam',
-      region: cluster.storage.region,
-      'disable-ssl': false,
-    });
-  });
+  it(
+    'find flyte-data-config, the co-pilot`s storage config, ' + 'in every execution namespace, with Mercury and no key',
+    () => {
+      const files = render(project('x'));
+      const configs = all(files).filter((o) => o.kind === 'ConfigMap' && o.metadata.name === 'flyte-data-config');
+      const cluster = platform.clusters[0].cluster;
+      expect(configs.map((c) => c.metadata.namespace).sort()).toEqual(
+        cluster.domains.map((d) => `${cluster.namespacePrefix}x-${d}`).sort(),
+      );
+      const storage = parse(configs[0].data['config.yaml']).storage;
+      expect(storage).toMatchObject({
+        type: 's3',
+        container: cluster.storage.metadataBucket,
+        'enable-multicontainer': true,
+      });
+      expect(storage.connection).toEqual({
+        endpoint: cluster.storage.endpoint,
+        'auth-type': 'iam',
+        region: cluster.storage.region,
+        'disable-ssl': false,
+      });
+    },
+  );
 });
 
 describe('safe deletes', () => {
@@ -225,16 +246,20 @@ describe('safe deletes', () => {
 });
 
 describe('client files', () => {
-  it('point flytekit at the project`s own bucket, service account and the Flyte admin, with the release`s client pins', () => {
-    const files = render(project('x'));
-    const config = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/flytekit.config')!.content;
-    expect(config).toContain('raw_output_data_prefix = s3://bucket-x/');
-    expect(config).toContain('kubernetes_service_account = flyte-workflow');
-    expect(config).toContain(`url = ${platform.clusters[0].cluster.flyte.adminEndpoint}`);
-    const constraints = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/constraints.txt')!.content;
-    for (const [name, version] of Object.entries(platform.pins.python))
-      expect(constraints).toContain(`${name}==${version}`);
-  });
+  it(
+    'point flytekit at the project`s own bucket, ' +
+      'service account and the Flyte admin, with the release`s client pins',
+    () => {
+      const files = render(project('x'));
+      const config = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/flytekit.config')!.content;
+      expect(config).toContain('raw_output_data_prefix = s3://bucket-x/');
+      expect(config).toContain('kubernetes_service_account = flyte-workflow');
+      expect(config).toContain(`url = ${platform.clusters[0].cluster.flyte.adminEndpoint}`);
+      const constraints = files.find((f) => f.path === 'clusters/gkp-dev/projects/x/client/constraints.txt')!.content;
+      for (const [name, version] of Object.entries(platform.pins.python))
+        expect(constraints).toContain(`${name}==${version}`);
+    },
+  );
 
   it('give tasks a Python module requesting the project`s own Secret by name', () => {
     const module = render(project('x')).find(

@@ -102,7 +102,8 @@ function inlineText(value: unknown, column: number): string | undefined {
       const text = scalarText(value);
       if (!text.includes('\n')) return text;
       // A `|` block: js-yaml indents its lines two past the key or dash they belong to.
-      // Not a `|+` block (js-yaml ends the document after it), nor one with an indentation indicator (it depends on depth).
+      // Not a `|+` block (js-yaml ends the document after it), nor one with an indentation indicator
+      // (it depends on depth).
       if (text.endsWith('\n...') || /^\|[-+]?\d/.test(text)) throw new NotPlainData();
       const pad = ' '.repeat(column);
       return text

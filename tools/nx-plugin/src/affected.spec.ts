@@ -27,32 +27,35 @@ beforeAll(async () => {
 afterAll(() => ws?.remove());
 
 describe('onboarding a project in a real repository', () => {
-  it('the generator adds the spec and exactly that project`s rendered files (plus the registration listing it)', async () => {
-    const result = await nx(
-      'g',
-      './tools/nx-plugin:project',
-      'z',
-      '--displayName=Project Z',
-      '--ownerGroup=gkp-103020-z-admins',
-      '--domains=d-dev,t-dev',
-      '--no-interactive',
-    );
-    expect(result.exitCode, result.all).toBe(0);
-    expect(await changedFiles()).toEqual([
-      '.github/CODEOWNERS',
-      'clusters/gkp-dev/platform/project-registration.yaml',
-      'clusters/gkp-dev/projects/z/application.yaml',
-      'clusters/gkp-dev/projects/z/client/constraints.txt',
-      'clusters/gkp-dev/projects/z/client/flytekit.config',
-      'clusters/gkp-dev/projects/z/client/mercury.py',
-      'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
-      'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
-      'clusters/gkp-dev/projects/z/vault/policies/103020-flytepoc-z-mercury.json',
-      'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-d-dev.json',
-      'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-t-dev.json',
-      'projects/z.yaml',
-    ]);
-  });
+  it(
+    'the generator adds the spec and exactly that project`s ' + 'rendered files (plus the registration listing it)',
+    async () => {
+      const result = await nx(
+        'g',
+        './tools/nx-plugin:project',
+        'z',
+        '--displayName=Project Z',
+        '--ownerGroup=gkp-103020-z-admins',
+        '--domains=d-dev,t-dev',
+        '--no-interactive',
+      );
+      expect(result.exitCode, result.all).toBe(0);
+      expect(await changedFiles()).toEqual([
+        '.github/CODEOWNERS',
+        'clusters/gkp-dev/platform/project-registration.yaml',
+        'clusters/gkp-dev/projects/z/application.yaml',
+        'clusters/gkp-dev/projects/z/client/constraints.txt',
+        'clusters/gkp-dev/projects/z/client/flytekit.config',
+        'clusters/gkp-dev/projects/z/client/mercury.py',
+        'clusters/gkp-dev/projects/z/manifests/d-dev.yaml',
+        'clusters/gkp-dev/projects/z/manifests/t-dev.yaml',
+        'clusters/gkp-dev/projects/z/vault/policies/103020-flytepoc-z-mercury.json',
+        'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-d-dev.json',
+        'clusters/gkp-dev/projects/z/vault/roles/103020-flytepoc-z-t-dev.json',
+        'projects/z.yaml',
+      ]);
+    },
+  );
 
   it('a render after the generator changes nothing, and the gate passes', async () => {
     const before = await changedFiles();

@@ -136,7 +136,8 @@ function clusterNodes(cluster: string): Record<string, ProjectConfiguration> {
       tags: ['flyte-cluster'],
       targets: {
         validate: sharedCheck(
-          `platform files, ${root}/root-app.yaml, ${root}/platform/, any file under ${root}/ no spec renders, and .github/CODEOWNERS`,
+          `platform files, ${root}/root-app.yaml, ${root}/platform/, ` +
+            `any file under ${root}/ no spec renders, and .github/CODEOWNERS`,
           ['{projectRoot}/**/*', '{workspaceRoot}/.github/CODEOWNERS'],
         ),
         render: renderTarget,

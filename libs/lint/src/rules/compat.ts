@@ -23,7 +23,9 @@ const chartKubernetesLimits = new Map([
     'v0.15.0',
     {
       removedIn: '1.22',
-      apis: 'Ingress networking.k8s.io/v1beta1, CustomResourceDefinition apiextensions.k8s.io/v1beta1, ClusterRoleBinding rbac.authorization.k8s.io/v1beta1',
+      apis:
+        'Ingress networking.k8s.io/v1beta1, CustomResourceDefinition apiextensions.k8s.io/v1beta1, ' +
+        'ClusterRoleBinding rbac.authorization.k8s.io/v1beta1',
     },
   ],
 ]);
@@ -60,7 +62,9 @@ function componentVersion(component: string, tag: string | undefined): string | 
 
 export const flyteadminVersion: LintRule = {
   id: 'compat/flyteadmin-version',
-  description: `The pinned flyteadmin understands the namespace_mapping.template the values use (flyteadmin ${templateSince} or later).`,
+  description:
+    'The pinned flyteadmin understands the namespace_mapping.template the values use ' +
+    `(flyteadmin ${templateSince} or later).`,
   fix: `pin flyteadmin to ${templateSince} or later`,
   check(context) {
     const { pins, pinsSource } = context.platform;
@@ -87,7 +91,9 @@ export const flyteadminVersion: LintRule = {
     return [
       {
         ...at,
-        message: `${named} ignores namespace_mapping.template (used on ${where}): executions would land in <project>-<domain> namespaces`,
+        message:
+          `${named} ignores namespace_mapping.template (used on ${where}): ` +
+          'executions would land in <project>-<domain> namespaces',
       },
     ];
   },
@@ -106,7 +112,9 @@ export const kubernetesVersion: LintRule = {
             file: source.file,
             ...source.locate(['flyte', 'chartVersion']),
             message: `cannot tell which Kubernetes versions the flyte chart ${cluster.flyte.chartVersion} supports`,
-            fix: 'use a chart version whose Kubernetes limits the compat rules know (libs/lint/src/rules/compat.ts), or add them there',
+            fix:
+              'use a chart version whose Kubernetes limits the compat rules know (libs/lint/src/rules/compat.ts), ' +
+              'or add them there',
           },
         ];
       }
@@ -115,7 +123,9 @@ export const kubernetesVersion: LintRule = {
         {
           file: source.file,
           ...source.locate(['kubernetesVersion']),
-          message: `the flyte chart ${cluster.flyte.chartVersion} uses APIs removed in Kubernetes ${limit.removedIn} (${limit.apis}); this cluster runs ${cluster.kubernetesVersion}`,
+          message:
+            `the flyte chart ${cluster.flyte.chartVersion} uses APIs removed in Kubernetes ${limit.removedIn} ` +
+            `(${limit.apis}); this cluster runs ${cluster.kubernetesVersion}`,
         },
       ];
     });
@@ -164,8 +174,11 @@ export const pythonClients: LintRule = {
 export const chartSource: LintRule = {
   id: 'compat/chart-source',
   description:
-    "A cluster's flyte chart comes from a repository that still serves its version (a mirror the platform team controls).",
-  fix: "push the chart package to the platform team's mirror and name it in flyte.helmRepo (docs/operator-guide.md, Mirroring the flyte chart)",
+    "A cluster's flyte chart comes from a repository that still serves its version " +
+    '(a mirror the platform team controls).',
+  fix:
+    "push the chart package to the platform team's mirror and name it in flyte.helmRepo " +
+    '(docs/operator-guide.md, Mirroring the flyte chart)',
   check({ platform }) {
     const normalized = (url: string) => url.replace(/\/+$/, '').toLowerCase();
     return platform.clusters.flatMap(({ cluster, source }) => {
@@ -180,7 +193,9 @@ export const chartSource: LintRule = {
       return [
         {
           ...at,
-          message: `${retired.repo} no longer serves the ${retired.chart} chart ${cluster.flyte.chartVersion}: ${retired.why}; Argo CD cannot pull it`,
+          message:
+            `${retired.repo} no longer serves the ${retired.chart} chart ${cluster.flyte.chartVersion}: ` +
+            `${retired.why}; Argo CD cannot pull it`,
         },
       ];
     });

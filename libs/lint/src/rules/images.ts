@@ -21,7 +21,8 @@ const version = (pin: ImagePin) => [pin.tag, pin.digest].filter(Boolean).join('@
 export const imagesPinned: LintRule = {
   id: 'images/pinned',
   description:
-    'Every image the rendered output uses is a pin of platform/pins.yaml: an explicit tag or digest, an allowed registry, one version per repository.',
+    'Every image the rendered output uses is a pin of platform/pins.yaml: ' +
+    'an explicit tag or digest, an allowed registry, one version per repository.',
   fix: 'pin the image in platform/pins.yaml with an explicit version tag or a sha256 digest',
   check({ platform: { pins, pinsSource }, rendered }) {
     const at = (...path: string[]) => ({ file: pinsSource.file, ...pinsSource.locate(['images', ...path]) });
@@ -33,7 +34,9 @@ export const imagesPinned: LintRule = {
         ...(pin.tag === undefined
           ? { file: pinsSource.file, ...pinsSource.locate(['images', name], 'key') }
           : at(name, 'tag')),
-        message: `the image ${name} has ${pin.tag === 'latest' ? 'the tag latest' : 'no tag and no digest'}: every deployment could run a different image`,
+        message:
+          `the image ${name} has ${pin.tag === 'latest' ? 'the tag latest' : 'no tag and no digest'}: ` +
+          'every deployment could run a different image',
         fix: `set images.${name}.tag to a version (e.g. the release's own) or add a sha256 digest`,
       }));
     const registries = entries
@@ -48,7 +51,9 @@ export const imagesPinned: LintRule = {
       .filter(({ item: [, pin], others }) => others.some(([, other]) => version(other) !== version(pin)))
       .map(({ item: [name, pin], others }) => ({
         ...at(name, pin.tag === undefined ? 'digest' : 'tag'),
-        message: `${pin.repository} is pinned as ${version(pin) || 'untagged'} here and differently in ${others.map(([other]) => `images.${other}`).join(', ')}`,
+        message:
+          `${pin.repository} is pinned as ${version(pin) || 'untagged'} here ` +
+          `and differently in ${others.map(([other]) => `images.${other}`).join(', ')}`,
         fix: 'pin each repository once, and use that one pin everywhere',
       }));
     const pinned = new Set(entries.map(([, pin]) => imageReference(pin)));

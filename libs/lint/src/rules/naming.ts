@@ -26,7 +26,9 @@ export const namespaceIsDnsLabel: LintRule = {
           .map((d) => ({
             file,
             ...source.locate(['id']),
-            message: `the namespace ${d.namespace} is not a DNS-1123 label of at most 63 characters (${d.namespace.length})`,
+            message:
+              `the namespace ${d.namespace} is not a DNS-1123 label ` +
+              `of at most 63 characters (${d.namespace.length})`,
             fix: `use a project id of at most ${63 - namespaceName(cluster, '', d.domain).length} characters`,
           })),
       ),
@@ -68,7 +70,8 @@ const renameTo = (id: string, file: string) =>
 export const uniqueNames: LintRule = {
   id: 'naming/unique',
   description:
-    'Project ids and the namespaces they render are unique, and no namespace is the system namespace or a reserved one.',
+    'Project ids and the namespaces they render are unique, ' +
+    'and no namespace is the system namespace or a reserved one.',
   fix: 'choose another project id',
   check(context) {
     const { platform, projects, established } = context;
@@ -94,7 +97,9 @@ export const uniqueNames: LintRule = {
         .map(({ item: { source, file, namespace }, others }) => ({
           file,
           ...source.locate(['id']),
-          message: `the namespace ${namespace} on ${cluster.name} is also rendered by ${others.map((o) => `${o.file} (domain ${o.domain})`).join(', ')}`,
+          message:
+            `the namespace ${namespace} on ${cluster.name} is also rendered ` +
+            `by ${others.map((o) => `${o.file} (domain ${o.domain})`).join(', ')}`,
         }));
       const reserved = onCluster.flatMap(({ source, file, namespace }) => {
         const pattern = matchingPattern(namespace, cluster.reservedNamespaces);
@@ -146,8 +151,11 @@ const flyteadminDefaultTemplate = '{{ project }}-{{ domain }}';
 export const clusterConvention: LintRule = {
   id: 'naming/cluster-convention',
   description:
-    "A cluster follows GKP's <appId>-<pocName>-<env> naming, and Flyte's namespace template yields the namespaces rendered.",
-  fix: 'name the cluster as GKP does: namespacePrefix <appId>-<pocName>-, systemNamespace <appId>-<pocName>-<env>, domains <name>-<env>',
+    "A cluster follows GKP's <appId>-<pocName>-<env> naming, " +
+    "and Flyte's namespace template yields the namespaces rendered.",
+  fix:
+    'name the cluster as GKP does: namespacePrefix <appId>-<pocName>-, ' +
+    'systemNamespace <appId>-<pocName>-<env>, domains <name>-<env>',
   check(context) {
     return context.platform.clusters.flatMap(({ cluster, source }) => {
       const at = (path: PathSegment[]) => ({ file: source.file, ...source.locate(path) });
@@ -156,14 +164,18 @@ export const clusterConvention: LintRule = {
       if (cluster.namespacePrefix !== `${base}-`) {
         findings.push({
           ...at(['namespacePrefix']),
-          message: `namespacePrefix is ${cluster.namespacePrefix} but GKP names project namespaces ${base}-<project>-<env>`,
+          message:
+            `namespacePrefix is ${cluster.namespacePrefix} ` +
+            `but GKP names project namespaces ${base}-<project>-<env>`,
           fix: `set namespacePrefix: ${base}-`,
         });
       }
       if (cluster.systemNamespace !== `${base}-${cluster.env}`) {
         findings.push({
           ...at(['systemNamespace']),
-          message: `systemNamespace is ${cluster.systemNamespace} but Flyte's own namespace on GKP is ${base}-${cluster.env}`,
+          message:
+            `systemNamespace is ${cluster.systemNamespace} ` +
+            `but Flyte's own namespace on GKP is ${base}-${cluster.env}`,
           fix: `set systemNamespace: ${base}-${cluster.env}`,
         });
       }
@@ -192,8 +204,14 @@ export const clusterConvention: LintRule = {
       if (mismatch) {
         findings.push({
           ...at(['namespacePrefix']),
-          message: `Flyte's namespace_mapping.template ${effective}${effective === template ? '' : " (flyteadmin's default: the values set none)"} maps project ${mismatch.id}, domain ${mismatch.domain} to ${mismatch.mapped}, but its namespace is ${mismatch.namespace}`,
-          fix: 'keep {{ project }} and {{ domain }} out of namespacePrefix; if the prefix is plain, the renderer writes a wrong template',
+          message:
+            "Flyte's namespace_mapping.template " +
+            `${effective}${effective === template ? '' : " (flyteadmin's default: the values set none)"} ` +
+            `maps project ${mismatch.id}, domain ${mismatch.domain} to ${mismatch.mapped}, ` +
+            `but its namespace is ${mismatch.namespace}`,
+          fix:
+            'keep {{ project }} and {{ domain }} out of namespacePrefix; ' +
+            'if the prefix is plain, the renderer writes a wrong template',
         });
       }
       return findings;
@@ -210,7 +228,8 @@ const flyteProjectLimits = [
 export const flyteProjectText: LintRule = {
   id: 'naming/flyte-limits',
   description:
-    "The display name and description fit flyteadmin's limits (64 and 300 bytes of UTF-8): a longer one makes the project registration Job fail for that project.",
+    "The display name and description fit flyteadmin's limits (64 and 300 bytes of UTF-8): " +
+    'a longer one makes the project registration Job fail for that project.',
   fix: 'shorten the text',
   check({ projects }) {
     return projects.flatMap(({ spec, source, file }) =>
@@ -221,7 +240,9 @@ export const flyteProjectText: LintRule = {
           {
             file,
             ...source.locate([field]),
-            message: `the ${field} is ${size} bytes of UTF-8; flyteadmin refuses a project ${flyte} of more than ${bytes}`,
+            message:
+              `the ${field} is ${size} bytes of UTF-8; ` +
+              `flyteadmin refuses a project ${flyte} of more than ${bytes}`,
             fix: `shorten the ${field} to at most ${bytes} bytes (${bytes} characters without accents or symbols)`,
           },
         ];

@@ -9,7 +9,10 @@ function cidrProblem(cidr: string): string | undefined {
   if (!match || match.slice(1, 5).some((octet) => Number(octet) > 255) || Number(match[5]) > 32)
     return 'is not an IPv4 CIDR';
   if (Number(match[5]) < widestPrefix)
-    return `spans more than a /${widestPrefix}: it would open the NetworkPolicies to most of the network, or the Internet`;
+    return (
+      `spans more than a /${widestPrefix}: ` +
+      'it would open the NetworkPolicies to most of the network, or the Internet'
+    );
   return undefined;
 }
 
@@ -41,7 +44,9 @@ const namespaceName = 'kubernetes.io/metadata.name';
 
 export const peerNamespace: LintRule = {
   id: 'network/peer-namespace',
-  description: `The DNS and ingress-controller peers each name one namespace by ${namespaceName}, neither Flyte's nor a project's.`,
+  description:
+    `The DNS and ingress-controller peers each name one namespace by ${namespaceName}, ` +
+    "neither Flyte's nor a project's.",
   fix: `select the namespace by its name (${namespaceName}: <namespace>), the one where the service runs`,
   check({ platform }) {
     return platform.clusters.flatMap(({ cluster, source }) =>
@@ -52,14 +57,18 @@ export const peerNamespace: LintRule = {
           return [
             {
               ...at,
-              message: `network.${entry} selects namespaces by labels other than their name: any namespace carrying them, a project's too, would be let through`,
+              message:
+                `network.${entry} selects namespaces by labels other than their name: ` +
+                "any namespace carrying them, a project's too, would be let through",
             },
           ];
         if (name === cluster.systemNamespace || name.startsWith(cluster.namespacePrefix)) {
           return [
             {
               ...at,
-              message: `network.${entry} names ${name}, a namespace of Flyte or of its projects: its pods would be let through as ${entry}`,
+              message:
+                `network.${entry} names ${name}, a namespace of Flyte or of its projects: ` +
+                `its pods would be let through as ${entry}`,
             },
           ];
         }

@@ -123,7 +123,9 @@ export const quotaCeiling: LintRule = {
           ? [
               {
                 ...at('default'),
-                message: `the default ${resource} quota ${quota.default[resource]} is above the ceiling ${quota.ceiling[resource]}`,
+                message:
+                  `the default ${resource} quota ${quota.default[resource]} ` +
+                  `is above the ceiling ${quota.ceiling[resource]}`,
                 fix: `lower quota.default.${resource} to at most ${quota.ceiling[resource]}`,
               },
             ]
@@ -145,8 +147,12 @@ export const quotaCeiling: LintRule = {
               return [
                 {
                   ...at,
-                  message: `the ${resource} quota ${quota[resource]} of ${domain} is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
-                  fix: `ask for at most ${cluster.quota.ceiling[resource]}, or ask the platform team to raise the ceiling`,
+                  message:
+                    `the ${resource} quota ${quota[resource]} of ${domain} ` +
+                    `is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,
+                  fix:
+                    `ask for at most ${cluster.quota.ceiling[resource]}, ` +
+                    'or ask the platform team to raise the ceiling',
                 },
               ];
             }),
@@ -162,8 +168,11 @@ const exposing = ['loadBalancers', 'nodePorts'] as const;
 export const quotaNoExposedServices: LintRule = {
   id: 'quota/no-exposed-services',
   description:
-    'No cluster quota allows LoadBalancer or NodePort Services: on GKP nothing is exposed but through the ingress controller.',
-  fix: 'set loadBalancers and nodePorts to 0 in quota.default and quota.ceiling, and route the service through the ingress controller',
+    'No cluster quota allows LoadBalancer or NodePort Services: ' +
+    'on GKP nothing is exposed but through the ingress controller.',
+  fix:
+    'set loadBalancers and nodePorts to 0 in quota.default and quota.ceiling, ' +
+    'and route the service through the ingress controller',
   check({ platform }) {
     // A spec asking for more than the ceiling's 0 is reported by quota/ceiling.
     return platform.clusters.flatMap(({ cluster: { quota }, source }) =>
@@ -173,7 +182,8 @@ export const quotaNoExposedServices: LintRule = {
           .map((key) => ({
             file: source.file,
             ...source.locate(['quota', limit, key]),
-            message: `quota.${limit}.${key} is ${quota[limit][key]}: a tenant could expose its pods outside the cluster`,
+            message:
+              `quota.${limit}.${key} is ${quota[limit][key]}: ` + 'a tenant could expose its pods outside the cluster',
           })),
       ),
     );
@@ -183,7 +193,10 @@ export const quotaNoExposedServices: LintRule = {
 /** Resources a pod asks for per container, defaulted by the LimitRange (containerDefaults). */
 const requested = ['cpu', 'memory', 'ephemeralStorage'] as const;
 
-/** How many whole `request`s fit in `quota`, or undefined when either is unreadable (reported by quota/ceiling). */
+/**
+ * How many whole `request`s fit in `quota`, or undefined when either is unreadable
+ * (reported by quota/ceiling).
+ */
 export function fits(quota: string | number, request: string | number): bigint | undefined {
   const [q, r] = [parseQuantity(quota), parseQuantity(request)];
   if (!q || !r || r.numerator <= 0n || q.numerator < 0n) return undefined;
@@ -193,7 +206,8 @@ export function fits(quota: string | number, request: string | number): bigint |
 export const quotaReachable: LintRule = {
   id: 'quota/reachable',
   description:
-    "Every pods quota is reachable: its cpu, memory and ephemeral-storage quotas hold that many pods at the containers' default requests, which are within the per-container maximum.",
+    'Every pods quota is reachable: its cpu, memory and ephemeral-storage quotas hold that many pods ' +
+    "at the containers' default requests, which are within the per-container maximum.",
   fix: 'lower pods to what the other quotas hold, or raise them',
   check({ platform, projects }) {
     const limitRanges = platform.clusters.flatMap(({ cluster: { quota }, source }) =>
@@ -214,7 +228,9 @@ export const quotaReachable: LintRule = {
           ? [
               {
                 ...at('containerDefaults'),
-                message: `the default ${key} request ${quota.containerDefaults[key]} is above the per-container maximum ${quota.containerMax[key]}`,
+                message:
+                  `the default ${key} request ${quota.containerDefaults[key]} ` +
+                  `is above the per-container maximum ${quota.containerMax[key]}`,
                 fix: `lower quota.containerDefaults.${key} to at most ${quota.containerMax[key]}`,
               },
             ]
@@ -230,7 +246,10 @@ export const quotaReachable: LintRule = {
           {
             file: source.file,
             ...source.locate(['quota', 'default', 'pods']),
-            message: `the default pods quota ${quota.default.pods} is unreachable: the default ${key} quota ${quota.default[key]} holds ${most} pods at the default request ${quota.containerDefaults[key]}`,
+            message:
+              `the default pods quota ${quota.default.pods} is unreachable: ` +
+              `the default ${key} quota ${quota.default[key]} holds ${most} pods ` +
+              `at the default request ${quota.containerDefaults[key]}`,
             fix: `lower quota.default.pods to at most ${most}, or raise quota.default.${key}`,
           },
         ];
@@ -250,7 +269,10 @@ export const quotaReachable: LintRule = {
               {
                 file,
                 ...source.locate(['domains', domain, 'quota', reported]),
-                message: `the pods quota ${quota.pods} of ${domain} is unreachable: its ${key} quota ${quota[key]} holds ${most} pods at the default request ${cluster.quota.containerDefaults[key]} of ${cluster.name}`,
+                message:
+                  `the pods quota ${quota.pods} of ${domain} is unreachable: ` +
+                  `its ${key} quota ${quota[key]} holds ${most} pods ` +
+                  `at the default request ${cluster.quota.containerDefaults[key]} of ${cluster.name}`,
                 fix: `set pods to at most ${most}, or ask for more ${key}`,
               },
             ];

@@ -19,7 +19,7 @@ beforeAll(async () => {
 type Mutable = {
   kind: string;
   metadata: { name: string };
-
+  // `any`: tampered with field by field.
   spec: Record<string, any>;
 };
 

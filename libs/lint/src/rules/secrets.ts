@@ -234,7 +234,8 @@ function missingFindings(files: RenderedFile[], owned: Owned[]): Finding[] {
 export const vaultScope: LintRule = {
   id: 'secrets/vault-scope',
   description:
-    "Each namespace reads only its own project's Vault path, logging in as a ServiceAccount of its own through a namespaced SecretStore with this project's role; no cluster-wide store.",
+    "Each namespace reads only its own project's Vault path, logging in as a ServiceAccount of its own " +
+    "through a namespaced SecretStore with this project's role; no cluster-wide store.",
   fix: "the renderer or the cluster file gives a namespace more than its own project's keys: fix that, never the spec",
   check(context) {
     return [

@@ -39,7 +39,9 @@ export const uniqueBucket: LintRule = {
       .map(({ spec, source, file }) => ({
         file,
         ...source.locate(['storage', 'bucket']),
-        message: `the bucket ${spec.storage.bucket} is Flyte's own metadata bucket on ${metadata.get(spec.storage.bucket)}, shared by every project`,
+        message:
+          `the bucket ${spec.storage.bucket} is Flyte's own metadata bucket ` +
+          `on ${metadata.get(spec.storage.bucket)}, shared by every project`,
       }));
     return [...shared, ...flytes];
   },
@@ -55,7 +57,9 @@ export const uniqueSecretName: LintRule = {
       ({ item: { spec, source, file }, others }) => ({
         file,
         ...source.locate(['storage', 'credentialsSecret']),
-        message: `the Secret name ${spec.storage.credentialsSecret} is also the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
+        message:
+          `the Secret name ${spec.storage.credentialsSecret} is also ` +
+          `the credentialsSecret of ${others.map((o) => o.file).join(', ')}`,
         fix: `name the project's own Secret, e.g. mercury-${idOfItsOwn(context, file, spec.id)}`,
       }),
     );
@@ -126,7 +130,8 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
       unless(
         k.group === '' && k.kind === 'Namespace',
         ['spec', 'clusterResourceWhitelist', i, 'kind'],
-        `${name} allows the cluster-wide kind ${k.kind} (group ${k.group || 'core'}); a project may only create its Namespaces`,
+        `${name} allows the cluster-wide kind ${k.kind} (group ${k.group || 'core'}); ` +
+          'a project may only create its Namespaces',
       ),
     );
     (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) =>
@@ -157,7 +162,8 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
           ? groups.has(s.name)
           : s.kind === 'ServiceAccount' && s.namespace === cluster.systemNamespace && flyte.includes(s.name),
         ['subjects', i, 'name'],
-        `${name} grants access to the ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}, neither an owner group of the project nor Flyte's own service account`,
+        `${name} grants access to the ${s.kind} ${s.namespace ? `${s.namespace}/` : ''}${s.name}, ` +
+          "neither an owner group of the project nor Flyte's own service account",
       ),
     );
   }
@@ -168,7 +174,8 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
 export const ownerGroupIsTenant: LintRule = {
   id: 'tenancy/owner-group',
   description:
-    "No owner is one of Kubernetes' built-in system: groups, which stand for every user or service account of the cluster.",
+    "No owner is one of Kubernetes' built-in system: groups, " +
+    'which stand for every user or service account of the cluster.',
   fix: "name the team's own identity-provider group",
   check({ projects }) {
     return projects.flatMap(({ spec, source, file }) =>
@@ -178,7 +185,9 @@ export const ownerGroupIsTenant: LintRule = {
               {
                 file,
                 ...source.locate(['owners', index, 'group']),
-                message: `the owner group ${owner.group} is a Kubernetes built-in group: it would give ${owner.role} in this project to users of every tenant`,
+                message:
+                  `the owner group ${owner.group} is a Kubernetes built-in group: ` +
+                  `it would give ${owner.role} in this project to users of every tenant`,
               },
             ]
           : [],
@@ -227,7 +236,8 @@ function exampleGroup(pattern: string, group: string): string {
 export const tenantScope: LintRule = {
   id: 'tenancy/scope',
   description:
-    'What a project renders stays in its own namespaces, AppProject and owner groups, and no other file renders its Argo CD objects.',
+    'What a project renders stays in its own namespaces, AppProject and owner groups, ' +
+    'and no other file renders its Argo CD objects.',
   fix: 'the renderer or a platform input gives the project more than its own: fix that, not the spec',
   check({ platform, projects, rendered }) {
     return platform.clusters.flatMap(({ cluster }) => {
@@ -265,7 +275,9 @@ export const tenantScope: LintRule = {
                   ? [
                       {
                         path: ['metadata', 'name'],
-                        message: `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: Argo CD would mix the project with it`,
+                        message:
+                          `${o.kind} ${o.metadata.name} is also rendered by ${elsewhere.join(', ')}: ` +
+                          'Argo CD would mix the project with it',
                         fix: renamed,
                       },
                     ]
@@ -288,7 +300,9 @@ function rootProjectProblem(cluster: Cluster): { message: string; fix: string } 
   const ownName = `${prefix}root`;
   if (root === argoDefaultProject) {
     return {
-      message: `argocd.rootProject is Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`,
+      message:
+        `argocd.rootProject is Argo CD's ${argoDefaultProject} AppProject, ` +
+        'which allows any repository, destination and kind',
       fix: `name the root's own AppProject, e.g. ${ownName}`,
     };
   }
@@ -316,8 +330,11 @@ function rootProjectProblem(cluster: Cluster): { message: string; fix: string } 
 export const applicationProject: LintRule = {
   id: 'tenancy/application-project',
   description:
-    "Every Application runs in the AppProject rendered for it (the root's, the platform's or the project's own), never in Argo CD's default.",
-  fix: 'render the Application in its own AppProject; for the root Application, set argocd.rootProject to a name no spec id can produce',
+    'Every Application runs in the AppProject rendered for it ' +
+    "(the root's, the platform's or the project's own), never in Argo CD's default.",
+  fix:
+    'render the Application in its own AppProject; for the root Application, ' +
+    'set argocd.rootProject to a name no spec id can produce',
   check({ platform, rendered }) {
     return platform.clusters.flatMap(({ cluster, source }) => {
       const rootProblem = rootProjectProblem(cluster);
@@ -340,10 +357,12 @@ export const applicationProject: LintRule = {
           const message = !want
             ? `${name} is in a file no AppProject is rendered for`
             : o.spec?.project === argoDefaultProject
-              ? `${name} runs in Argo CD's ${argoDefaultProject} AppProject, which allows any repository, destination and kind`
+              ? `${name} runs in Argo CD's ${argoDefaultProject} AppProject, ` +
+                'which allows any repository, destination and kind'
               : beside
                 ? `${name} runs in the AppProject ${o.spec?.project}, not in ${want}`
-                : `${name} runs in the AppProject ${o.spec?.project}; ${want}, the AppProject rendered for it, is not in ${file.path}`;
+                : `${name} runs in the AppProject ${o.spec?.project}; ${want}, ` +
+                  `the AppProject rendered for it, is not in ${file.path}`;
           return [{ file: file.path, ...documents()[i].locate(['spec', 'project']), message }];
         });
       });
@@ -519,7 +538,9 @@ function credentialFindings(source: SourceDocument): Finding[] {
         // Reported at the key, not the value: the message must not repeat what it found.
         findings.push({
           ...at(itemPath, 'key'),
-          message: `${displayPath(itemPath)} is named like a credential and holds a value: a spec holds no password, secret or token`,
+          message:
+            `${displayPath(itemPath)} is named like a credential and holds a value: ` +
+            'a spec holds no password, secret or token',
         });
         continue;
       }
@@ -539,8 +560,12 @@ function credentialFindings(source: SourceDocument): Finding[] {
 export const noPlaintextSecret: LintRule = {
   id: 'tenancy/no-plaintext-secret',
   description:
-    'No value, key or comment in a spec looks like a credential (an access key id in any case, a secret access key or 40 hex digits as a whole value, a high-entropy token, a known token, a private key, a password, a URL with a password), even in a spec the schema refuses.',
-  fix: "remove it (and have the key rotated: git keeps it); store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
+    'No value, key or comment in a spec looks like a credential (an access key id in any case, ' +
+    'a secret access key or 40 hex digits as a whole value, a high-entropy token, a known token, ' +
+    'a private key, a password, a URL with a password), even in a spec the schema refuses.',
+  fix:
+    'remove it (and have the key rotated: git keeps it); ' +
+    "store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
   check({ projects, refusedSpecs }) {
     return [...projects.map((p) => p.source), ...refusedSpecs].flatMap(credentialFindings);
   },

@@ -26,8 +26,12 @@ export const protectedNamespaceRemoved: RiskRule = {
   id: 'deletion/protected-namespace',
   severity: 'blocking',
   description:
-    'A protected Namespace (Prune=false,Delete=false) is no longer rendered: its domain or spec was removed without `decommission: true` first. Argo CD would keep it, stripped of its bindings, and its Application OutOfSync forever.',
-  fix: 'first set `decommission: true` on the domain (every domain, for a whole project) in a pull request of its own; remove it in a later one',
+    'A protected Namespace (Prune=false,Delete=false) is no longer rendered: ' +
+    'its domain or spec was removed without `decommission: true` first. ' +
+    'Argo CD would keep it, stripped of its bindings, and its Application OutOfSync forever.',
+  fix:
+    'first set `decommission: true` on the domain (every domain, for a whole project) in a pull request of its own; ' +
+    'remove it in a later one',
   check: ({ changes }) =>
     changes
       .filter((c) => c.action === 'delete' && isNamespace(c) && isProtected(c.base?.object))
@@ -35,8 +39,11 @@ export const protectedNamespaceRemoved: RiskRule = {
         change,
         message:
           `namespace ${change.name} is protected, so Argo CD will not delete it: it stays with its Secrets, pods, ` +
-          'NetworkPolicy and quota, stripped of its bindings (owners and Flyte lose access), and its Application stays OutOfSync',
-        fix: `first set \`decommission: true\` on ${domainOf(change)} in a pull request of its own; remove it in a later one, after the data's retention`,
+          'NetworkPolicy and quota, stripped of its bindings (owners and Flyte lose access), ' +
+          'and its Application stays OutOfSync',
+        fix:
+          `first set \`decommission: true\` on ${domainOf(change)} in a pull request of its own; ` +
+          "remove it in a later one, after the data's retention",
       })),
 };
 
@@ -44,7 +51,8 @@ export const namespaceDeleted: RiskRule = {
   id: 'deletion/namespace',
   severity: 'warning',
   description:
-    'A Namespace is deleted with everything in it, loses the protection that keeps it, or a Secret or volume is deleted.',
+    'A Namespace is deleted with everything in it, loses the protection that keeps it, ' +
+    'or a Secret or volume is deleted.',
   fix: 'make sure the data owner agreed and the data is kept elsewhere if it must be',
   check: ({ changes }) => [
     ...changes
@@ -59,8 +67,12 @@ export const namespaceDeleted: RiskRule = {
       )
       .map((change) => ({
         change,
-        message: `namespace ${change.name} is no longer protected: the pull request that removes it will delete it and its data`,
-        fix: 'merge this alone; remove the domain or spec in a later pull request, after the retention the data owner agreed to',
+        message:
+          `namespace ${change.name} is no longer protected: ` +
+          'the pull request that removes it will delete it and its data',
+        fix:
+          'merge this alone; remove the domain or spec in a later pull request, ' +
+          'after the retention the data owner agreed to',
       })),
     ...changes
       .filter((c) => c.action === 'delete' && isKind(c, '', ...dataKinds))

@@ -52,7 +52,9 @@ function registrationFindings({ changes }: { changes: readonly Change[] }): Risk
             `in Flyte, once Argo CD has synced and the Job ${job} has run: ${what.join('; ')}. ` +
             'Flyte does not restart; until the Job has run, a new project is missing from the console and ' +
             'registering workflows into it fails',
-          fix: `nothing, unless the Job fails: Argo CD then shows the Flyte Application Degraded; \`kubectl logs job/${job}\` says why`,
+          fix:
+            'nothing, unless the Job fails: Argo CD then shows the Flyte Application Degraded; ' +
+            `\`kubectl logs job/${job}\` says why`,
         },
       ];
     });
@@ -62,7 +64,8 @@ export const projectRegistration: RiskRule = {
   id: 'platform/project-registration',
   severity: 'warning',
   description:
-    "Flyte's projects change (registered, renamed, re-described, archived, re-activated) through a new run of the project registration Job, not a restart.",
+    "Flyte's projects change (registered, renamed, re-described, archived, re-activated) " +
+    'through a new run of the project registration Job, not a restart.',
   fix: "nothing, unless the Job fails: Argo CD then shows the Flyte Application Degraded, and the Job's log says why",
   check: registrationFindings,
 };

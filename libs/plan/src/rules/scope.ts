@@ -39,7 +39,10 @@ const subjects = (binding: unknown) =>
 const roleRef = (binding: unknown) => `${at(binding, 'roleRef', 'kind')} ${at(binding, 'roleRef', 'name')}`;
 const added = <T>(before: Set<T>, after: Set<T>) => [...after].filter((x) => !before.has(x)).sort();
 
-/** A new object in a namespace that already existed widens access there; one of a new namespace is the namespace's own. */
+/**
+ * A new object in a namespace that already existed widens access there; one of a new namespace is the
+ * namespace's own.
+ */
 function inExistingNamespace(change: Change, base: readonly PlanObject[]): boolean {
   if (change.namespace === '') return true;
   return base.some(
@@ -64,7 +67,9 @@ function rbacFindings({ changes, base }: RiskContext): RiskFinding[] {
       if (gained.length)
         findings.push({
           change,
-          message: `${change.kind} ${change.name} ${change.action === 'create' ? 'grants' : 'now also grants'}: ${gained.join(', ')}`,
+          message:
+            `${change.kind} ${change.name} ` +
+            `${change.action === 'create' ? 'grants' : 'now also grants'}: ${gained.join(', ')}`,
         });
     } else {
       const gained = added(
@@ -85,7 +90,8 @@ export const rbacWidened: RiskRule = {
   id: 'scope/rbac-widened',
   severity: 'warning',
   description:
-    'A Role or ClusterRole grants new verbs or resources, or a binding gives a role to new subjects, in a namespace that already existed.',
+    'A Role or ClusterRole grants new verbs or resources, or a binding gives a role to new subjects, ' +
+    'in a namespace that already existed.',
   fix: 'check that every new permission is needed, and that each subject is who it should be',
   check: rbacFindings,
 };
@@ -158,13 +164,18 @@ export const clusterScopedChanged: RiskRule = {
   id: 'scope/cluster-scoped',
   severity: 'warning',
   description:
-    'An object outside any namespace (a ClusterRole, a CRD, a webhook...) is created, changed or deleted: it affects every tenant.',
-  fix: 'have the platform team review it, and list any new cluster-scoped permission with its reason in libs/gate/src/chart-exceptions.ts',
+    'An object outside any namespace (a ClusterRole, a CRD, a webhook...) is created, changed or deleted: ' +
+    'it affects every tenant.',
+  fix:
+    'have the platform team review it, ' +
+    'and list any new cluster-scoped permission with its reason in libs/gate/src/chart-exceptions.ts',
   check: ({ changes }) =>
     changes
       .filter((c) => clusterScopedKinds.has(c.kind))
       .map((change) => ({
         change,
-        message: `cluster-scoped ${change.kind} ${change.name} will be ${change.action}d: it affects every project on ${change.cluster}`,
+        message:
+          `cluster-scoped ${change.kind} ${change.name} will be ${change.action}d: ` +
+          `it affects every project on ${change.cluster}`,
       })),
 };

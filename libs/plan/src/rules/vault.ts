@@ -61,7 +61,10 @@ export const vaultAccessChanged: RiskRule = {
   id: 'scope/vault-access',
   severity: 'warning',
   description:
-    'A SecretStore, ExternalSecret or Vault policy or role changes which Vault path a namespace reads, or as which role, ServiceAccount or audience.',
-  fix: "check that the namespace still reads its own project's path alone, and apply the changed Vault files before the merge syncs",
+    'A SecretStore, ExternalSecret or Vault policy or role changes which Vault path ' +
+    'a namespace reads, or as which role, ServiceAccount or audience.',
+  fix:
+    "check that the namespace still reads its own project's path alone, " +
+    'and apply the changed Vault files before the merge syncs',
   check: accessFindings,
 };

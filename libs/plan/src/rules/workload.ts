@@ -71,7 +71,9 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
   const findings: RiskFinding[] = [];
   for (const change of changes.filter((c) => c.action === 'update' && isPlatform(c))) {
     if (workloadKinds.includes(change.kind) && change.diff.some((d) => d.path.startsWith('spec.template'))) {
-      const message = `the pods of ${change.kind} ${change.name} will be replaced (${fields(change)}): every project's executions are affected meanwhile`;
+      const message =
+        `the pods of ${change.kind} ${change.name} will be replaced (${fields(change)}): ` +
+        "every project's executions are affected meanwhile";
       findings.push({ change, message });
     } else if (isKind(change, '', 'ConfigMap')) {
       const users = workloads
@@ -79,7 +81,9 @@ function restartFindings({ changes, head }: RiskContext): RiskFinding[] {
           (w) => w.cluster === change.cluster && w.namespace === change.namespace && configMapsOf(w).has(change.name),
         )
         .map((w) => `${w.kind} ${w.name}`);
-      const message = `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): they run with it from their next restart`;
+      const message =
+        `ConfigMap ${change.name}, read by ${users.join(', ')}, changes (${fields(change)}): ` +
+        'they run with it from their next restart';
       if (users.length) findings.push({ change, message });
     }
   }
@@ -90,7 +94,10 @@ export const flyteRestarts: RiskRule = {
   id: 'platform/restart',
   severity: 'warning',
   description:
-    "Flyte's own components restart: a Deployment's pod template (ours or the chart's) or a ConfigMap it reads changes: every project's executions are affected.",
-  fix: 'merge it when a restart of Flyte is acceptable: running executions pause and the console is unavailable meanwhile',
+    "Flyte's own components restart: a Deployment's pod template (ours or the chart's) " +
+    "or a ConfigMap it reads changes: every project's executions are affected.",
+  fix:
+    'merge it when a restart of Flyte is acceptable: ' +
+    'running executions pause and the console is unavailable meanwhile',
   check: restartFindings,
 };

@@ -206,33 +206,40 @@ describe('project generator', () => {
     expect(tree.exists('clusters/gkp-dev/projects/z')).toBe(false);
   });
 
-  it('writes nothing and names the findings when another spec does not load, and never touches another tenant`s output', async () => {
-    await projectGenerator(tree, base);
-    const output = 'clusters/gkp-dev/projects/z/application.yaml';
-    const values = 'clusters/gkp-dev/platform/flyte-values.yaml';
-    const before = new Map([output, values, 'projects/z.yaml'].map((f) => [f, tree.read(f, 'utf-8')]));
-    tree.write('projects/z.yaml', `${tree.read('projects/z.yaml', 'utf-8')}owners: [\n`);
+  it(
+    'writes nothing and names the findings when another spec does not load, ' +
+      'and never touches another tenant`s output',
+    async () => {
+      await projectGenerator(tree, base);
+      const output = 'clusters/gkp-dev/projects/z/application.yaml';
+      const values = 'clusters/gkp-dev/platform/flyte-values.yaml';
+      const before = new Map([output, values, 'projects/z.yaml'].map((f) => [f, tree.read(f, 'utf-8')]));
+      tree.write('projects/z.yaml', `${tree.read('projects/z.yaml', 'utf-8')}owners: [\n`);
 
-    await expect(
-      projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' }),
-    ).rejects.toThrow(/nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/);
+      await expect(
+        projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' }),
+      ).rejects.toThrow(/nothing written[\s\S]*projects\/z\.yaml:\d+:\d+ .*\[yaml\/syntax\]/);
 
-    expect(tree.exists('projects/w.yaml')).toBe(false);
-    expect(tree.exists('clusters/gkp-dev/projects/w')).toBe(false);
-    expect(tree.read(output, 'utf-8'), 'z`s output is still there').toBe(before.get(output));
-    expect(tree.read(values, 'utf-8'), 'z is still in the Flyte values').toBe(before.get(values));
-  });
+      expect(tree.exists('projects/w.yaml')).toBe(false);
+      expect(tree.exists('clusters/gkp-dev/projects/w')).toBe(false);
+      expect(tree.read(output, 'utf-8'), 'z`s output is still there').toBe(before.get(output));
+      expect(tree.read(values, 'utf-8'), 'z is still in the Flyte values').toBe(before.get(values));
+    },
+  );
 
-  it('does not rewrite another tenant`s output that differs from a render: that is for validate to report', async () => {
-    await projectGenerator(tree, base);
-    const edited = 'clusters/gkp-dev/projects/z/manifests/d-dev.yaml';
-    tree.write(edited, 'edited by hand\n');
-    tree.write('clusters/gkp-dev/projects/z/extra.yaml', 'left behind\n');
+  it(
+    'does not rewrite another tenant`s output that differs from a render: ' + 'that is for validate to report',
+    async () => {
+      await projectGenerator(tree, base);
+      const edited = 'clusters/gkp-dev/projects/z/manifests/d-dev.yaml';
+      tree.write(edited, 'edited by hand\n');
+      tree.write('clusters/gkp-dev/projects/z/extra.yaml', 'left behind\n');
 
-    await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' });
+      await projectGenerator(tree, { ...base, id: 'w', displayName: 'W', ownerGroup: 'gkp-103020-w-admins' });
 
-    expect(tree.read(edited, 'utf-8')).toBe('edited by hand\n');
-    expect(tree.read('clusters/gkp-dev/projects/z/extra.yaml', 'utf-8')).toBe('left behind\n');
-    expect(tree.exists('clusters/gkp-dev/projects/w/application.yaml')).toBe(true);
-  });
+      expect(tree.read(edited, 'utf-8')).toBe('edited by hand\n');
+      expect(tree.read('clusters/gkp-dev/projects/z/extra.yaml', 'utf-8')).toBe('left behind\n');
+      expect(tree.exists('clusters/gkp-dev/projects/w/application.yaml')).toBe(true);
+    },
+  );
 });

@@ -73,7 +73,8 @@ export default async function projectGenerator(
   const before = await loadWorkspace(tree.root, files, platform.platform);
   if (before.diagnostics.length > 0) {
     fail(
-      `nothing written: other files under projects/ do not load, fix them first (\`npm run validate\` shows every finding):\n${formatHuman(before.diagnostics)}`,
+      'nothing written: other files under projects/ do not load, ' +
+        `fix them first (\`npm run validate\` shows every finding):\n${formatHuman(before.diagnostics)}`,
     );
   }
 
