@@ -123,6 +123,21 @@ describe('a commit step the disk refuses (injected at the rename)', () => {
     },
     180_000,
   );
+
+  it('CODEOWNERS refused after the cluster folders: exit 3 naming it, and the next render writes it', async () => {
+    const result = await render('other:EACCES:.github/CODEOWNERS');
+    expect(result.exitCode, result.output).toBe(3);
+    expect(result.output).toContain('render cannot move into place .github/CODEOWNERS: permission denied');
+    expect(result.output).toContain('The new render is in place in clusters/.');
+    expect(result.output, 'no raw system error').not.toMatch(/injected|^\s+at /m);
+    expect(await readdir(join(root, '.github')), 'nothing left aside').toEqual(['CODEOWNERS']);
+
+    await writeSpecs(false); // back to the specs clusters/ was rendered from, for the cases after this one
+    const next = await render();
+    expect(next.exitCode, next.output).toBe(0);
+    expect(await snapshot(), 'clusters/ as before').toEqual(before);
+    await writeSpecs(true);
+  }, 180_000);
 });
 
 /**

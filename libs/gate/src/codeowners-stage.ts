@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
-import { unifiedDiff } from '@flyte-gkp/output';
+import { codeOf, unifiedDiff, WriteFault, writeAside } from '@flyte-gkp/output';
 import type { Platform } from '@flyte-gkp/platform';
 import { codeownersPath, platformTeams } from '@flyte-gkp/render';
 import { renderCommand } from './drift-stage.js';
@@ -73,9 +71,16 @@ export async function stageCodeowners(
   committed: string | undefined,
 ): Promise<StagedCodeowners> {
   if (committed === rendered) return { changed: false, commit: unchanged, drop: unchanged };
-  const target = join(root, codeownersPath);
-  const aside = `${target}.${randomUUID()}.tmp`;
-  await mkdir(dirname(target), { recursive: true });
-  await writeFile(aside, rendered);
-  return { changed: true, commit: () => rename(aside, target), drop: () => rm(aside, { force: true }) };
+  const aside = await writeAside(join(root, codeownersPath), rendered).catch((error: unknown) => {
+    throw new WriteFault(codeownersPath, 'stage', codeOf(error), 'untouched');
+  });
+  return {
+    changed: true,
+    // After the cluster folders: they are in place, and the next render writes CODEOWNERS again.
+    commit: () =>
+      aside.commit().catch((error: unknown) => {
+        throw new WriteFault(codeownersPath, 'in', codeOf(error), 'committed');
+      }),
+    drop: aside.drop,
+  };
 }

@@ -14,5 +14,5 @@ export {
 } from './atomic.js';
 export { compareTrees, readTree, unifiedDiff, type Tree } from './tree.js';
 export type { StagedUnit } from './units.js';
-export { WriteFault, type WriteOutcome, type WriteStep } from './write-fault.js';
-export { writeFileAtomically } from './write-file.js';
+export { codeOf, WriteFault, type WriteOutcome, type WriteStep } from './write-fault.js';
+export { writeAside, writeFileAtomically, type WrittenAside } from './write-file.js';
