@@ -132,7 +132,12 @@ async function main(argv: string[]): Promise<number> {
     const rendered = await renderWorkspace(root);
     result = rendered;
     if (rendered.written.length > 0) {
-      const refusedByValidate = await blockingSinceLastCommit(root);
+      // A warning only: whatever goes wrong comparing with the last commit, the render stands as written.
+      const refusedByValidate = await blockingSinceLastCommit(root).catch((error: unknown) => {
+        const why = error instanceof DiagnosticError ? formatHuman(error.diagnostics) : String(error);
+        streams.err(`render: warning: could not compare with the last commit (run \`validate --base HEAD\`): ${why}`);
+        return [];
+      });
       if (refusedByValidate.length > 0)
         streams.err(
           'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' +
