@@ -8,11 +8,11 @@ import { availableParallelism, cpus, loadavg, platform as osPlatform, arch, tmpd
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { kubeconformFlags, toolchainSettings } from '@flyte-gkp/kubeconform';
-import { externalSecretsOf, loadPlatform } from '@flyte-gkp/platform';
+import { kubeconformFlags } from '@flyte-gkp/kubeconform';
+import { loadPlatform } from '@flyte-gkp/platform';
 import { diskSource } from '@flyte-gkp/project-spec';
 import { codeownersPath } from '@flyte-gkp/render';
-import { schemaExceptions } from '@flyte-gkp/gate';
+import { clusterToolchainSettings, schemaExceptions } from '@flyte-gkp/gate';
 import { cliEntry, renderCommittedChart } from '@flyte-gkp/testing';
 import { hasGnuTime, measure, median, round, summarize, type Run, type RunOptions, type Summary } from './measure.js';
 import { stageNames, timeStages, type StageName, type StageTimes } from './stages.js';
@@ -121,12 +121,7 @@ async function kubeconformAlone(
       ...(charts.has(cluster.name) ? [charts.get(cluster.name)!] : []),
     ];
     if (files.length === 0) continue;
-    const settings = toolchainSettings(
-      ws,
-      cluster.kubernetesVersion,
-      cluster.argocd.version,
-      externalSecretsOf(cluster)?.externalSecrets.version,
-    );
+    const settings = clusterToolchainSettings(ws, cluster);
     const flags = kubeconformFlags(settings, { findingsOnly: true }, files.length); // as the gate runs it
     const run = await measure(settings.binary, [...flags, ...files], { cwd: ws });
     // Exit code 1 would mean "something is invalid": the generated input must be all valid.

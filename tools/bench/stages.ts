@@ -3,11 +3,11 @@
 // public entry points are used, so the breakdown survives changes inside the gate.
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { listSpecFiles, renderWorkspace, runGate } from '@flyte-gkp/gate';
-import { argumentChunks, runKubeconform, toolchainSettings } from '@flyte-gkp/kubeconform';
+import { clusterToolchainSettings, listSpecFiles, renderWorkspace, runGate } from '@flyte-gkp/gate';
+import { argumentChunks, runKubeconform } from '@flyte-gkp/kubeconform';
 import { rules as allRules, runRules } from '@flyte-gkp/lint';
 import { compareTrees, readTree } from '@flyte-gkp/output';
-import { externalSecretsOf, loadPlatform } from '@flyte-gkp/platform';
+import { loadPlatform } from '@flyte-gkp/platform';
 import { renderCluster, type ProjectInput, type RenderedFile } from '@flyte-gkp/render';
 import { diskSource, loadProjectFile } from '@flyte-gkp/project-spec';
 import { median } from './measure.js';
@@ -111,16 +111,7 @@ export async function timeStages(root: string, renderRepeats = 1): Promise<Stage
     manifests.set(cluster.name, clusterManifests);
 
     t = performance.now();
-    const verdicts = await runKubeconform(
-      clusterManifests,
-      root,
-      toolchainSettings(
-        root,
-        cluster.kubernetesVersion,
-        cluster.argocd.version,
-        externalSecretsOf(cluster)?.externalSecrets.version,
-      ),
-    );
+    const verdicts = await runKubeconform(clusterManifests, root, clusterToolchainSettings(root, cluster));
     kubeconformMs += since(t);
     kubeconformChunks += argumentChunks(clusterManifests).length;
     const bad = verdicts.filter((v) => v.status !== 'valid');

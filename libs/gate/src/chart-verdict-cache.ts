@@ -4,10 +4,11 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chartFolder } from '@flyte-gkp/helm';
-import { toolchainKey, toolchainSettings } from '@flyte-gkp/kubeconform';
+import { toolchainKey } from '@flyte-gkp/kubeconform';
 import { inflatedChart, kustomizeSettings, type Kustomization } from '@flyte-gkp/kustomize';
 import { writeFileAtomically } from '@flyte-gkp/output';
 import type { Cluster, Pins } from '@flyte-gkp/platform';
+import { clusterToolchainSettings } from './kubeconform-stage.js';
 
 /**
  * The chart stage's verdicts, as the kubeconform stage keeps its own (libs/kubeconform/verdict-cache.ts):
@@ -76,7 +77,7 @@ export function openChartVerdictCache({
     existsSync(chartStamp) ? readFileSync(chartStamp, 'utf8') : undefined,
     binaryStamp(tools.binary),
     binaryStamp(tools.helmBinary),
-    toolchainKey(toolchainSettings(root, cluster.kubernetesVersion, cluster.argocd.version)),
+    toolchainKey(clusterToolchainSettings(root, cluster)),
   ];
   if (parts.some((part) => part === undefined)) return undefined;
   const key = digest([

@@ -21,3 +21,4 @@ export {
 export { listSpecFiles, loadSpecs, loadWorkspace, renderClusters, type Loaded, type Workspace } from './workspace.js';
 export { clusterScopedExceptions, clusterScopedTable, schemaExceptions } from './chart-exceptions.js';
 export { checkChart, type ChartCheck } from './chart-stage.js';
+export { clusterToolchainSettings } from './kubeconform-stage.js';

@@ -37,6 +37,15 @@ const contentOf = (file: FileOnDisk) => (typeof file.content === 'string' ? file
  * files as `prefix + path`, i.e. by their repository path, so each one traces back to its spec.
  * kubeconform has started when this returns: nothing before it waits, so the caller's next work overlaps.
  */
+/** kubeconform's settings for a cluster: its Kubernetes, Argo CD and (where it runs) External Secrets schemas. */
+export const clusterToolchainSettings = (root: string, cluster: Cluster) =>
+  toolchainSettings(
+    root,
+    cluster.kubernetesVersion,
+    cluster.argocd.version,
+    externalSecretsOf(cluster)?.externalSecrets.version,
+  );
+
 export async function kubeconformOnDisk(
   root: string,
   cluster: Cluster,
@@ -45,12 +54,7 @@ export async function kubeconformOnDisk(
   prefix = '',
 ): Promise<ResourceVerdict[]> {
   if (files.length === 0) return [];
-  const settings = toolchainSettings(
-    root,
-    cluster.kubernetesVersion,
-    cluster.argocd.version,
-    externalSecretsOf(cluster)?.externalSecrets.version,
-  );
+  const settings = clusterToolchainSettings(root, cluster);
   checkInstalled(settings); // a missing binary is reported even when every verdict is known
   const cache = openVerdictCache(settings);
   const unknown = cache.knowsNothing ? files : files.filter((f) => !cache.isKnownValid(contentOf(f)));
