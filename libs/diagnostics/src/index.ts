@@ -1,3 +1,3 @@
-export { causeRank, derivedRules, DiagnosticError, location, type Diagnostic } from './diagnostic.js';
+export { causeRank, DiagnosticError, location, type Diagnostic } from './diagnostic.js';
 export { formatDiagnostics, formatHuman, outputFormats, printable, shownPath, type OutputFormat } from './format.js';
 export { toolTimeoutMs, toolTimeoutVariable } from './tool-timeout.js';

@@ -110,13 +110,10 @@ function fenced(text: string, info = ''): string {
  * Markdown and HTML are inert inside <code>; names are DNS labels, but a message quotes values. A `|`
  * would still end a table cell (GitHub splits rows before it reads inline markup): an entity it is.
  */
-const code = (text: string) =>
-  `<code>${printable(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/\|/g, '&#124;')
-    .replace(/`/g, '&#96;')}</code>`;
+const escapeHtml = (text: string) =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\|/g, '&#124;');
+
+const code = (text: string) => `<code>${escapeHtml(printable(text)).replace(/`/g, '&#96;')}</code>`;
 
 /**
  * A message or fix as prose: its `quoted` parts as code, the rest with every character Markdown or
@@ -126,14 +123,7 @@ export function prose(text: string): string {
   return printable(text)
     .split(/(`[^`]+`)/)
     .map((part, i) =>
-      i % 2 === 1
-        ? code(part.slice(1, -1))
-        : part
-            .replace(/&/g, '&amp;')
-            .replace(/</g, '&lt;')
-            .replace(/>/g, '&gt;')
-            .replace(/\|/g, '&#124;')
-            .replace(/[\\`*_[\]#~!]/g, (c) => `\\${c}`),
+      i % 2 === 1 ? code(part.slice(1, -1)) : escapeHtml(part).replace(/[\\`*_[\]#~!]/g, (c) => `\\${c}`),
     )
     .join('');
 }

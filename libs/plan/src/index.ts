@@ -27,9 +27,8 @@ export {
   sourcesOfHeader,
   type FileOrigin,
   type PlanObject,
-  vaultApiVersion,
 } from './model.js';
-export { crossTenantWarning, reviewLine, type Review, type Reviews } from './review.js';
+export { type Review, type Reviews } from './review.js';
 export { runRisks, type Risk, type RiskContext, type RiskFinding, type RiskRule, type Severity } from './risk.js';
 export { domainOf, isProtected } from './rules/deletion.js';
 export { riskRules } from './rules/index.js';

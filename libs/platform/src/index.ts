@@ -9,7 +9,6 @@ export {
   type PeerSelector,
   type Pins,
   type PortSpec,
-  type ProjectCredentials,
   type QuotaLimits,
   type VaultSettings,
 } from './types.js';

@@ -1,18 +1,5 @@
-export {
-  clusterPaths,
-  externalSecretsKinds,
-  tenantKinds,
-  tenantNamespacedKinds,
-  type AppProject,
-  type Application,
-} from './argocd.js';
-export {
-  credentialFields,
-  externalSecretsApiVersion,
-  vaultNames,
-  vaultServiceAccount,
-  type VaultNames,
-} from './credentials.js';
+export { clusterPaths, tenantKinds, type AppProject, type Application } from './argocd.js';
+export { credentialFields, vaultNames, vaultServiceAccount, type VaultNames } from './credentials.js';
 export {
   labels,
   namespaceName,

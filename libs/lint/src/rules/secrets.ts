@@ -23,6 +23,10 @@ const forbiddenKinds = ['ClusterSecretStore', 'ClusterExternalSecret', 'PushSecr
 const operatorGroups = ['external-secrets.io', 'generators.external-secrets.io'];
 
 type Kube = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string } };
+
+/** An object of the operator's own API groups, or of its kinds that reach across namespaces. */
+const isOperatorObject = (o: Kube) =>
+  forbiddenKinds.includes(o.kind ?? '') || operatorGroups.includes(o.apiVersion?.split('/')[0] ?? '');
 type Problem = { path: PathSegment[]; message: string };
 
 /** Which template must name {project} and {domain}: one path and policy per project, one role per namespace. */
@@ -142,7 +146,8 @@ function objectProblems(
       })),
       `what ${name} reads`,
     );
-  } else if (forbiddenKinds.includes(o.kind ?? '') || operatorGroups.includes(o.apiVersion?.split('/')[0] ?? '')) {
+  } else {
+    // Called for the operator's objects only: any other kind of it is one a project must not have.
     found.push({ path: ['kind'], message: `${name}: a project has a SecretStore and an ExternalSecret, nothing else` });
   }
   return found;
@@ -192,9 +197,7 @@ function renderedFindings(cluster: Cluster, files: RenderedFile[], owned: Owned[
     }
     const documents = lazyDocuments(file);
     return (file.objects as Kube[]).flatMap((o, i) => {
-      const isOperators =
-        forbiddenKinds.includes(o.kind ?? '') || operatorGroups.includes(o.apiVersion?.split('/')[0] ?? '');
-      if (!isOperators) return [];
+      if (!isOperatorObject(o)) return [];
       const problems: Problem[] =
         settings && mine
           ? objectProblems(o, mine.byNamespace.get(o.metadata?.namespace ?? ''), mine.project, settings.vault)

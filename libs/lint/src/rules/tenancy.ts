@@ -439,9 +439,7 @@ const credentialShapes: CredentialShape[] = [
     // 40 base64 characters of mixed case and digits, in a text that talks about keys or secrets.
     test: (t) =>
       /secret|key|password|credential|aws/i.test(t) &&
-      (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some(
-        (s) => /[a-z]/.test(s) && /[A-Z]/.test(s) && /[0-9]/.test(s),
-      ),
+      (t.match(/(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g) ?? []).some((s) => characterClasses(s) === 3),
   },
   {
     what: 'a password, secret or token assignment',

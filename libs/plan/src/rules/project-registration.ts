@@ -37,10 +37,11 @@ function registrationFindings({ changes }: { changes: readonly Change[] }): Risk
     .flatMap((change) => {
       const after = registeredProjects(change.head?.object);
       if (!after) return [];
-      const replaced = changes.find(
-        (c) => ours(c, 'delete') && c.cluster === change.cluster && registeredProjects(c.base?.object),
-      );
-      const before = registeredProjects(replaced?.base?.object) ?? new Map<string, RegisteredProject>();
+      const before =
+        changes
+          .filter((c) => ours(c, 'delete') && c.cluster === change.cluster)
+          .map((c) => registeredProjects(c.base?.object))
+          .find(Boolean) ?? new Map<string, RegisteredProject>();
       const ids = [...new Set([...before.keys(), ...after.keys()])].sort();
       const what = ids.map((id) => described(before.get(id), after.get(id))).filter(Boolean);
       if (!what.length) return [];
