@@ -83,19 +83,22 @@ type Kube = {
 type Problem = { path: PathSegment[]; message: string; fix?: string };
 
 const groupOf = (apiVersion: string) => (apiVersion.includes('/') ? apiVersion.split('/')[0] : '');
-const isTenantKind = (cluster: Cluster, k: { group: string; kind: string }) =>
-  tenantKinds(cluster).some((t) => t.group === k.group && t.kind === k.kind);
+type GroupKind = { group: string; kind: string };
+const isTenantKind = (kinds: readonly GroupKind[], k: GroupKind) =>
+  kinds.some((t) => t.group === k.group && t.kind === k.kind);
 const argoKinds = ['Application', 'AppProject'];
 
 /** What one project may own on one cluster. */
 interface Scope {
   cluster: Cluster;
+  /** The kinds a project may have on the cluster (tenantKinds), worked out once per cluster. */
+  kinds: readonly GroupKind[];
   spec: ProjectSpec;
   namespaces: Set<string>;
   appProject: string;
 }
 
-function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Problem[] {
+function problems(o: Kube, { cluster, kinds, spec, namespaces, appProject }: Scope): Problem[] {
   const name = `${o.kind} ${o.metadata.name}`;
   const found: Problem[] = [];
   const unless = (ok: boolean, path: PathSegment[], message: string) => {
@@ -136,19 +139,17 @@ function problems(o: Kube, { cluster, spec, namespaces, appProject }: Scope): Pr
     );
     (o.spec?.namespaceResourceWhitelist ?? []).forEach((k, i) =>
       unless(
-        isTenantKind(cluster, k),
+        isTenantKind(kinds, k),
         ['spec', 'namespaceResourceWhitelist', i, 'kind'],
         `${name} allows the kind ${k.kind} (group ${k.group || 'core'}), which is not a tenant kind`,
       ),
     );
   } else if (o.kind === 'Namespace') {
     ownNamespace(o.metadata.name, ['metadata', 'name'], 'is');
-  } else if (!isTenantKind(cluster, { group: groupOf(o.apiVersion), kind: o.kind })) {
+  } else if (!isTenantKind(kinds, { group: groupOf(o.apiVersion), kind: o.kind })) {
     found.push({
       path: ['kind'],
-      message: `${name} is not a kind a project may have (only Namespace and ${tenantKinds(cluster)
-        .map((k) => k.kind)
-        .join(', ')})`,
+      message: `${name} is not a kind a project may have (only Namespace and ${kinds.map((k) => k.kind).join(', ')})`,
     });
   } else {
     ownNamespace(o.metadata.namespace, ['metadata', 'namespace'], 'is in');
@@ -253,11 +254,13 @@ export const tenantScope: LintRule = {
         (argoByKey.get(key) ?? []).map((a) => a.file.path).filter((path) => path !== file.path);
       // Grouped once: filtering every file for every project is quadratic in the number of projects.
       const filesOf = groupBy(files, (file) => file.project);
+      const kinds = tenantKinds(cluster);
       return projects
         .filter(({ spec }) => projectOnCluster(spec, cluster))
         .flatMap(({ spec }) => {
           const scope: Scope = {
             cluster,
+            kinds,
             spec,
             namespaces: new Set(projectDomains(cluster, spec).map((d) => d.namespace)),
             appProject: tenantAppProjectName(cluster, spec.id),
