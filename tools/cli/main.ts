@@ -9,7 +9,6 @@ import {
   type OutputFormat,
 } from '@flyte-gkp/diagnostics';
 import {
-  blockingSinceLastCommit,
   listSpecFiles,
   planWorkspace,
   renderWorkspace,
@@ -131,19 +130,16 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'render') {
     const rendered = await renderWorkspace(root);
     result = rendered;
-    if (rendered.written.length > 0) {
-      // A warning only: whatever goes wrong comparing with the last commit, the render stands as written.
-      const refusedByValidate = await blockingSinceLastCommit(root).catch((error: unknown) => {
-        const why = error instanceof DiagnosticError ? formatHuman(error.diagnostics) : String(error);
-        streams.err(`render: warning: could not compare with the last commit (run \`validate --base HEAD\`): ${why}`);
-        return [];
-      });
-      if (refusedByValidate.length > 0)
-        streams.err(
-          'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' +
-            formatHuman(refusedByValidate),
-        );
-    }
+    const since = rendered.sinceLastCommit;
+    if ('failed' in since) {
+      const why =
+        since.failed instanceof DiagnosticError ? formatHuman(since.failed.diagnostics) : String(since.failed);
+      streams.err(`render: warning: could not compare with the last commit (run \`validate --base HEAD\`): ${why}`);
+    } else if (since.refused.length > 0)
+      streams.err(
+        'render: warning: `validate --base HEAD` (and CI, against the target branch) refuses this change:\n' +
+          formatHuman(since.refused),
+      );
     summary =
       rendered.written.length > 0
         ? `render: ${rendered.written.map((c) => `clusters/${c}/`).join(', ')} rendered ` +

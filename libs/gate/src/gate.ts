@@ -215,10 +215,11 @@ async function planAgainst(
 
 /**
  * What `validate --base HEAD` would refuse in the checkout render just wrote: the blocking risks of the
- * change since the last commit (a protected namespace removed), in validate's own words. Render writes
- * what the specs say all the same; the warning spares learning it from CI. Empty outside a git repository.
+ * change since the last commit (a protected namespace removed), in validate's own words, from the specs
+ * render loaded. Render writes what the specs say all the same; the warning spares learning it from CI.
+ * Empty outside a git repository.
  */
-export async function blockingSinceLastCommit(root: string): Promise<Diagnostic[]> {
+async function blockingSinceLastCommit(root: string, loaded: Loaded): Promise<Diagnostic[]> {
   let base: Base;
   try {
     base = await readBase(root, 'HEAD');
@@ -227,8 +228,6 @@ export async function blockingSinceLastCommit(root: string): Promise<Diagnostic[
   }
   const touched = touchedProjects(base.changed);
   if (!touched.all && touched.projects.size === 0) return [];
-  const files = treeSource(await diskTree(root).read(treeFolders));
-  const loaded = await loadSpecs(files, await loadPlatformOrThrow(files));
   // Namespaces are each project's own files: the files every project shares need no comparison here.
   return (await planAgainst(root, base, loaded, { ...touched, clusterWide: false })).blocking;
 }
@@ -282,6 +281,11 @@ export interface RenderResult extends GateResult {
   written: string[];
   /** Files (repository paths) the render wrote or deleted: those that differed. */
   changed: string[];
+  /**
+   * After a render that was written: what `validate --base HEAD` refuses in it (advice: render writes it all
+   * the same), or why that could not be told.
+   */
+  sinceLastCommit: { refused: Diagnostic[] } | { failed: unknown };
 }
 
 const refused = (diagnostics: Diagnostic[], checkedFiles: string[] = []): RenderResult => ({
@@ -289,6 +293,7 @@ const refused = (diagnostics: Diagnostic[], checkedFiles: string[] = []): Render
   checkedFiles,
   written: [],
   changed: [],
+  sinceLastCommit: { refused: [] },
 });
 
 /**
@@ -386,10 +391,17 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     codeowners = await stageCodeowners(root, workspace.codeowners, committedCodeowners(tree));
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     await codeowners.commit();
+
+    // 6. compare with the last commit, as validate --base HEAD would: advice, never a reason to fail
+    const sinceLastCommit = await blockingSinceLastCommit(root, loaded).then(
+      (refusedHere) => ({ refused: refusedHere }),
+      (failed: unknown) => ({ failed }),
+    );
     return {
       ...checked,
       written: staged.folders.map((s) => s.name),
       changed: codeowners.changed ? [...changed, codeownersPath].sort() : changed,
+      sinceLastCommit,
     };
   } finally {
     await codeowners?.drop();

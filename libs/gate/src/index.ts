@@ -1,5 +1,4 @@
 export {
-  blockingSinceLastCommit,
   planWorkspace,
   renderWorkspace,
   runGate,
