@@ -20,7 +20,8 @@
  *    (rendered on both sides, concurrently, where its input differs); blocking risks are findings.
  * 6. report: findings and the files they cover, for the CLI to format; or commit-stage.ts: render, one at
  *    a time under its lock, stages what changed in every cluster folder, checks it there, and commits it
- *    all at once (libs/output: a failed step puts every folder back).
+ *    all at once (libs/output: a failed step puts every folder back), then compares what it wrote with the
+ *    last commit as step 5 would (`validate --base HEAD`), as advice.
  *
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
  * tree is listed, and runs while the specs load, render and lint; the chart stage starts as soon as the
