@@ -161,7 +161,8 @@ function changeOneSpec(ws: string, specs: GeneratedSpec[]): GeneratedSpec {
   const candidates = specs.filter((s) => s.spec.domains).sort((a, b) => a.file.localeCompare(b.file));
   const target = candidates[Math.floor(candidates.length / 2)] ?? specs[0];
   const spec = structuredClone(target.spec);
-  spec.displayName = `${spec.displayName} (renamed)`;
+  // Its quota, not its name: a new name or description also changes the project registration every project
+  // shares, which re-validates them all on purpose.
   const [firstDomain] = Object.keys(spec.domains ?? {});
   // One pod fits any cpu and memory quota at the default requests (lint: quota/reachable).
   if (firstDomain)
@@ -273,9 +274,9 @@ async function planOneChanged(ws: string, changed: string): Promise<Summary> {
 }
 
 /**
- * `plan --base HEAD` after one spec was added to the committed workspace (a tenant onboarding): the Flyte
- * values list it, so the chart is rendered by helm on both sides. It must report that project's objects
- * and, of the platform, flyteadmin's Deployment (its seed command) alone.
+ * `plan --base HEAD` after one spec was added to the committed workspace (a tenant onboarding): the project
+ * registration lists it, so the platform folder is built on both sides. It must report that project's objects
+ * and, of the platform, the registration's ConfigMap and Job replaced (no Deployment: Flyte does not restart).
  */
 async function planOneAdded(ws: string, specs: GeneratedSpec[]): Promise<Summary> {
   git(ws, 'checkout', '-q', '--', '.'); // the change of the measures before is not part of this one
@@ -287,10 +288,11 @@ async function planOneAdded(ws: string, specs: GeneratedSpec[]): Promise<Summary
     const changes = (JSON.parse(run.stdout) as { changes: { project: string | null; kind: string; name: string }[] })
       .changes;
     const others = changes.filter((c) => c.project !== id).map((c) => `${c.project ?? 'platform'} ${c.kind} ${c.name}`);
-    if (others.join() !== 'platform Deployment flyteadmin')
+    const registration = /^platform (ConfigMap|Job) flyte-project-registration-[0-9a-f]{10}$/;
+    if (others.length !== 4 || !others.every((o) => registration.test(o)))
       throw new Error(
         `plan after adding ${added} reports, beside ${id}: ` +
-          `${JSON.stringify(others)}, not flyteadmin's Deployment alone`,
+          `${JSON.stringify(others)}, not the project registration's ConfigMap and Job replaced`,
       );
     return run;
   });
