@@ -57,7 +57,10 @@ export const imagesPinned: LintRule = {
         fix: 'pin each repository once, and use that one pin everywhere',
       }));
     const pinned = new Set(entries.map(([, pin]) => imageReference(pin)));
+    // An `image` key, or the agent's annotation, is written with the word in the text, quoted or not: a file
+    // without it holds no image, and its objects need no walk (most project files hold none).
     const unpinned = [...rendered.values()].flat().flatMap((file) => {
+      if (!file.content.includes('image')) return [];
       const documents = lazyDocuments(file);
       const isUnpinned = (value: unknown, path: readonly PathSegment[]) => {
         const reference = referenceOf(path.at(-1), value);
