@@ -57,10 +57,10 @@ describe('findings sorted by cause', () => {
       'projects/churn.yaml:14:19 the cpu quota 64 of d-dev is above the ceiling 32 of gkp-dev [quota/ceiling]',
       '  fix: ask for at most 32, or ask the platform team to raise the ceiling',
       'projects/churn.yaml 9 drift finding(s) on clusters/gkp-dev/projects/churn/, .github/CODEOWNERS, ' +
-        'clusters/gkp-dev/platform/project-registration.yaml follow from the findings of this spec above, ' +
+        'clusters/gkp-dev/platform/manifests/project-registration.yaml follow from the findings of this spec above, ' +
         'and are not listed [gate/follows]',
       '  fix: fix the findings above first; then run `npm run render` and commit clusters/gkp-dev/projects/churn/, ' +
-        '.github/CODEOWNERS, clusters/gkp-dev/platform/project-registration.yaml with the spec',
+        '.github/CODEOWNERS, clusters/gkp-dev/platform/manifests/project-registration.yaml with the spec',
     ]);
   });
 

@@ -290,7 +290,7 @@ async function compareCharts(
     clusters.map(async (cluster) => {
       const paths = clusterPaths(cluster);
       const head = new Map((rendered.get(cluster.name) ?? []).map((f) => [f.path, f.content]));
-      const inputs = [paths.platformKustomization, paths.flyteValues, paths.projectRegistration];
+      const inputs = [paths.platformKustomization, paths.flyteValues];
       if (inputs.every((path) => head.has(path) && base.oid(path) === blobId(head.get(path)!)))
         return { before: [], after: [] };
       await base.prefetch([...inputs, paths.platformApp]);

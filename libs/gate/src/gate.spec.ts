@@ -188,8 +188,8 @@ describe('render', () => {
     expect(gone.length).toBeGreaterThan(0);
     expect(gone.every((p) => p.startsWith('clusters/gkp-dev/projects/y/'))).toBe(true);
     const changed = [...after.keys()].filter((p) => after.get(p) !== before.get(p));
-    // The one cluster-wide file that lists the projects: the project registration (Flyte's values do not).
-    expect(changed).toEqual(['clusters/gkp-dev/platform/project-registration.yaml']);
+    // The one cluster-wide file that lists the projects: the project registration, not the chart's input.
+    expect(changed).toEqual(['clusters/gkp-dev/platform/manifests/project-registration.yaml']);
   });
 
   it(

@@ -28,9 +28,12 @@ export function clusterPaths(cluster: Cluster) {
     platformApp: `${root}/platform/application.yaml`,
     flyteValues: `${root}/platform/flyte-values.yaml`,
     platformKustomization: `${root}/platform/kustomization.yaml`,
-    /** Beside the kustomization, one of its resources: built with the chart (project-registration.ts). */
-    projectRegistration: `${root}/platform/project-registration.yaml`,
     flyteManifests: `${root}/platform/manifests`,
+    /**
+     * With the system namespace's manifests, not in the kustomization: an onboarding changes this file
+     * alone, and leaves the chart's build input (kustomization, values) as it was (project-registration.ts).
+     */
+    projectRegistration: `${root}/platform/manifests/project-registration.yaml`,
     project,
     projectApp: (id: string) => `${project(id)}/application.yaml`,
     projectManifests: (id: string) => `${project(id)}/manifests`,

@@ -72,15 +72,13 @@ const propellerWithoutCacheSection: TargetedPatch = {
 export interface PlatformFolderFiles {
   /** the chart's values, beside the kustomization */
   valuesFile: string;
-  /** our own manifests built with the chart, beside the kustomization */
-  resources: string[];
   flyteadminPodAnnotations: Record<string, string>;
 }
 
 export function platformKustomization(
   cluster: Cluster,
   pins: Pins,
-  { valuesFile, resources, flyteadminPodAnnotations }: PlatformFolderFiles,
+  { valuesFile, flyteadminPodAnnotations }: PlatformFolderFiles,
 ): Kustomization {
   const images: ImageOverride[] = chartImageOverrides.map(({ image, pin }) => {
     const { repository, tag } = chartImage(pins, pin);
@@ -99,7 +97,6 @@ export function platformKustomization(
         valuesFile,
       },
     ],
-    resources,
     images,
     patches: [
       ...(Object.keys(flyteadminPodAnnotations).length

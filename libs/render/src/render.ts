@@ -182,7 +182,6 @@ export function renderCluster(
       platformSources,
       platformKustomization(cluster, pins, {
         valuesFile: basename(paths.flyteValues),
-        resources: [basename(paths.projectRegistration)],
         flyteadminPodAnnotations: flyteadminPodAnnotations(cluster, pins),
       }),
       memo,

@@ -42,7 +42,7 @@ describe('onboarding a project in a real repository', () => {
       expect(result.exitCode, result.all).toBe(0);
       expect(await changedFiles()).toEqual([
         '.github/CODEOWNERS',
-        'clusters/gkp-dev/platform/project-registration.yaml',
+        'clusters/gkp-dev/platform/manifests/project-registration.yaml',
         'clusters/gkp-dev/projects/z/application.yaml',
         'clusters/gkp-dev/projects/z/client/constraints.txt',
         'clusters/gkp-dev/projects/z/client/flytekit.config',

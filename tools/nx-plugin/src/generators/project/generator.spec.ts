@@ -42,7 +42,9 @@ describe('project generator', () => {
     // A first project also brings the cluster-wide files; none belongs to another project.
     expect(outside.every((p) => !p.startsWith('clusters/gkp-dev/projects/'))).toBe(true);
     expect(changed).toContain('clusters/gkp-dev/projects/z/manifests/d-dev.yaml');
-    const registration = parseAllDocuments(tree.read('clusters/gkp-dev/platform/project-registration.yaml', 'utf-8')!)
+    const registration = parseAllDocuments(
+      tree.read('clusters/gkp-dev/platform/manifests/project-registration.yaml', 'utf-8')!,
+    )
       .map((d) => d.toJS())
       .find((o) => o.kind === 'ConfigMap');
     expect(JSON.parse(registration.data['projects.json']).projects.map((p: { id: string }) => p.id)).toEqual(['z']);
