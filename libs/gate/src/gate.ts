@@ -26,13 +26,13 @@
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
  * tree is listed, and runs while the specs load, render and lint; the chart stage starts as soon as the
  * values are rendered, beside kubeconform on our own files. Caches sit behind their stage: the
- * verdict cache behind kubeconform, the YAML memo (serialization-memo.ts) behind render.
+ * verdict cache behind kubeconform, the memos (memo-store.ts) behind load (parsed specs) and render (YAML texts).
  */
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
 import { codeownersPath, SerializationMemo } from '@flyte-gkp/render';
+import { Memo, type FileSource } from '@flyte-gkp/project-spec';
 import type { Reviews } from '@flyte-gkp/plan';
-import type { FileSource } from '@flyte-gkp/project-spec';
 import {
   clusterWideTouched,
   compareWithBase,
@@ -59,7 +59,7 @@ import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } fro
 import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
-import { openSerializationMemo, saveSerializationMemo } from './serialization-memo.js';
+import { loadMemo, openMemo, saveMemo, serializationMemo } from './memo-store.js';
 import { checkTree } from './tree-stage.js';
 import {
   listSpecFiles,
@@ -113,7 +113,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const paths = withKubeconform || withDrift ? committedPaths(tree, platform, inScope) : new Map<string, string[]>();
   const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : noVerdicts();
   const committed = committedFiles(tree, paths);
-  const loaded = await loadSpecs(files, platform);
+  const loaded = await loadSpecs(files, platform, openMemo(root, loadMemo));
   const established = await establishedSpecs(root, baseTree);
 
   // 3. render: a focused check renders only the focused projects, one change costs one project, not all
@@ -122,7 +122,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     root,
     ...loaded,
     established,
-    rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openSerializationMemo(root) }),
+    rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openMemo(root, serializationMemo) }),
     codeowners: renderRepositoryCodeowners(loaded),
   };
 
@@ -338,10 +338,11 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const paths = committedPaths(tree, platform, everything);
     early = kubeconformCommitted(root, platform, tree, paths);
     const committed = committedFiles(tree, paths);
-    const loaded = await loadSpecs(files, platform);
+    const specMemo = openMemo(root, loadMemo) ?? new Memo<string>();
+    const loaded = await loadSpecs(files, platform, specMemo);
 
     // 3. render
-    const memo = openSerializationMemo(root) ?? new SerializationMemo();
+    const memo = openMemo(root, serializationMemo) ?? new SerializationMemo();
     const established = await establishedSpecs(root);
     const workspace: Workspace = {
       root,
@@ -377,7 +378,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     others.catch(() => undefined); // awaited below, as above
     const checked = checkRules(workspace, everything);
     await others;
-    await saveSerializationMemo(root, memo);
+    await Promise.all([saveMemo(root, serializationMemo, memo), saveMemo(root, loadMemo, specMemo)]);
     const diagnostics: Diagnostic[] = [
       ...checked.diagnostics,
       ...(await Promise.all(running)).flat(),

@@ -8,7 +8,7 @@ import {
   type RenderedFile,
   type RenderOptions,
 } from '@flyte-gkp/render';
-import { loadProjectFile, type FileSource, type SourceDocument } from '@flyte-gkp/project-spec';
+import { loadProjectFile, type FileSource, type LoadMemo, type SourceDocument } from '@flyte-gkp/project-spec';
 import { diskTree, treeSource } from './read-tree.js';
 
 export const projectsDir = 'projects';
@@ -53,8 +53,11 @@ export async function listSpecFiles(files: FileSource): Promise<string[]> {
 
 const specFilesIn = (names: string[]) => names.filter((n) => specExtensions.test(n)).map((n) => `${projectsDir}/${n}`);
 
-/** Loads every spec under projects/ (the platform is loaded first: nothing renders without it). */
-export async function loadSpecs(files: FileSource, platform: Platform): Promise<Loaded> {
+/**
+ * Loads every spec under projects/ (the platform is loaded first: nothing renders without it); `memo`
+ * spares parsing a spec that loaded before as it is.
+ */
+export async function loadSpecs(files: FileSource, platform: Platform, memo?: LoadMemo): Promise<Loaded> {
   const names = await files.list(projectsDir);
   const specFiles = specFilesIn(names);
   const diagnostics: Diagnostic[] = names
@@ -70,7 +73,7 @@ export async function loadSpecs(files: FileSource, platform: Platform): Promise<
   const projects: ProjectInput[] = [];
   const refusedSpecs: SourceDocument[] = [];
   const partialSpecs: PartialSpec[] = [];
-  const loadedSpecs = await Promise.all(specFiles.map((file) => loadProjectFile(files, file)));
+  const loadedSpecs = await Promise.all(specFiles.map((file) => loadProjectFile(files, file, memo)));
   loadedSpecs.forEach((loaded, i) => {
     if (loaded.ok) projects.push({ ...loaded.value, file: specFiles[i] });
     else {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { Memo } from './memo.js';
 import { loadProjectText } from './project.js';
 import { maxSourceBytes } from './source.js';
 
@@ -108,5 +109,46 @@ describe('spec validation', () => {
   it('reports a YAML syntax error at its position', () => {
     const [finding] = findings(valid.replace('owners:', 'owners: [\n'));
     expect(finding).toMatch(/^\d+:\d+ yaml\/syntax invalid YAML: /);
+  });
+});
+
+describe('specs that loaded before (the load memo)', () => {
+  const positions = (text: string, file: string, memo?: Memo<string>) => {
+    const result = loadProjectText(file, text, memo);
+    if (!result.ok) throw new Error(result.diagnostics.map((d) => d.message).join('\n'));
+    const { source, spec } = result.value;
+    return {
+      spec,
+      bucket: source.locate(['storage', 'bucket']),
+      ownerKey: source.locate(['owners', 0, 'role'], 'key'),
+    };
+  };
+
+  it('load to the same value, each value found at the same line and column, without parsing them again', () => {
+    const memo = new Memo<string>();
+    const first = positions(valid, 'projects/x.yaml', memo);
+    expect(memo.written).toBe(1);
+    expect(first.bucket).toEqual({ line: 9, column: 11 });
+
+    const again = positions(valid, 'projects/x.yaml', new Memo(memo.added()));
+
+    expect(again).toEqual(first);
+    expect(again.spec, 'each load has objects of its own').not.toBe(first.spec);
+  });
+
+  it('are only those that loaded: a refused spec is read and reported afresh every time', () => {
+    const memo = new Memo<string>();
+    const broken = valid.replace('role: admin', 'role: owner');
+    expect(findings(broken)).toHaveLength(1);
+    expect(loadProjectText('projects/x.yaml', broken, memo).ok).toBe(false);
+    expect(memo.written).toBe(0);
+  });
+
+  it('are told apart by how they are read: a text YAML accepts is still refused as JSON', () => {
+    const yamlNotJson = '{"apiVersion": "flytepoc.gkp.io/v1alpha1", "kind": "FlyteProject", "id": "x",}';
+    const memo = new Memo<string>();
+    loadProjectText('projects/x.yaml', yamlNotJson, memo);
+    const asJson = loadProjectText('projects/x.json', yamlNotJson, new Memo(memo.added()));
+    expect(asJson.ok ? [] : asJson.diagnostics.map((d) => d.rule)).toEqual(['json/syntax']);
   });
 });

@@ -11,6 +11,7 @@ import {
   type Document,
   type Node,
 } from 'yaml';
+import yamlPackage from 'yaml/package.json' with { type: 'json' };
 import type { Diagnostic } from '@flyte-gkp/diagnostics';
 
 /** Spec and platform files are small; a larger one is a mistake or an attack. */
@@ -98,6 +99,27 @@ export function parseSource(file: string, text: string): ParseResult {
   }
   const value: unknown = doc.toJS({ maxAliasCount: 0 });
   return { ok: true, source: { file, text, value, locate: (path, at = 'value') => pos(offsetOf(doc, path, at)) } };
+}
+
+/**
+ * A document known to parse (a memo says so): its value as given, the text parsed again only when a
+ * position is asked for, which is where a finding is reported, so rarely.
+ */
+export function knownSource(file: string, text: string, value: unknown): SourceDocument {
+  let parsed: SourceDocument | undefined;
+  return {
+    file,
+    text,
+    value,
+    locate(path, at) {
+      if (!parsed) {
+        const result = parseSource(file, text);
+        if (!result.ok) throw new Error(`${file} was remembered as parsed, and does not parse`);
+        parsed = result.source;
+      }
+      return parsed.locate(path, at);
+    },
+  };
 }
 
 /** Where and why `text` is not strict JSON (RFC 8259), or undefined when it is. */
@@ -258,3 +280,9 @@ function offsetOf(doc: Document, path: readonly PathSegment[], at: 'key' | 'valu
   }
   return offset;
 }
+
+/** Names this parser: its code, what accepts a document, and the yaml library's version. */
+export const parserId = [
+  yamlPackage.version,
+  ...[parseSource, strictJsonProblem, trailingComma, refusedNode, isCoreTag].map(String),
+].join('\0');

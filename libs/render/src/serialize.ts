@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { dump } from 'js-yaml';
 import jsYamlPackage from 'js-yaml/package.json' with { type: 'json' };
+import { isPlainData, Memo } from '@flyte-gkp/project-spec';
 
 /** Every generated file says where it came from and that hand edits are lost. */
 export function header(sources: string[], comment = '#'): string {
@@ -171,71 +172,17 @@ export const serializerId = sha1(
 );
 
 /**
- * Plain data that JSON writes without losing anything YAML would show: finite numbers other than -0,
- * strings, booleans, null, arrays and plain objects. For such data, equal JSON means equal YAML.
- */
-function isPlainData(value: unknown): boolean {
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-    case 'undefined': // dropped by both, or null in an array in both
-      return true;
-    case 'number':
-      return Number.isFinite(value) && !Object.is(value, -0);
-    case 'object': {
-      if (value === null) return true;
-      if (Array.isArray(value)) return value.every(isPlainData);
-      return isMapping(value) && Object.values(value).every(isPlainData);
-    }
-    default:
-      return false;
-  }
-}
-
-/**
  * The texts toYamlDocuments wrote before, by a digest of the objects' JSON: a render of 1,000 projects
- * of which few changed skips ~1 s of YAML writing. Only plain data is looked up (isPlainData): JSON
- * would write NaN as null and -0 as 0, where YAML tells them apart.
+ * of which few changed skips ~1 s of YAML writing. Only plain data is looked up (isPlainData).
  */
-export class SerializationMemo {
-  readonly #known: Map<string, string>;
-  /** The texts this run used, newly written or known. */
-  readonly used = new Map<string, string>();
-  written = 0;
-
-  constructor(known: Iterable<[string, string]> = []) {
-    this.#known = new Map(known);
-  }
-
+export class SerializationMemo extends Memo<string> {
   text(objects: readonly object[], write: () => string): string {
     if (!isPlainData(objects)) return write();
     const key = sha1(JSON.stringify(objects));
-    let text = this.#known.get(key);
-    if (text === undefined) {
-      text = write();
-      this.written += 1;
-    }
-    this.used.set(key, text);
+    const known = this.recall(key);
+    if (known !== undefined) return known;
+    const text = write();
+    this.remember(key, text);
     return text;
-  }
-
-  /** The texts this run wrote, none of which was known. */
-  added(): [string, string][] {
-    return [...this.used].filter(([key]) => !this.#known.has(key));
-  }
-
-  /** How many texts were known when the run began. */
-  get knownCount(): number {
-    return this.#known.size;
-  }
-
-  /** Known and used texts, the ones used last (most recent), at most `limit`. */
-  entries(limit: number): [string, string][] {
-    const all = new Map(this.#known);
-    for (const [key, text] of this.used) {
-      all.delete(key);
-      all.set(key, text);
-    }
-    return [...all].slice(-limit);
   }
 }

@@ -140,13 +140,14 @@ export const quotaCeiling: LintRule = {
           resources
             .filter((resource) => spec.domains?.[domain]?.quota?.[resource] !== undefined)
             .flatMap((resource) => {
-              const at = { file, ...source.locate(['domains', domain, 'quota', resource]) };
+              // Located only for a finding: a position costs a parse of a spec the load memo spared it.
+              const at = () => ({ file, ...source.locate(['domains', domain, 'quota', resource]) });
               const why = unreadable(quota[resource]);
-              if (why) return [{ ...at, message: `the ${resource} quota of ${domain}: ${why}`, fix: quantityFix }];
+              if (why) return [{ ...at(), message: `the ${resource} quota of ${domain}: ${why}`, fix: quantityFix }];
               if (!above(quota[resource], cluster.quota.ceiling[resource])) return [];
               return [
                 {
-                  ...at,
+                  ...at(),
                   message:
                     `the ${resource} quota ${quota[resource]} of ${domain} ` +
                     `is above the ceiling ${cluster.quota.ceiling[resource]} of ${cluster.name}`,

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { writeFileAtomically } from '@flyte-gkp/output';
+import { loaderId, Memo, type LoadMemo } from '@flyte-gkp/project-spec';
+import { SerializationMemo, serializerId } from '@flyte-gkp/render';
+
+/**
+ * Where the gate keeps its memos: under .tools/ (not in git), so a fresh clone and CI compute
+ * everything. One file per version of the code that computed the values (serializerId, loaderId), one
+ * `[key, value]` JSON per line: a render appends what it computed (an onboarding, a few values) instead
+ * of writing the whole memo again (~24 MB of YAML texts at 1,000 projects: 0.4 s of each onboarding
+ * render); it is rewritten, the oldest values dropped, only once it has grown well past its bound.
+ * Render keeps them; validate only reads them, so a validate without them (CI) pays nothing for them.
+ *
+ * - the YAML texts of rendered objects, behind render (SerializationMemo);
+ * - the values of specs that loaded, behind load (LoadMemo).
+ */
+interface MemoKind<M extends Memo<string>> {
+  folder: string;
+  id: string;
+  create: (entries: [string, string][]) => M;
+}
+
+export const serializationMemo: MemoKind<SerializationMemo> = {
+  folder: 'yaml',
+  id: serializerId,
+  create: (entries) => new SerializationMemo(entries),
+};
+
+export const loadMemo: MemoKind<LoadMemo> = { folder: 'specs', id: loaderId, create: (entries) => new Memo(entries) };
+
+const memoFile = (root: string, kind: MemoKind<Memo<string>>) =>
+  join(root, '.tools/cache', kind.folder, `${kind.id}.jsonl`);
+
+/** About four times the files of 1,000 projects: a few generations of changes, ~100 MB at most. */
+const maxEntries = 30_000;
+/** Appended lines beyond the bound before the file is rewritten to it. */
+const slack = 10_000;
+
+const isEntry = (e: unknown): e is [string, string] =>
+  Array.isArray(e) && typeof e[0] === 'string' && typeof e[1] === 'string';
+
+/** The memo renders saved; undefined when there is none. A damaged line (a run killed mid-append) is skipped. */
+export function openMemo<M extends Memo<string>>(root: string, kind: MemoKind<M>): M | undefined {
+  let text: string;
+  try {
+    text = readFileSync(memoFile(root, kind), 'utf8');
+  } catch {
+    return undefined; // absent
+  }
+  const entries: [string, string][] = [];
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    try {
+      const entry: unknown = JSON.parse(line);
+      if (isEntry(entry)) entries.push(entry);
+    } catch {
+      // damaged: it is only a memo
+    }
+  }
+  return kind.create(entries);
+}
+
+const lines = (entries: [string, string][]) => entries.map((e) => `${JSON.stringify(e)}\n`).join('');
+
+/** Keeps what this run computed. A memo that cannot be saved (a read-only .tools/) costs time next run, no more. */
+export async function saveMemo(root: string, kind: MemoKind<Memo<string>>, memo: Memo<string>): Promise<void> {
+  if (memo.written === 0) return;
+  const file = memoFile(root, kind);
+  const save =
+    memo.knownCount + memo.written > maxEntries + slack
+      ? writeFileAtomically(file, lines(memo.entries(maxEntries)))
+      : mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, lines(memo.added())));
+  await save.catch(() => undefined);
+}
