@@ -59,7 +59,7 @@ import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } fro
 import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
-import { loadMemo, openMemo, saveMemo, serializationMemo } from './memo-store.js';
+import { bundleId, loadMemo, openMemo, projectMemoKeys, saveMemo, serializationMemo } from './memo-store.js';
 import { checkTree } from './tree-stage.js';
 import {
   listSpecFiles,
@@ -122,7 +122,11 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
     root,
     ...loaded,
     established,
-    rendered: renderClusters(loaded, { only: focus, memo: focus ? undefined : openMemo(root, serializationMemo) }),
+    rendered: renderClusters(loaded, {
+      only: focus,
+      memo: focus ? undefined : openMemo(root, serializationMemo),
+      projectMemoKey: projectMemoKeys(platform, bundleId()),
+    }),
     codeowners: renderRepositoryCodeowners(loaded),
   };
 
@@ -348,7 +352,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       root,
       ...loaded,
       established,
-      rendered: renderClusters(loaded, { memo }),
+      rendered: renderClusters(loaded, { memo, projectMemoKey: projectMemoKeys(platform, bundleId()) }),
       codeowners: renderRepositoryCodeowners(loaded),
     };
     // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not

@@ -1,11 +1,13 @@
-import { appendFile, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadProjectText, Memo } from '@flyte-gkp/project-spec';
+import { loadPlatform } from '@flyte-gkp/platform';
+import { diskSource, loadProjectText, Memo } from '@flyte-gkp/project-spec';
 import { repoRoot } from '@flyte-gkp/testing';
 import { SerializationMemo } from '@flyte-gkp/render';
-import { loadMemo, openMemo, saveMemo, serializationMemo } from './memo-store.js';
+import { bundleId, loadMemo, openMemo, projectMemoKeys, saveMemo, serializationMemo } from './memo-store.js';
 
 let root: string;
 beforeEach(async () => {
@@ -70,5 +72,57 @@ describe('the memos on disk', () => {
     const again = loadProjectText('projects/x.yaml', spec, second);
     expect(again.ok && again.value.spec).toEqual(loaded.ok && loaded.value.spec);
     expect(second.written, 'known: not parsed, not saved again').toBe(0);
+  });
+
+  it('drops the memo of an earlier version of the code once this version saves its own', async () => {
+    const folder = join(root, '.tools/cache/yaml');
+    await mkdir(folder, { recursive: true });
+    await writeFile(join(folder, 'an-earlier-serializer.jsonl'), '["k","text"]\n');
+    const memo = new SerializationMemo();
+    through(memo, [{ a: 1 }]);
+    await saveMemo(root, serializationMemo, memo);
+    expect(await readdir(folder)).toEqual([`${serializationMemo.id}.jsonl`]);
+  });
+});
+
+describe('the code a memo key names', () => {
+  it('is the CLI bundle, by its bytes; the sources run by tests name none', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bundle-'));
+    try {
+      const bundle = join(dir, 'flyte-gkp.mjs');
+      await writeFile(bundle, 'export const v = 1;\n');
+      const first = bundleId(pathToFileURL(bundle).href);
+      await writeFile(bundle, 'export const v = 2;\n');
+      expect(first).toMatch(/^[0-9a-f]{40}$/);
+      expect(bundleId(pathToFileURL(bundle).href)).not.toBe(first);
+      expect(bundleId(pathToFileURL(join(dir, 'other.mjs')).href)).toBeUndefined();
+      expect(bundleId(), 'this test runs the sources').toBeUndefined();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('changes with the code, the pins, the cluster, the spec file and its value', async () => {
+    const loaded = await loadPlatform(diskSource(repoRoot));
+    if (!loaded.ok) throw new Error('the platform does not load');
+    const { platform } = loaded;
+    const spec = loadProjectText('projects/x.yaml', await readFile(join(repoRoot, 'projects/x.yaml'), 'utf8'));
+    if (!spec.ok) throw new Error('projects/x.yaml does not load');
+    const x = { ...spec.value, file: 'projects/x.yaml' };
+    const [cluster] = platform.clusters;
+    const key = projectMemoKeys(platform, 'code-1')!;
+    const reference = key(cluster, x);
+
+    expect(key(cluster, { ...x, spec: structuredClone(x.spec) }), 'the same inputs, the same key').toBe(reference);
+    expect(projectMemoKeys(platform, 'code-2')!(cluster, x)).not.toBe(reference);
+    const repinned = { ...platform, pins: { ...platform.pins, images: {} } };
+    expect(projectMemoKeys(repinned, 'code-1')!(repinned.clusters[0], x)).not.toBe(reference);
+    const moved = { ...cluster, cluster: { ...cluster.cluster, appId: '999999' } };
+    const otherCluster = { ...platform, clusters: [moved] };
+    expect(projectMemoKeys(otherCluster, 'code-1')!(moved, x)).not.toBe(reference);
+    expect(key(cluster, { ...x, file: 'projects/x.json' })).not.toBe(reference);
+    expect(key(cluster, { ...x, spec: { ...x.spec, displayName: 'Other' } })).not.toBe(reference);
+    expect(key(moved, x), 'a cluster the platform does not hold has no key').toBeUndefined();
+    expect(projectMemoKeys(platform, undefined), 'no code named, no key').toBeUndefined();
   });
 });

@@ -1,9 +1,12 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { appendFile, mkdir, readdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { writeFileAtomically } from '@flyte-gkp/output';
+import type { Platform } from '@flyte-gkp/platform';
 import { loaderId, Memo, type LoadMemo } from '@flyte-gkp/project-spec';
-import { SerializationMemo, serializerId } from '@flyte-gkp/render';
+import { SerializationMemo, serializerId, type RenderOptions } from '@flyte-gkp/render';
 
 /**
  * Where the gate keeps its memos: under .tools/ (not in git), so a fresh clone and CI compute
@@ -64,7 +67,11 @@ export function openMemo<M extends Memo<string>>(root: string, kind: MemoKind<M>
 
 const lines = (entries: [string, string][]) => entries.map((e) => `${JSON.stringify(e)}\n`).join('');
 
-/** Keeps what this run computed. A memo that cannot be saved (a read-only .tools/) costs time next run, no more. */
+/**
+ * Keeps what this run computed, and drops the memos of other versions of the code (each ~40 MB at 1,000
+ * projects: no run reads them again). A memo that cannot be saved (a read-only .tools/) costs time next
+ * run, no more.
+ */
 export async function saveMemo(root: string, kind: MemoKind<Memo<string>>, memo: Memo<string>): Promise<void> {
   if (memo.written === 0) return;
   const file = memoFile(root, kind);
@@ -73,4 +80,47 @@ export async function saveMemo(root: string, kind: MemoKind<Memo<string>>, memo:
       ? writeFileAtomically(file, lines(memo.entries(maxEntries)))
       : mkdir(dirname(file), { recursive: true }).then(() => appendFile(file, lines(memo.added())));
   await save.catch(() => undefined);
+  if (memo.knownCount > 0) return; // the first run of this version has dropped the others already
+  const others = await readdir(dirname(file)).catch(() => []);
+  await Promise.all(
+    others
+      .filter((name) => name.endsWith('.jsonl') && name !== basename(file))
+      .map((name) => rm(join(dirname(file), name), { force: true }).catch(() => undefined)),
+  );
 }
+
+/** The file tools/cli/run.mjs bundles every library and dependency into, and runs. */
+const cliBundle = 'flyte-gkp.mjs';
+
+/**
+ * The code this process runs, when it runs the CLI bundle: a digest of the bundle's bytes, every library
+ * and dependency in it. Undefined when it runs the sources (tests under tsx): then nothing is memoized
+ * by code, since no one file names it all.
+ */
+export function bundleId(moduleUrl: string = import.meta.url): string | undefined {
+  if (!moduleUrl.startsWith('file:')) return undefined;
+  const file = fileURLToPath(moduleUrl);
+  if (basename(file) !== cliBundle) return undefined;
+  try {
+    return createHash('sha1').update(readFileSync(file)).digest('hex'); // ~3 MB: a few milliseconds
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The key of each project's rendered texts (RenderOptions' projectMemoKey): the code, the cluster file and
+ * its loaded definition, the pins, the spec file and its value; undefined without a code to name.
+ */
+export function projectMemoKeys(platform: Platform, code: string | undefined): RenderOptions['projectMemoKey'] {
+  if (code === undefined) return undefined;
+  const ofCluster = new Map(
+    platform.clusters.map((c) => [c, sha1(JSON.stringify([code, platform.pins, c.source.file, c.cluster]))]),
+  );
+  return (cluster, project) => {
+    const clusterKey = ofCluster.get(cluster);
+    return clusterKey && sha1(JSON.stringify([clusterKey, project.file, project.spec]));
+  };
+}
+
+const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');

@@ -3,7 +3,8 @@ import { loadPlatform, type Platform } from '@flyte-gkp/platform';
 import { loadProjectFile, type FileSource, type ProjectSpec } from '@flyte-gkp/project-spec';
 import { platformTeams, projectReviewers } from '@flyte-gkp/render';
 import { projectOfFile } from './compare-stage.js';
-import { treeSource, type RepoTree } from './read-tree.js';
+import type { GitRepoTree } from './git-tree.js';
+import { treeSource } from './read-tree.js';
 import { listSpecFiles } from './workspace.js';
 
 /** The spec of project `id` in `files`, if it has one that loads. */
@@ -22,7 +23,7 @@ async function specOf(files: FileSource, specFiles: string[], id: string): Promi
  */
 export async function reviewsOf(
   changed: readonly string[],
-  base: RepoTree,
+  base: GitRepoTree,
   head: FileSource,
   headPlatform: Platform,
 ): Promise<Reviews> {
@@ -31,6 +32,9 @@ export async function reviewsOf(
   const platform = platformTeams((basePlatform.ok ? basePlatform.platform : headPlatform).clusters);
   const [baseSpecs, headSpecs] = await Promise.all([listSpecFiles(baseFiles), listSpecFiles(head)]);
   const ids = [...new Set(changed.map(projectOfFile).filter((id) => id !== undefined))].sort();
+  // The base's specs of the touched projects in one read of git's objects, not one `git cat-file` each.
+  const touched = new Set<string | undefined>(ids);
+  await base.prefetch(baseSpecs.filter((f) => touched.has(projectOfFile(f))));
   const needed: Review[] = [];
   const tenants = new Set<string>();
   for (const id of ids) {

@@ -284,6 +284,37 @@ describe('output as a whole', () => {
     expect(next.written, 'objects built anew, from the same specs, are known').toBe(0);
   });
 
+  it('gives each project the same files whatever other projects there are (its memo key names no other spec)', () => {
+    const alone = render(project('x')).filter((f) => f.project === 'x');
+    const withOthers = render(project('w'), project('x'), project('y', 'description: Y')).filter(
+      (f) => f.project === 'x',
+    );
+    expect(withOthers.map((f) => [f.path, f.content])).toEqual(alone.map((f) => [f.path, f.content]));
+  });
+
+  it('finds the texts of a project by its memo key, and writes them again when the key changes', () => {
+    const specs = () => [project('x'), project('y')];
+    const keyOf = (salt: string) => (_: unknown, p: ProjectInput) => `${salt} ${p.file}`;
+    const first = new SerializationMemo();
+    const rendered = renderCluster(platform.clusters[0], platform.pins, specs(), {
+      memo: first,
+      projectMemoKey: keyOf('a'),
+    });
+
+    const known = new SerializationMemo(first.entries(1000));
+    const again = renderCluster(platform.clusters[0], platform.pins, specs(), {
+      memo: known,
+      projectMemoKey: keyOf('a'),
+    });
+    expect(again.map((f) => f.content)).toEqual(rendered.map((f) => f.content));
+    expect(known.written, 'every text found by its key').toBe(0);
+
+    const other = new SerializationMemo(first.entries(1000));
+    renderCluster(platform.clusters[0], platform.pins, specs(), { memo: other, projectMemoKey: keyOf('b') });
+    const projectManifests = rendered.filter((f) => f.project && f.type === 'manifest').length;
+    expect(other.written, 'another key: each project manifest written again').toBe(projectManifests);
+  });
+
   it('is byte-identical for the same inputs in any order', () => {
     const a = render(project('x'), project('y'));
     const b = render(project('y'), project('x'));

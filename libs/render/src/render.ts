@@ -48,6 +48,12 @@ export interface RenderOptions {
   only?: ReadonlySet<string>;
   /** Texts written before for the same objects (see SerializationMemo). */
   memo?: SerializationMemo;
+  /**
+   * A key naming everything a project's files on a cluster are rendered from: its spec and file, the cluster,
+   * the pins and the code. With it the memo finds their texts without writing the objects out as JSON to
+   * look them up. A project's files depend on nothing else (render.spec.ts holds it so).
+   */
+  projectMemoKey?: (cluster: LoadedCluster, project: ProjectInput) => string | undefined;
 }
 
 function manifest(
@@ -55,15 +61,16 @@ function manifest(
   sources: string[],
   objects: object[],
   memo: SerializationMemo | undefined,
-  project?: string,
+  project?: { id: string; memoKey: string | undefined },
 ): RenderedFile {
+  const memoKey = project?.memoKey === undefined ? undefined : `${project.memoKey}\0${path}`;
   return {
     path,
     type: 'manifest',
-    project,
+    project: project?.id,
     sources,
     objects,
-    content: header(sources) + toYamlDocuments(objects, memo),
+    content: header(sources) + toYamlDocuments(objects, memo, memoKey),
   };
 }
 
@@ -160,7 +167,7 @@ export function renderCluster(
   loaded: LoadedCluster,
   pins: Pins,
   projects: ProjectInput[],
-  { only, memo }: RenderOptions = {},
+  { only, memo, projectMemoKey }: RenderOptions = {},
 ): RenderedFile[] {
   const { cluster } = loaded;
   const paths = clusterPaths(cluster);
@@ -203,13 +210,14 @@ export function renderCluster(
     const { spec } = project;
     const domains = projectDomains(cluster, spec);
     const sources = [project.file, clusterFile];
+    const ofProject = { id: spec.id, memoKey: memo && projectMemoKey?.(loaded, project) };
     files.push(
       manifest(
         paths.projectApp(spec.id),
         sources,
         [tenantAppProject(cluster, spec, domains), tenantApplication(cluster, spec, domains)],
         memo,
-        spec.id,
+        ofProject,
       ),
     );
     for (const d of domains) {
@@ -219,7 +227,7 @@ export function renderCluster(
           sources,
           tenantNamespaceObjects(cluster, spec, d),
           memo,
-          spec.id,
+          ofProject,
         ),
       );
     }
