@@ -1,9 +1,14 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlatform } from '@flyte-gkp/platform';
 import type { RenderedFile } from '@flyte-gkp/render';
 import { diskSource } from '@flyte-gkp/project-spec';
-import { repoRoot } from '@flyte-gkp/testing';
-import { kubeconformOnContent, verdictDiagnostics } from './kubeconform-stage.js';
+import { createTempWorkspace, repoRoot } from '@flyte-gkp/testing';
+import { committedPaths } from './drift-stage.js';
+import { kubeconformCommitted, kubeconformOnContent, verdictDiagnostics } from './kubeconform-stage.js';
+import { diskTree, treeFolders } from './read-tree.js';
+import { everything } from './scope.js';
 
 const file = (path: string, content: string, project?: string): RenderedFile => ({
   path,
@@ -55,4 +60,28 @@ describe('kubeconform stage', () => {
       expect(verdictDiagnostics(await kubeconformOnContent(repoRoot, cluster, files), files)).toEqual(findings);
     },
   );
+
+  it('gives kubeconform the committed manifests, not what Argo CD builds the chart from', async () => {
+    const ws = await createTempWorkspace();
+    try {
+      // The same object kubeconform refuses, written as a manifest and as the chart's two inputs.
+      const refused =
+        'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: s\nautomountServiceAccountToken: "no"\n';
+      for (const file of ['manifests/namespace.yaml', 'kustomization.yaml', 'flyte-values.yaml'])
+        await writeFile(join(ws.root, 'clusters/gkp-dev/platform', file), refused);
+      const platform = await loadPlatform(diskSource(ws.root));
+      if (!platform.ok) throw new Error('platform does not load');
+      const tree = await diskTree(ws.root).read(treeFolders);
+      const early = kubeconformCommitted(
+        ws.root,
+        platform.platform,
+        tree,
+        committedPaths(tree, platform.platform, everything),
+      );
+      const verdicts = await early.get('gkp-dev')!;
+      expect([...new Set(verdicts.map((v) => v.file))]).toEqual(['clusters/gkp-dev/platform/manifests/namespace.yaml']);
+    } finally {
+      await ws.remove();
+    }
+  });
 });

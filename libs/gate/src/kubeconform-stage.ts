@@ -111,8 +111,11 @@ export function kubeconformCommitted(
 ): EarlyVerdicts {
   const running: EarlyVerdicts = new Map();
   for (const { cluster } of platform.clusters) {
+    // What Argo CD builds the chart from is no manifest (the chart stage checks the build): asked of
+    // kubeconform, the kustomization got no verdict to keep, and started it on every render.
+    const { flyteValues, platformKustomization } = clusterPaths(cluster);
     const files = (paths.get(cluster.name) ?? [])
-      .filter((path) => path.endsWith('.yaml') && path !== clusterPaths(cluster).flyteValues)
+      .filter((path) => path.endsWith('.yaml') && path !== flyteValues && path !== platformKustomization)
       .map((path) => ({ path, content: () => textOf(tree, path) }));
     const verdicts = kubeconformOnDisk(root, cluster, root, files);
     verdicts.catch(() => undefined); // awaited later; a failure must not surface as unhandled meanwhile
