@@ -1,4 +1,5 @@
 import { loadAll } from 'js-yaml';
+import { vaultFileAt } from '@flyte-gkp/render';
 
 /**
  * One object Argo CD would apply, where it comes from and whom it belongs to. Keyed as Argo CD tells
@@ -72,14 +73,17 @@ export function objectsOfManifest(origin: FileOrigin, yaml: string): PlanObject[
 
 /** What Vault holds for a project (clusters/<cluster>/projects/<id>/vault/): not Kubernetes, yet planned alike. */
 export const vaultApiVersion = 'vault.hashicorp.com/v1';
-const vaultFile = /\/vault\/(policies|roles)\/([^/]+)\.json$/;
-export const isVaultFile = (path: string) => vaultFile.test(path);
+export const isVaultFile = (path: string) => vaultFileAt(path) !== undefined;
 
 /** A Vault file as one object: kind VaultPolicy or VaultRole, named by its file, its JSON body as `body`. */
 export function objectsOfVaultFile(origin: FileOrigin, json: string): PlanObject[] {
-  const [, folder, name] = vaultFile.exec(origin.file) ?? [];
-  const kind = folder === 'policies' ? 'VaultPolicy' : 'VaultRole';
+  const { kind, name } = vaultFileAt(origin.file) ?? { kind: 'role', name: undefined };
   return planObjects(origin, [
-    { apiVersion: vaultApiVersion, kind, metadata: { name }, body: JSON.parse(json) as unknown },
+    {
+      apiVersion: vaultApiVersion,
+      kind: kind === 'policy' ? 'VaultPolicy' : 'VaultRole',
+      metadata: { name },
+      body: JSON.parse(json) as unknown,
+    },
   ]);
 }

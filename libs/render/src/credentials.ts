@@ -129,3 +129,21 @@ export function vaultRole(vault: VaultSettings, names: VaultNames, namespace: st
     token_max_ttl: '10m',
   };
 }
+
+/**
+ * Where a project's Vault files sit in its vault/ folder (argocd.ts clusterPaths): a policy file or a role
+ * file, named by the policy or role. Render writes them there; lint and plan read what a path holds here.
+ */
+export type VaultFileKind = 'policy' | 'role';
+const vaultFolders: Record<VaultFileKind, string> = { policy: 'policies', role: 'roles' };
+
+export const vaultFilePath = (vaultFolder: string, kind: VaultFileKind, name: string) =>
+  `${vaultFolder}/${vaultFolders[kind]}/${name}.json`;
+
+const vaultFilePattern = /\/vault\/(policies|roles)\/([^/]+)\.json$/;
+
+/** What a path holds, if it is a Vault file of a project. */
+export function vaultFileAt(path: string): { kind: VaultFileKind; name: string } | undefined {
+  const [, folder, name] = vaultFilePattern.exec(path) ?? [];
+  return folder === undefined ? undefined : { kind: folder === vaultFolders.policy ? 'policy' : 'role', name };
+}

@@ -1,5 +1,12 @@
 export { clusterPaths, tenantKinds, type AppProject, type Application } from './argocd.js';
-export { credentialFields, vaultNames, vaultServiceAccount, type VaultNames } from './credentials.js';
+export {
+  credentialFields,
+  vaultFileAt,
+  vaultNames,
+  vaultServiceAccount,
+  type VaultFileKind,
+  type VaultNames,
+} from './credentials.js';
 export {
   labels,
   namespaceName,

@@ -12,7 +12,7 @@ import {
   tenantApplication,
 } from './argocd.js';
 import { flytekitConfig, mercuryModule, pipConstraints } from './client.js';
-import { vaultNames, vaultPolicy, vaultRole } from './credentials.js';
+import { vaultFilePath, vaultNames, vaultPolicy, vaultRole } from './credentials.js';
 import { flyteadminPodAnnotations, flyteValues } from './flyte-values.js';
 import { platformKustomization } from './platform-kustomization.js';
 import { projectRegistration } from './project-registration.js';
@@ -129,9 +129,9 @@ function vaultFiles(
   // One path per project: the policy is the same for every domain.
   const policies = new Map(names.map(({ names }) => [names.policy, vaultPolicy(names)]));
   return [
-    ...[...policies].map(([name, policy]) => vaultFile(`${folder}/policies/${name}.json`, policy)),
+    ...[...policies].map(([name, policy]) => vaultFile(vaultFilePath(folder, 'policy', name), policy)),
     ...names.map(({ d, names }) =>
-      vaultFile(`${folder}/roles/${names.role}.json`, vaultRole(settings.vault, names, d.namespace)),
+      vaultFile(vaultFilePath(folder, 'role', names.role), vaultRole(settings.vault, names, d.namespace)),
     ),
   ];
 }

@@ -8,6 +8,7 @@ import {
   credentialFields,
   projectDomains,
   projectOnCluster,
+  vaultFileAt,
   vaultNames,
   vaultServiceAccount,
   type ProjectInput,
@@ -164,7 +165,7 @@ function vaultFileProblems(file: RenderedFile, owned: Owned, vault: VaultSetting
   const name = basename(file.path, '.json');
   const all = [...owned.byNamespace];
   const policy = all[0]?.[1].policy;
-  if (file.path.includes('/vault/policies/')) {
+  if (vaultFileAt(file.path)?.kind === 'policy') {
     const path = all[0]?.[1].path;
     const want = { path: { [path]: { capabilities: ['read'] } } };
     if (name !== policy) return [`the policy ${name} is not the project's ${policy}`];
