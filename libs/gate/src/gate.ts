@@ -114,19 +114,20 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const early: EarlyVerdicts = withKubeconform ? kubeconformCommitted(root, platform, tree, paths) : noVerdicts();
   const committed = committedFiles(tree, paths);
   const loaded = await loadSpecs(files, platform, openMemo(root, loadMemo));
-  const established = await establishedSpecs(root, baseTree);
+  const establishing = establishedSpecs(root, baseTree); // git reads it while the specs render
 
   // 3. render: a focused check renders only the focused projects, one change costs one project, not all
   // (too little to gain from the memo, which costs a read of every text it knows)
+  const rendered = renderClusters(loaded, {
+    only: focus,
+    memo: focus ? undefined : openMemo(root, serializationMemo),
+    projectMemoKey: projectMemoKeys(platform, bundleId()),
+  });
   const workspace: Workspace = {
     root,
     ...loaded,
-    established,
-    rendered: renderClusters(loaded, {
-      only: focus,
-      memo: focus ? undefined : openMemo(root, serializationMemo),
-      projectMemoKey: projectMemoKeys(platform, bundleId()),
-    }),
+    established: await establishing,
+    rendered,
     codeowners: renderRepositoryCodeowners(loaded),
   };
 
@@ -347,12 +348,13 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
 
     // 3. render
     const memo = openMemo(root, serializationMemo) ?? new SerializationMemo();
-    const established = await establishedSpecs(root);
+    const establishing = establishedSpecs(root); // git reads it while the specs render
+    const rendered = renderClusters(loaded, { memo, projectMemoKey: projectMemoKeys(platform, bundleId()) });
     const workspace: Workspace = {
       root,
       ...loaded,
-      established,
-      rendered: renderClusters(loaded, { memo, projectMemoKey: projectMemoKeys(platform, bundleId()) }),
+      established: await establishing,
+      rendered,
       codeowners: renderRepositoryCodeowners(loaded),
     };
     // A spec that does not load renders nothing, and a tree with anything the gate cannot check is not
