@@ -20,14 +20,12 @@ export function checkRules(workspace: Workspace, inScope: Scope): Checked {
   ]);
   for (const file of workspace.specFiles) if (inScope(file)) checkedFiles.add(file);
   for (const files of workspace.rendered.values()) for (const f of files) if (inScope(f.path)) checkedFiles.add(f.path);
-  const linted = runRules(allRules, workspace);
-  // A credential rule reads refused specs already: what it found there is not said twice.
-  const said = new Set(linted.map(key));
-  const onAccepted = runRulesOnAccepted(allRules, workspace, workspace.partialSpecs).filter((d) => !said.has(key(d)));
   return {
-    diagnostics: [...workspace.diagnostics, ...linted, ...onAccepted],
+    diagnostics: [
+      ...workspace.diagnostics,
+      ...runRules(allRules, workspace),
+      ...runRulesOnAccepted(allRules, workspace, workspace.partialSpecs),
+    ],
     checkedFiles: [...checkedFiles].sort(),
   };
 }
-
-const key = (d: Diagnostic) => `${d.file}:${d.line}:${d.column}:${d.rule}:${d.message}`;

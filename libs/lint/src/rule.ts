@@ -28,6 +28,8 @@ export interface LintRule {
   description: string;
   /** One line: how to fix a finding, unless the finding says more precisely. */
   fix: string;
+  /** Reads every refused spec itself (LintContext.refusedSpecs): not run again on what the schema accepted. */
+  readsRefusedSpecs?: boolean;
   check(context: LintContext): Finding[];
 }
 
@@ -62,18 +64,20 @@ export function runRulesOnAccepted(
   }));
   const files = new Set(partial.map((p) => p.file));
   const accepted = { ...context, projects: [...context.projects, ...inputs], refusedSpecs: [], rendered: new Map() };
-  return rules.flatMap((rule) => {
-    touched.clear();
-    let findings: Finding[];
-    try {
-      findings = rule.check(accepted);
-    } catch {
-      return []; // a value the schema refused broke the rule: the schema finding says it already
-    }
-    return findings
-      .filter((f) => files.has(f.file) && !touched.has(f.file))
-      .map((f) => ({ ...f, rule: rule.id, fix: f.fix ?? rule.fix }));
-  });
+  return rules
+    .filter((rule) => !rule.readsRefusedSpecs)
+    .flatMap((rule) => {
+      touched.clear();
+      let findings: Finding[];
+      try {
+        findings = rule.check(accepted);
+      } catch {
+        return []; // a value the schema refused broke the rule: the schema finding says it already
+      }
+      return findings
+        .filter((f) => files.has(f.file) && !touched.has(f.file))
+        .map((f) => ({ ...f, rule: rule.id, fix: f.fix ?? rule.fix }));
+    });
 }
 
 /** `value` as seen through a proxy that calls `onRejected` when a rule reads a path under a refused one. */

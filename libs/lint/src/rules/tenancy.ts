@@ -567,6 +567,7 @@ export const noPlaintextSecret: LintRule = {
   fix:
     'remove it (and have the key rotated: git keeps it); ' +
     "store the keys in the project's Secret and reference it by name in storage.credentialsSecret",
+  readsRefusedSpecs: true,
   check({ projects, refusedSpecs }) {
     return [...projects.map((p) => p.source), ...refusedSpecs].flatMap(credentialFindings);
   },
