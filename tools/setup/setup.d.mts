@@ -48,4 +48,4 @@ export function ensureFlyteCharts(
   env?: Env,
   clustersDir?: string,
 ): Promise<string[]>;
-export function main(root?: string): Promise<number>;
+export function main(root?: string, options?: { forTests?: boolean }): Promise<number>;

@@ -701,7 +701,11 @@ export async function ensureFlyteCharts(
   return results;
 }
 
-export async function main(root = defaultRepoRoot) {
+/**
+ * What render, validate and plan need, and with `forTests` (npm test's pre-hook: `--tests`) what only the
+ * tests use as well: a first `npm run render` on a new machine downloads nothing it does not run.
+ */
+export async function main(root = defaultRepoRoot, { forTests = false } = {}) {
   // Chatter, not output: `npm run plan -- --format markdown > plan.md` runs this first, and keeps only the plan.
   const log = (line) => console.error(`setup: ${line}`);
   try {
@@ -711,12 +715,14 @@ export async function main(root = defaultRepoRoot) {
     log(ensureGoTool(root, toolchain.helm));
     // kustomize builds the platform folder as Argo CD does: the chart, then its post-render.
     log(ensureGoTool(root, toolchain.kustomize));
-    log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
     ensureKubernetesSchemas(root, toolchain).forEach(log);
     log(await ensureArgoCdSchemas(root, toolchain));
-    log(ensureFlyteidl(root, toolchain)); // the contract tests of the project registration parse with it
     log(await ensureExternalSecretsSchemas(root, toolchain));
     (await ensureFlyteCharts(root, toolchain)).forEach(log);
+    if (forTests) {
+      log(ensureGoTool(root, toolchain.cyclonus)); // evaluates the rendered NetworkPolicies in tests/isolation
+      log(ensureFlyteidl(root, toolchain)); // the contract tests of the project registration parse with it
+    }
     return 0;
   } catch (error) {
     if (!(error instanceof SetupError)) throw error; // a bug: keep the stack trace
@@ -726,5 +732,5 @@ export async function main(root = defaultRepoRoot) {
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  process.exitCode = await main();
+  process.exitCode = await main(defaultRepoRoot, { forTests: process.argv.includes('--tests') });
 }
