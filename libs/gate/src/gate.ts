@@ -59,7 +59,7 @@ import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } fro
 import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
-import { bundleId, loadMemo, openMemo, projectMemoKeys, saveMemo, serializationMemo } from './memo-store.js';
+import { loadMemo, openMemo, openProjectTexts, saveMemo, serializationMemo } from './memo-store.js';
 import { checkTree } from './tree-stage.js';
 import {
   listSpecFiles,
@@ -121,7 +121,7 @@ export async function runGate(root: string, options: GateOptions = {}): Promise<
   const rendered = renderClusters(loaded, {
     only: focus,
     memo: focus ? undefined : openMemo(root, serializationMemo),
-    projectMemoKey: projectMemoKeys(platform, bundleId()),
+    projectTexts: focus ? undefined : openProjectTexts(root, platform),
   });
   const workspace: Workspace = {
     root,
@@ -349,7 +349,8 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     // 3. render
     const memo = openMemo(root, serializationMemo) ?? new SerializationMemo();
     const establishing = establishedSpecs(root); // git reads it while the specs render
-    const rendered = renderClusters(loaded, { memo, projectMemoKey: projectMemoKeys(platform, bundleId()) });
+    const projectTexts = openProjectTexts(root, platform);
+    const rendered = renderClusters(loaded, { memo, projectTexts });
     const workspace: Workspace = {
       root,
       ...loaded,
@@ -384,7 +385,11 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     others.catch(() => undefined); // awaited below, as above
     const checked = checkRules(workspace, everything);
     await others;
-    await Promise.all([saveMemo(root, serializationMemo, memo), saveMemo(root, loadMemo, specMemo)]);
+    await Promise.all([
+      saveMemo(root, serializationMemo, memo),
+      saveMemo(root, loadMemo, specMemo),
+      projectTexts && saveMemo(root, projectTexts.kind, projectTexts.memo),
+    ]);
     const diagnostics: Diagnostic[] = [
       ...checked.diagnostics,
       ...(await Promise.all(running)).flat(),

@@ -7,7 +7,15 @@ import { loadPlatform } from '@flyte-gkp/platform';
 import { diskSource, loadProjectText, Memo } from '@flyte-gkp/project-spec';
 import { repoRoot } from '@flyte-gkp/testing';
 import { SerializationMemo } from '@flyte-gkp/render';
-import { bundleId, loadMemo, openMemo, projectMemoKeys, saveMemo, serializationMemo } from './memo-store.js';
+import {
+  bundleId,
+  loadMemo,
+  openMemo,
+  openProjectTexts,
+  projectMemoKeys,
+  saveMemo,
+  serializationMemo,
+} from './memo-store.js';
 
 let root: string;
 beforeEach(async () => {
@@ -124,5 +132,23 @@ describe('the code a memo key names', () => {
     expect(key(cluster, { ...x, spec: { ...x.spec, displayName: 'Other' } })).not.toBe(reference);
     expect(key(moved, x), 'a cluster the platform does not hold has no key').toBeUndefined();
     expect(projectMemoKeys(platform, undefined), 'no code named, no key').toBeUndefined();
+  });
+
+  it('keeps the texts of projects in a file per code, and drops that of a code no longer run', async () => {
+    const loaded = await loadPlatform(diskSource(repoRoot));
+    if (!loaded.ok) throw new Error('the platform does not load');
+    const folder = join(root, '.tools/cache/yaml-by-project');
+    const a = openProjectTexts(root, loaded.platform, 'code-a')!;
+    a.memo.text([{ a: 1 }], () => 'a: 1\n', 'a project file');
+    await saveMemo(root, a.kind, a.memo);
+
+    const b = openProjectTexts(root, loaded.platform, 'code-b')!;
+    expect(b.memo.knownCount, 'another code: none of its texts').toBe(0);
+    b.memo.text([{ a: 1 }], () => 'a: 1\n', 'a project file');
+    await saveMemo(root, b.kind, b.memo);
+
+    expect(await readdir(folder)).toEqual([`${b.kind.id}.jsonl`]);
+    expect(openProjectTexts(root, loaded.platform, 'code-b')!.memo.knownCount).toBe(1);
+    expect(openProjectTexts(root, loaded.platform, undefined), 'no code named: no such memo').toBeUndefined();
   });
 });

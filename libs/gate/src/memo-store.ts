@@ -109,10 +109,13 @@ export function bundleId(moduleUrl: string = import.meta.url): string | undefine
 }
 
 /**
- * The key of each project's rendered texts (RenderOptions' projectMemoKey): the code, the cluster file and
- * its loaded definition, the pins, the spec file and its value; undefined without a code to name.
+ * The key of each project's rendered texts: the code, the cluster file and its loaded definition, the
+ * pins, the spec file and its value; undefined without a code to name.
  */
-export function projectMemoKeys(platform: Platform, code: string | undefined): RenderOptions['projectMemoKey'] {
+export function projectMemoKeys(
+  platform: Platform,
+  code: string | undefined,
+): NonNullable<RenderOptions['projectTexts']>['key'] | undefined {
   if (code === undefined) return undefined;
   const ofCluster = new Map(
     platform.clusters.map((c) => [c, sha1(JSON.stringify([code, platform.pins, c.source.file, c.cluster]))]),
@@ -121,6 +124,25 @@ export function projectMemoKeys(platform: Platform, code: string | undefined): R
     const clusterKey = ofCluster.get(cluster);
     return clusterKey && sha1(JSON.stringify([clusterKey, project.file, project.spec]));
   };
+}
+
+/**
+ * The texts of projects' files by those keys (RenderOptions' projectTexts), in a memo of their own, one
+ * file per code: its keys all change with the code, and the memo of a code no longer run is deleted.
+ */
+export interface ProjectTexts extends NonNullable<RenderOptions['projectTexts']> {
+  kind: MemoKind<SerializationMemo>;
+}
+
+export function openProjectTexts(
+  root: string,
+  platform: Platform,
+  code: string | undefined = bundleId(),
+): ProjectTexts | undefined {
+  const key = projectMemoKeys(platform, code);
+  if (key === undefined || code === undefined) return undefined;
+  const kind = { ...serializationMemo, folder: 'yaml-by-project', id: sha1(`${serializerId}\0${code}`) };
+  return { kind, memo: openMemo(root, kind) ?? new SerializationMemo(), key };
 }
 
 const sha1 = (text: string) => createHash('sha1').update(text).digest('hex');

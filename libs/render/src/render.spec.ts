@@ -292,26 +292,25 @@ describe('output as a whole', () => {
     expect(withOthers.map((f) => [f.path, f.content])).toEqual(alone.map((f) => [f.path, f.content]));
   });
 
-  it('finds the texts of a project by its memo key, and writes them again when the key changes', () => {
+  it('finds the texts of a project by its key, and writes them again when the key changes', () => {
     const specs = () => [project('x'), project('y')];
-    const keyOf = (salt: string) => (_: unknown, p: ProjectInput) => `${salt} ${p.file}`;
-    const first = new SerializationMemo();
-    const rendered = renderCluster(platform.clusters[0], platform.pins, specs(), {
-      memo: first,
-      projectMemoKey: keyOf('a'),
+    const texts = (memo: SerializationMemo, salt: string) => ({
+      memo,
+      key: (_: unknown, p: ProjectInput) => `${salt} ${p.file}`,
     });
+    const first = new SerializationMemo();
+    const rendered = renderCluster(platform.clusters[0], platform.pins, specs(), { projectTexts: texts(first, 'a') });
+    const projectManifests = rendered.filter((f) => f.project && f.type === 'manifest').length;
+    expect(first.written, 'the project manifests, the others are not its texts').toBe(projectManifests);
 
     const known = new SerializationMemo(first.entries(1000));
-    const again = renderCluster(platform.clusters[0], platform.pins, specs(), {
-      memo: known,
-      projectMemoKey: keyOf('a'),
-    });
+    const again = renderCluster(platform.clusters[0], platform.pins, specs(), { projectTexts: texts(known, 'a') });
     expect(again.map((f) => f.content)).toEqual(rendered.map((f) => f.content));
+    expect(again.map((f) => f.content)).toEqual(render(...specs()).map((f) => f.content));
     expect(known.written, 'every text found by its key').toBe(0);
 
     const other = new SerializationMemo(first.entries(1000));
-    renderCluster(platform.clusters[0], platform.pins, specs(), { memo: other, projectMemoKey: keyOf('b') });
-    const projectManifests = rendered.filter((f) => f.project && f.type === 'manifest').length;
+    renderCluster(platform.clusters[0], platform.pins, specs(), { projectTexts: texts(other, 'b') });
     expect(other.written, 'another key: each project manifest written again').toBe(projectManifests);
   });
 

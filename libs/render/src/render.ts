@@ -49,11 +49,15 @@ export interface RenderOptions {
   /** Texts written before for the same objects (see SerializationMemo). */
   memo?: SerializationMemo;
   /**
-   * A key naming everything a project's files on a cluster are rendered from: its spec and file, the cluster,
-   * the pins and the code. With it the memo finds their texts without writing the objects out as JSON to
-   * look them up. A project's files depend on nothing else (render.spec.ts holds it so).
+   * The texts of projects' files, by a key naming everything a project's files on a cluster are rendered
+   * from: its spec and file, the cluster, the pins and the code. With it a text is found without writing
+   * the objects out as JSON to look it up. A project's files depend on nothing else (render.spec.ts holds
+   * it so). A memo of its own: its keys change with the code, the others' with the objects alone.
    */
-  projectMemoKey?: (cluster: LoadedCluster, project: ProjectInput) => string | undefined;
+  projectTexts?: {
+    memo: SerializationMemo;
+    key: (cluster: LoadedCluster, project: ProjectInput) => string | undefined;
+  };
 }
 
 function manifest(
@@ -61,16 +65,18 @@ function manifest(
   sources: string[],
   objects: object[],
   memo: SerializationMemo | undefined,
-  project?: { id: string; memoKey: string | undefined },
+  project?: { id: string; texts?: { memo: SerializationMemo; key: string } },
 ): RenderedFile {
-  const memoKey = project?.memoKey === undefined ? undefined : `${project.memoKey}\0${path}`;
+  const byKey = project?.texts;
   return {
     path,
     type: 'manifest',
     project: project?.id,
     sources,
     objects,
-    content: header(sources) + toYamlDocuments(objects, memo, memoKey),
+    content:
+      header(sources) +
+      (byKey ? toYamlDocuments(objects, byKey.memo, `${byKey.key}\0${path}`) : toYamlDocuments(objects, memo)),
   };
 }
 
@@ -167,7 +173,7 @@ export function renderCluster(
   loaded: LoadedCluster,
   pins: Pins,
   projects: ProjectInput[],
-  { only, memo, projectMemoKey }: RenderOptions = {},
+  { only, memo, projectTexts }: RenderOptions = {},
 ): RenderedFile[] {
   const { cluster } = loaded;
   const paths = clusterPaths(cluster);
@@ -210,7 +216,11 @@ export function renderCluster(
     const { spec } = project;
     const domains = projectDomains(cluster, spec);
     const sources = [project.file, clusterFile];
-    const ofProject = { id: spec.id, memoKey: memo && projectMemoKey?.(loaded, project) };
+    const textsKey = projectTexts?.key(loaded, project);
+    const ofProject = {
+      id: spec.id,
+      texts: projectTexts && textsKey !== undefined ? { memo: projectTexts.memo, key: textsKey } : undefined,
+    };
     files.push(
       manifest(
         paths.projectApp(spec.id),
