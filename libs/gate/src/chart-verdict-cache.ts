@@ -29,10 +29,10 @@ export interface ChartVerdictCache {
 /** Bounds the folder: the newest passes are kept (one per platform input, a few per onboarding). */
 const maxEntries = 200;
 
-const digest = (parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
+export const digest = (parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex').slice(0, 32);
 
 /** The install stamp and size of a binary; undefined when it has none. */
-function binaryStamp(binary: string): string | undefined {
+export function binaryStamp(binary: string): string | undefined {
   const stamp = `${binary}.version`;
   return existsSync(binary) && existsSync(stamp)
     ? `${readFileSync(stamp, 'utf8')}:${statSync(binary).size}`
@@ -100,10 +100,11 @@ export function openChartVerdictCache({
   };
 }
 
-async function prune(dir: string): Promise<void> {
+/** Keeps the newest `keep` entries of a folder of verdicts. */
+export async function prune(dir: string, keep = maxEntries): Promise<void> {
   const names = await readdir(dir);
-  if (names.length <= maxEntries) return;
+  if (names.length <= keep) return;
   const aged = await Promise.all(names.map(async (name) => ({ name, at: (await stat(join(dir, name))).mtimeMs })));
-  const oldest = aged.sort((a, b) => b.at - a.at).slice(maxEntries);
+  const oldest = aged.sort((a, b) => b.at - a.at).slice(keep);
   await Promise.all(oldest.map(({ name }) => rm(join(dir, name), { force: true })));
 }

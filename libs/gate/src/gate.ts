@@ -26,7 +26,9 @@
  * Order and concurrency are decided here alone: kubeconform starts on the committed files as soon as the
  * tree is listed, and runs while the specs load, render and lint; the chart stage starts as soon as the
  * values are rendered, beside kubeconform on our own files. Caches sit behind their stage: the
- * verdict cache behind kubeconform, the memos (memo-store.ts) behind load (parsed specs) and render (YAML texts).
+ * verdict cache behind kubeconform, the memos (memo-store.ts) behind load (parsed specs) and render (YAML texts),
+ * and render's own verdict (render-verdict-cache.ts) behind the whole of render: the input of a render that
+ * passed and changed nothing is not checked again.
  */
 import { DiagnosticError, type Diagnostic } from '@flyte-gkp/diagnostics';
 import { acquireWrite, ForeignStateError, type WriteSession } from '@flyte-gkp/output';
@@ -59,7 +61,8 @@ import { diskTree, treeFolders, treeSource, type RepoTree, type TreeReader } fro
 import { reviewsOf } from './review-stage.js';
 import { checkRules, type Checked } from './rules-stage.js';
 import { comparable, everything, scope } from './scope.js';
-import { loadMemo, openMemo, openProjectTexts, saveMemo, serializationMemo } from './memo-store.js';
+import { bundleId, loadMemo, openMemo, openProjectTexts, saveMemo, serializationMemo } from './memo-store.js';
+import { openRenderVerdict } from './render-verdict-cache.js';
 import { checkTree } from './tree-stage.js';
 import {
   listSpecFiles,
@@ -238,6 +241,13 @@ async function blockingSinceLastCommit(root: string, loaded: Loaded): Promise<Di
   return (await planAgainst(root, base, loaded, { ...touched, clusterWide: false })).blocking;
 }
 
+/** blockingSinceLastCommit as render reports it: a failure to tell is said, never a reason to fail. */
+const adviceSinceLastCommit = (root: string, loaded: Loaded): Promise<RenderResult['sinceLastCommit']> =>
+  blockingSinceLastCommit(root, loaded).then(
+    (refusedHere) => ({ refused: refusedHere }),
+    (failed: unknown) => ({ failed }),
+  );
+
 export interface PlanResult extends Compared {
   base: { revision: string; commit: string };
   reviews: Reviews;
@@ -338,8 +348,19 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const tree = await diskTree(root).read(treeFolders);
     const files = treeSource(tree);
 
-    // 2. load, with kubeconform started on the committed files meanwhile
+    // 2. load, with kubeconform started on the committed files meanwhile; unless a render that passed and
+    // changed nothing had this very input (render-verdict-cache.ts): then there is nothing to check or write
     const platform = await loadPlatformOrThrow(files);
+    const verdict = openRenderVerdict(root, platform, tree, bundleId());
+    if (verdict?.known) {
+      const loaded = await loadSpecs(files, platform, openMemo(root, loadMemo));
+      return {
+        diagnostics: [],
+        ...verdict.known,
+        changed: [],
+        sinceLastCommit: await adviceSinceLastCommit(root, loaded),
+      };
+    }
     const paths = committedPaths(tree, platform, everything);
     early = kubeconformCommitted(root, platform, tree, paths);
     const committed = committedFiles(tree, paths);
@@ -404,17 +425,17 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     codeowners = await stageCodeowners(root, workspace.codeowners, committedCodeowners(tree));
     const changed = await commitRender(staged, orphanClusterFolders(tree, platform));
     await codeowners.commit();
+    const written = staged.folders.map((s) => s.name);
+    // Nothing changed: the input read at the start is the checkout as the render leaves it.
+    if (changed.length === 0 && !codeowners.changed)
+      await verdict?.rememberPass({ checkedFiles: checked.checkedFiles, written });
 
     // 6. compare with the last commit, as validate --base HEAD would: advice, never a reason to fail
-    const sinceLastCommit = await blockingSinceLastCommit(root, loaded).then(
-      (refusedHere) => ({ refused: refusedHere }),
-      (failed: unknown) => ({ failed }),
-    );
     return {
       ...checked,
-      written: staged.folders.map((s) => s.name),
+      written,
       changed: codeowners.changed ? [...changed, codeownersPath].sort() : changed,
-      sinceLastCommit,
+      sinceLastCommit: await adviceSinceLastCommit(root, loaded),
     };
   } finally {
     await codeowners?.drop();

@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,12 +54,19 @@ export interface TempWorkspace {
 
 /**
  * A temporary folder holding a copy of this repository's platform/ and a link to its installed tools:
- * enough for the CLI run with `--root`, or the libraries given that root.
+ * enough for the CLI run with `--root`, or the libraries given that root. The caches under .tools/cache/
+ * are the repository's too, unless `ownCaches`.
  */
-export async function createPlatformFolder(prefix = 'flyte-gkp-'): Promise<string> {
+export async function createPlatformFolder(prefix = 'flyte-gkp-', { ownCaches = false } = {}): Promise<string> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   await cp(join(repoRoot, 'platform'), join(root, 'platform'), { recursive: true });
-  await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  if (!ownCaches) await symlink(join(repoRoot, '.tools'), join(root, '.tools'));
+  else {
+    // The repository's tools, and caches (and a CLI bundle) of its own, which its tests can count.
+    await mkdir(join(root, '.tools'));
+    for (const entry of ['bin', 'charts', 'schemas'])
+      await symlink(join(repoRoot, '.tools', entry), join(root, '.tools', entry));
+  }
   return root;
 }
 
@@ -67,8 +74,10 @@ export async function createPlatformFolder(prefix = 'flyte-gkp-'): Promise<strin
  * A copy of this repository's workspace in a temporary folder: its platform, its code, and (unless told
  * otherwise) its example specs and what is rendered from them: clusters/ and .github/ (CODEOWNERS).
  */
-export async function createTempWorkspace(options: { examples?: boolean } = {}): Promise<TempWorkspace> {
-  const root = await createPlatformFolder('flyte-gkp-ws-');
+export async function createTempWorkspace(
+  options: { examples?: boolean; ownCaches?: boolean } = {},
+): Promise<TempWorkspace> {
+  const root = await createPlatformFolder('flyte-gkp-ws-', { ownCaches: options.ownCaches });
   const copied = options.examples === false ? workspaceFiles : [...workspaceFiles, 'projects', 'clusters', '.github'];
   for (const entry of copied) {
     await cp(join(repoRoot, entry), join(root, entry), {
