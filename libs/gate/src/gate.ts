@@ -228,7 +228,7 @@ async function planAgainst(
  * render loaded. Render writes what the specs say all the same; the warning spares learning it from CI.
  * Empty outside a git repository.
  */
-async function blockingSinceLastCommit(root: string, loaded: Loaded): Promise<Diagnostic[]> {
+async function blockingSinceLastCommit(root: string, load: () => Promise<Loaded>): Promise<Diagnostic[]> {
   let base: Base;
   try {
     base = await readBase(root, 'HEAD');
@@ -238,12 +238,15 @@ async function blockingSinceLastCommit(root: string, loaded: Loaded): Promise<Di
   const touched = touchedProjects(base.changed);
   if (!touched.all && touched.projects.size === 0) return [];
   // Namespaces are each project's own files: the files every project shares need no comparison here.
-  return (await planAgainst(root, base, loaded, { ...touched, clusterWide: false })).blocking;
+  return (await planAgainst(root, base, await load(), { ...touched, clusterWide: false })).blocking;
 }
 
-/** blockingSinceLastCommit as render reports it: a failure to tell is said, never a reason to fail. */
-const adviceSinceLastCommit = (root: string, loaded: Loaded): Promise<RenderResult['sinceLastCommit']> =>
-  blockingSinceLastCommit(root, loaded).then(
+/**
+ * blockingSinceLastCommit as render reports it: a failure to tell is said, never a reason to fail. The
+ * specs are asked for only when something changed since the last commit.
+ */
+const adviceSinceLastCommit = (root: string, load: () => Promise<Loaded>): Promise<RenderResult['sinceLastCommit']> =>
+  blockingSinceLastCommit(root, load).then(
     (refusedHere) => ({ refused: refusedHere }),
     (failed: unknown) => ({ failed }),
   );
@@ -353,12 +356,12 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
     const platform = await loadPlatformOrThrow(files);
     const verdict = openRenderVerdict(root, platform, tree, bundleId());
     if (verdict?.known) {
-      const loaded = await loadSpecs(files, platform, openMemo(root, loadMemo));
+      const load = () => loadSpecs(files, platform, openMemo(root, loadMemo));
       return {
         diagnostics: [],
         ...verdict.known,
         changed: [],
-        sinceLastCommit: await adviceSinceLastCommit(root, loaded),
+        sinceLastCommit: await adviceSinceLastCommit(root, load),
       };
     }
     const paths = committedPaths(tree, platform, everything);
@@ -435,7 +438,7 @@ export async function renderWorkspace(root: string): Promise<RenderResult> {
       ...checked,
       written,
       changed: codeowners.changed ? [...changed, codeownersPath].sort() : changed,
-      sinceLastCommit: await adviceSinceLastCommit(root, loaded),
+      sinceLastCommit: await adviceSinceLastCommit(root, () => Promise.resolve(loaded)),
     };
   } finally {
     await codeowners?.drop();
